@@ -1,0 +1,97 @@
+"""Every error labkit raises, in one small tree.
+
+Each message says what failed, where, and what to do next, so a learner can
+act on it without reading a traceback::
+
+    LabkitError                      base: catch this at the cell boundary
+    ├── InvalidInput                 a bad name, CIDR, number or option (nothing was changed)
+    ├── NotFound                     a device or namespace that is not there
+    ├── AlreadyExists                a name taken by something of another kind
+    ├── WrongNamespace               the device exists, but in another namespace of the lab
+    ├── KernelLacks                  this kernel has no such device kind (use the VM target)
+    ├── NoPrivileges                 neither root, nor `sudo -n`, nor user namespaces
+    ├── MissingTool                  a binary such as tcpdump or dot is not installed
+    ├── StepFailed                   the kernel refused an operation; the partial work was undone
+    ├── TargetError                  the agent or the VM went away or answered nonsense
+    └── CheckFailed                  a self-check found the kernel in another state (with a hint)
+"""
+
+from __future__ import annotations
+
+
+class LabkitError(Exception):
+    """Base of every labkit error: ``what`` failed, ``where``, and ``hint`` (what next)."""
+
+    def __init__(self, what: str, *, where: str = "", hint: str = "") -> None:
+        self.what = what
+        self.where = where
+        self.hint = hint
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        text = self.what
+        if self.where:
+            text += f" (in {self.where})"
+        if self.hint:
+            text += f". {self.hint}"
+        return text
+
+    def to_dict(self) -> dict[str, str]:
+        """The error as plain data, to cross the agent's pipe."""
+        return {"type": type(self).__name__, "what": self.what, "where": self.where, "hint": self.hint}
+
+    @staticmethod
+    def from_dict(data: dict[str, str]) -> LabkitError:
+        """Rebuild an error sent by the agent, keeping its type."""
+        cls = _BY_NAME.get(data.get("type", ""), LabkitError)
+        return cls(data.get("what", "unknown error"), where=data.get("where", ""), hint=data.get("hint", ""))
+
+
+class InvalidInput(LabkitError, ValueError):
+    """The input is wrong before anything touches the kernel."""
+
+
+class NotFound(LabkitError, LookupError):
+    """A device, namespace or address the step needs is not there."""
+
+
+class AlreadyExists(LabkitError):
+    """The name is taken by a device of another kind or with other settings."""
+
+
+class WrongNamespace(LabkitError):
+    """The device exists, but in another namespace of this lab."""
+
+
+class KernelLacks(LabkitError):
+    """The running kernel cannot make this kind of device."""
+
+
+class NoPrivileges(LabkitError, PermissionError):
+    """labkit cannot get the rights it needs to change network namespaces."""
+
+
+class MissingTool(LabkitError):
+    """A binary the step needs is not installed on the target."""
+
+
+class StepFailed(LabkitError):
+    """The kernel refused an operation; everything the step did was undone."""
+
+
+class TargetError(LabkitError):
+    """The agent or the VM failed, went away, or could not be started."""
+
+
+class CheckFailed(LabkitError, AssertionError):
+    """A self-check read the kernel and found another state than the exercise asks for."""
+
+
+_BY_NAME: dict[str, type[LabkitError]] = {
+    cls.__name__: cls
+    for cls in (
+        LabkitError, InvalidInput, NotFound, AlreadyExists, WrongNamespace, KernelLacks,
+        NoPrivileges, MissingTool, StepFailed, TargetError, CheckFailed,
+    )
+}

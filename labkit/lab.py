@@ -1,0 +1,367 @@
+"""Lab: the object a notebook holds. Each method is one real step on a real kernel.
+
+A Lab owns a set of network namespaces on a target (the local sandbox by default,
+or a Vagrant VM). Its ``main`` namespace plays the host of the seeds; with
+``uplink=True`` (the default) its ``eth0`` is one end of a veth whose other end is
+in an ``upstream`` namespace that plays the physical LAN: a switch ``lan`` with the
+gateway 192.168.3.1 and, behind it, a far server 198.51.100.1. So seed 002's
+"bridge eth0 into br0" can be done, and done wrong, without touching the host.
+
+Every step returns a :class:`Change`; ``snapshot()`` reads the kernel back;
+``show()`` draws it with what changed highlighted; ``undo()`` and ``reset()`` go back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import steps
+from .errors import InvalidInput, LabkitError
+from .model import Snapshot
+from .state.diff import Diff, diff
+from .state.parse import parse
+from .steps.base import Op, Step
+from .targets.base import Target
+
+UPLINK = {"lan": "192.168.3.0/24", "gateway": "192.168.3.1/24", "host": "192.168.3.10/24", "far": "198.51.100.1/32"}
+
+
+@dataclass
+class Change:
+    """What one step did: its ops, which of them changed the kernel, and how to undo them."""
+
+    step: Step
+    changed: list[bool] = field(default_factory=list)
+    undo_ops: list[Op] = field(default_factory=list)
+    ran: list[str] | None = None
+
+    @property
+    def title(self) -> str:
+        return self.step.title
+
+    @property
+    def commands(self) -> list[str]:
+        """The exact commands this step amounts to (templates filled in by the target)."""
+        return self.ran if self.ran is not None else self.step.commands
+
+    @property
+    def did_change(self) -> bool:
+        return any(self.changed)
+
+    def __repr__(self) -> str:
+        mark = "" if self.did_change else "  (already so: nothing changed)"
+        return f"<Change {self.title!r}{mark}: " + "; ".join(self.commands) + ">"
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(f"✔ {self.title}" + ("" if self.did_change else " (already so: nothing changed)"))
+        for command in self.commands:
+            p.break_()
+            p.text(f"  $ {command}")
+
+
+@dataclass
+class RunResult:
+    """The result of a command run inside the lab, like ``subprocess.CompletedProcess``."""
+
+    argv: list[str]
+    ns: str
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def check_returncode(self) -> None:
+        if self.returncode != 0:
+            raise LabkitError(f"`{' '.join(self.argv)}` exited with {self.returncode}", where=f"namespace {self.ns}",
+                              hint=(self.stderr or self.stdout).strip()[-300:])
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(f"[{self.ns}]$ {' '.join(self.argv)}   → exit {self.returncode}")
+        for text in (self.stdout, self.stderr):
+            if text.strip():
+                p.break_()
+                p.text(text.rstrip())
+
+
+class Background:
+    """A program running in the background inside the lab (a server, dnsmasq, a VPN)."""
+
+    def __init__(self, lab: Lab, pid: int, argv: list[str], ns: str) -> None:
+        self.lab, self.pid, self.argv, self.ns = lab, pid, argv, ns
+
+    def poll(self) -> dict[str, Any]:
+        return dict(self.lab.target.request("spawn_poll", pid=self.pid))
+
+    @property
+    def output(self) -> str:
+        return str(self.poll()["output"])
+
+    @property
+    def running(self) -> bool:
+        return self.poll()["returncode"] is None
+
+    def stop(self) -> str:
+        """Stop it and return everything it printed."""
+        return str(self.lab.target.request("spawn_stop", pid=self.pid)["output"])
+
+
+class Lab:
+    """A lab on a target: ``with Lab() as lab: lab.veth('veth0', 'veth1')``."""
+
+    def __init__(self, target: Target | None = None, *, lab_id: str | None = None, uplink: bool = True,
+                 mode: str | None = None) -> None:
+        if target is None:
+            from .targets.local import LocalTarget
+
+            target = LocalTarget(lab_id=lab_id, mode=mode)
+        self.target = target
+        self.uplink = uplink
+        self.history: list[Change] = []
+        self._shown: Snapshot | None = None
+        try:
+            self._build_baseline()
+        except BaseException:
+            target.close()
+            raise
+
+    @classmethod
+    def vagrant(cls, path: str = ".", *, uplink: bool = True, **options: Any) -> Lab:
+        """A lab inside a disposable Vagrant VM (brought up if needed)."""
+        from .targets.vagrant import VagrantTarget
+
+        return cls(VagrantTarget(path, **options), uplink=uplink)
+
+    @property
+    def lab_id(self) -> str:
+        return self.target.lab_id
+
+    # -- lifecycle ----------------------------------------------------------------
+    def _baseline_steps(self) -> list[Step]:
+        plan = [steps.netns("main")]
+        if self.uplink:
+            plan += [
+                steps.netns("upstream"),
+                steps.bridge("lan", ns="upstream"),
+                steps.veth("eth0", "port-main", ns="main", peer_ns="upstream"),
+                steps.enslave("port-main", "lan", ns="upstream"),
+                steps.addr("lan", UPLINK["gateway"], ns="upstream"),
+                steps.addr("lo", UPLINK["far"], ns="upstream"),
+                steps.up("lan", "port-main", ns="upstream"),
+                steps.ip_forward(True, ns="upstream"),
+                steps.addr("eth0", UPLINK["host"]),
+                steps.up("eth0"),
+                steps.route("default", via=UPLINK["gateway"].split("/")[0]),
+            ]
+        return plan
+
+    def _build_baseline(self) -> None:
+        ops = [op for step in self._baseline_steps() for op in step.ops]
+        self.target.request("apply", ops=[op.to_dict() for op in ops])
+
+    def close(self) -> None:
+        """Remove the lab: its namespaces, devices and processes."""
+        self.target.close()
+
+    destroy = close
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def reset(self) -> None:
+        """Back to a fresh lab: every namespace removed and the baseline built again."""
+        self.target.request("wipe")
+        self.history.clear()
+        self._shown = None
+        self._build_baseline()
+
+    # -- steps --------------------------------------------------------------------
+    def apply(self, step: Step) -> Change:
+        """Apply a step atomically on the target and remember how to undo it."""
+        results = self.target.request("apply", ops=[op.to_dict() for op in step.ops])
+        change = Change(step, [r["changed"] for r in results],
+                        [Op.from_dict(u) for r in reversed(results) for u in r["undo"]],
+                        [c for r in results for c in r.get("commands", [r["op"]["command"]])])
+        self.history.append(change)
+        return change
+
+    def undo(self) -> Change | None:
+        """Undo the last step that changed something; None when there is nothing to undo."""
+        while self.history:
+            change = self.history.pop()
+            if change.did_change:
+                if not change.undo_ops:
+                    raise InvalidInput(f"step {change.title!r} cannot be undone", hint="use lab.reset() to start over")
+                undo = Step(f"Undo: {change.title}", tuple(change.undo_ops))
+                results = self.target.request("apply", ops=[op.to_dict() for op in undo.ops])
+                return Change(undo, [r["changed"] for r in results], [],
+                              [c for r in results for c in r.get("commands", [r["op"]["command"]])])
+        return None
+
+    def script(self) -> str:
+        """Every command of this lab's steps so far, as a shell script a learner can keep."""
+        return "\n".join(cmd for change in self.history if change.did_change for cmd in change.commands)
+
+    def netns(self, name: str) -> Change:
+        return self.apply(steps.netns(name))
+
+    def veth(self, name: str, peer: str, ns: str = "main", peer_ns: str | None = None) -> Change:
+        return self.apply(steps.veth(name, peer, ns, peer_ns))
+
+    def tuntap(self, name: str, mode: str = "tap", ns: str = "main", user: str | None = None) -> Change:
+        return self.apply(steps.tuntap(name, mode, ns, user))
+
+    def bridge(self, name: str, stp: bool = False, forward_delay: float | None = None, priority: int | None = None,
+               ns: str = "main") -> Change:
+        return self.apply(steps.bridge(name, stp, forward_delay, priority, ns))
+
+    def stp(self, bridge: str, on: bool = True, forward_delay: float | None = None, priority: int | None = None,
+            hello_time: float | None = None, max_age: float | None = None, ns: str = "main") -> Change:
+        return self.apply(steps.stp(bridge, on, forward_delay, priority, hello_time, max_age, ns))
+
+    def bridge_set(self, name: str, ns: str = "main", **settings: Any) -> Change:
+        return self.apply(steps.bridge_set(name, ns, **settings))
+
+    def enslave(self, dev: str, bridge: str, ns: str = "main") -> Change:
+        return self.apply(steps.enslave(dev, bridge, ns))
+
+    def release(self, dev: str, ns: str = "main") -> Change:
+        return self.apply(steps.release(dev, ns))
+
+    def port(self, dev: str, cost: int | None = None, priority: int | None = None, ns: str = "main") -> Change:
+        return self.apply(steps.port(dev, cost, priority, ns))
+
+    def addr(self, dev: str, cidr: str, ns: str = "main") -> Change:
+        return self.apply(steps.addr(dev, cidr, ns))
+
+    def addr_del(self, dev: str, cidr: str, ns: str = "main") -> Change:
+        return self.apply(steps.addr_del(dev, cidr, ns))
+
+    def move_ip(self, src: str, dst: str, ns: str = "main", cidrs: list[str] | None = None) -> Change:
+        return self.apply(steps.move_ip(src, dst, ns, cidrs))
+
+    def up(self, *names: str, ns: str = "main") -> Change:
+        return self.apply(steps.up(*names, ns=ns))
+
+    def down(self, *names: str, ns: str = "main") -> Change:
+        return self.apply(steps.down(*names, ns=ns))
+
+    def delete(self, name: str, ns: str = "main") -> Change:
+        return self.apply(steps.delete(name, ns))
+
+    def mtu(self, name: str, value: int, ns: str = "main") -> Change:
+        return self.apply(steps.mtu(name, value, ns))
+
+    def mac(self, name: str, value: str, ns: str = "main") -> Change:
+        return self.apply(steps.mac(name, value, ns))
+
+    def move(self, name: str, to_ns: str, ns: str = "main") -> Change:
+        return self.apply(steps.move(name, to_ns, ns))
+
+    def route(self, dst: str, via: str | None = None, dev: str | None = None, ns: str = "main") -> Change:
+        return self.apply(steps.route(dst, via, dev, ns))
+
+    def route_del(self, dst: str, via: str | None = None, dev: str | None = None, ns: str = "main") -> Change:
+        return self.apply(steps.route_del(dst, via, dev, ns))
+
+    def neigh_flush(self, dev: str | None = None, ns: str = "main") -> Change:
+        return self.apply(steps.neigh_flush(dev, ns))
+
+    def sysctl(self, key: str, value: str | int, ns: str = "main") -> Change:
+        return self.apply(steps.sysctl(key, value, ns))
+
+    def rp_filter(self, dev: str, value: int, ns: str = "main") -> Change:
+        return self.apply(steps.rp_filter(dev, value, ns))
+
+    def accept_local(self, dev: str, value: int = 1, ns: str = "main") -> Change:
+        return self.apply(steps.accept_local(dev, value, ns))
+
+    def ip_forward(self, on: bool = True, ns: str = "main") -> Change:
+        return self.apply(steps.ip_forward(on, ns))
+
+    def macvlan(self, name: str, parent: str, mode: str = "bridge", ns: str = "main") -> Change:
+        return self.apply(steps.macvlan(name, parent, mode, ns))
+
+    def ipvlan(self, name: str, parent: str, mode: str = "l2", ns: str = "main") -> Change:
+        return self.apply(steps.ipvlan(name, parent, mode, ns))
+
+    def vlan(self, name: str, parent: str, vlan_id: int, protocol: str = "802.1Q", ns: str = "main") -> Change:
+        return self.apply(steps.vlan(name, parent, vlan_id, protocol, ns))
+
+    def vxlan(self, name: str, vni: int, remote: str | None = None, local: str | None = None, dev: str | None = None,
+              port: int = 4789, group: str | None = None, ns: str = "main") -> Change:
+        return self.apply(steps.vxlan(name, vni, remote, local, dev, port, group, ns))
+
+    def geneve(self, name: str, vni: int, remote: str, port: int = 6081, ns: str = "main") -> Change:
+        return self.apply(steps.geneve(name, vni, remote, port, ns))
+
+    def tunnel(self, name: str, kind: str, local: str, remote: str, ttl: int = 64, ns: str = "main") -> Change:
+        return self.apply(steps.tunnel(name, kind, local, remote, ttl, ns))
+
+    def ipip(self, name: str, local: str, remote: str, ns: str = "main") -> Change:
+        return self.tunnel(name, "ipip", local, remote, ns=ns)
+
+    def gre(self, name: str, local: str, remote: str, ns: str = "main") -> Change:
+        return self.tunnel(name, "gre", local, remote, ns=ns)
+
+    def sit(self, name: str, local: str, remote: str, ns: str = "main") -> Change:
+        return self.tunnel(name, "sit", local, remote, ns=ns)
+
+    def masquerade(self, source: str, out_dev: str, ns: str = "main") -> Change:
+        return self.apply(steps.masquerade(source, out_dev, ns))
+
+    # -- looking and running -----------------------------------------------------
+    def raw_snapshot(self) -> dict[str, Any]:
+        """The raw kernel dump behind a snapshot (to record as test data)."""
+        return dict(self.target.request("snapshot"))
+
+    def snapshot(self) -> Snapshot:
+        """Read the lab's state back from the kernel."""
+        return parse(self.raw_snapshot())
+
+    def changes(self) -> tuple[Snapshot, Diff]:
+        """The snapshot now and what changed since the last ``show``/``changes``."""
+        now = self.snapshot()
+        delta = diff(self._shown, now) if self._shown is not None else diff(now, now)
+        self._shown = now
+        return now, delta
+
+    def show(self, capture: Any = None) -> Any:
+        """The live topology as a picture (SVG), what changed since the last look highlighted."""
+        from .render.view import TopologyView
+
+        snap, delta = self.changes()
+        return TopologyView(snap, delta, paths=getattr(capture, "path_counts", lambda: None)())
+
+    def run(self, *argv: str, ns: str = "main", input: str | None = None, timeout: float = 30.0,
+            check: bool = False) -> RunResult:
+        """Run a command inside namespace ``ns`` of the lab (never on the host)."""
+        if not argv:
+            raise InvalidInput("run() needs a command", hint="e.g. lab.run('ping', '-c', '1', '20.1.0.11')")
+        words = [str(a) for a in argv]
+        answer = self.target.request("run", ns=ns, argv=words, input=input, timeout=timeout)
+        result = RunResult(words, ns, answer["returncode"], answer["stdout"], answer["stderr"])
+        if check:
+            result.check_returncode()
+        return result
+
+    def spawn(self, *argv: str, ns: str = "main") -> Background:
+        """Start a program in the background inside ``ns``; it ends with the lab at the latest."""
+        words = [str(a) for a in argv]
+        return Background(self, int(self.target.request("spawn", ns=ns, argv=words)["pid"]), words, ns)
+
+    def ping(self, dst: str, ns: str = "main", count: int = 1, iface: str | None = None, timeout: float = 2.0) -> bool:
+        """True if ``dst`` answers a ping from ``ns`` (``-I iface`` to choose the device)."""
+        argv = ["ping", "-n", "-c", str(count), "-W", str(max(1, int(timeout)))]
+        if iface:
+            argv += ["-I", iface]
+        return self.run(*argv, dst, ns=ns, timeout=timeout * count + 5).ok
+
+    def __repr__(self) -> str:
+        return f"<Lab {self.lab_id} on {self.target.name}: {len(self.history)} steps>"

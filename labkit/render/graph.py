@@ -1,0 +1,152 @@
+"""Snapshot → a neutral graph: what to draw and how to style it, before any DOT.
+
+Namespaces become clusters; each has an "IP stack" node joined to the devices
+the stack uses. A bridge port has no such line: once enslaved, what it receives
+goes to the bridge, not to the stack (seed 000's lesson). veth pairs are wires
+between their ends; bridge ports hang off their bridge, styled by STP state; a
+tun/tap device has its user-space end drawn next to it. Items the last step added
+or changed are highlighted; devices a capture saw packets on are coloured with
+their packet counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..model import Interface, Snapshot
+from ..state.diff import Diff
+
+STP_STYLE = {
+    "forwarding": {"color": "#2ca02c", "style": "solid", "penwidth": "2"},
+    "blocking": {"color": "#d62728", "style": "dashed", "penwidth": "2"},
+    "listening": {"color": "#ff7f0e", "style": "dotted", "penwidth": "2"},
+    "learning": {"color": "#ff7f0e", "style": "dashed", "penwidth": "2"},
+    "disabled": {"color": "#7f7f7f", "style": "dotted", "penwidth": "1"},
+}
+KIND_SHAPE = {"bridge": "box3d", "tun": "cds", "tap": "cds", "loopback": "ellipse"}
+KIND_FILL = {"bridge": "#dbe9f6", "veth": "#f2f2f2", "tun": "#fde9d9", "tap": "#fde9d9", "loopback": "#ffffff",
+             "macvlan": "#e8f4e8", "ipvlan": "#e8f4e8", "vlan": "#efe6f5", "vxlan": "#fff5cc", "geneve": "#fff5cc"}
+ADDED = {"color": "#1f77b4", "penwidth": "3"}
+CHANGED_FILL = "#fff3b0"
+PATH_COLOR = "#d62728"
+
+
+@dataclass(frozen=True)
+class Node:
+    id: str
+    label: str
+    cluster: str
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Edge:
+    a: str
+    b: str
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Cluster:
+    id: str
+    label: str
+    attrs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Graph:
+    title: str
+    clusters: tuple[Cluster, ...]
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    notes: tuple[str, ...] = ()
+
+
+NS_TITLE = {"main": "main (the host)", "upstream": "upstream (simulated LAN + gateway)"}
+
+
+def label_of(itf: Interface) -> str:
+    """The text in a device's box: name and kind, MAC, addresses, state, MTU if not 1500."""
+    lines = [f"{itf.name}  [{itf.kind}]"]
+    if itf.mac and itf.kind != "loopback":
+        lines.append(itf.mac)
+    lines += list(itf.addresses)
+    state = itf.state if itf.is_up else "DOWN (admin)"
+    if itf.stp_state:
+        state += f" · STP {itf.stp_state}"
+    if itf.kind in ("tun", "tap"):
+        state += " · fd held" if itf.detail("attached") else " · no program"
+    lines.append(state)
+    if itf.mtu != 1500 and itf.kind != "loopback":
+        lines.append(f"mtu {itf.mtu}")
+    if itf.kind == "vxlan":
+        lines.append(f"vni {itf.detail('vni')} → {itf.detail('remote') or 'learned'}:{itf.detail('port')}")
+    return "\n".join(lines)
+
+
+def tooltip_of(itf: Interface) -> str:
+    facts = [f"{itf.key} ifindex {itf.index}", f"flags {','.join(itf.flags)}", f"mtu {itf.mtu}"]
+    facts += [f"{k} {v}" for k, v in itf.info if v is not None]
+    facts += [f"{k} {v}" for k, v in itf.stats]
+    return "\n".join(facts)
+
+
+def build(snap: Snapshot, delta: Diff | None = None, paths: dict[str, int] | None = None,
+          show_lo: bool = True) -> Graph:
+    """The graph of ``snap``; ``delta`` marks what changed, ``paths`` maps 'ns/dev' → packets seen."""
+    paths = paths or {}
+    clusters = tuple(Cluster(f"ns:{ns.name}", NS_TITLE.get(ns.name, f"{ns.name} (namespace)"),
+                             {"style": "rounded,filled", "fillcolor": "#fafafa" if ns.name != "upstream" else "#f0f0f0",
+                              **(ADDED if delta and delta.is_new("namespaces", ns.name) else {})})
+                     for ns in snap.namespaces)
+    nodes: list[Node] = []
+    edges: list[Edge] = []
+    for ns in snap.namespaces:
+        nodes.append(Node(f"stack:{ns.name}", "IP stack", f"ns:{ns.name}",
+                          {"shape": "ellipse", "style": "dashed", "fontsize": "10", "color": "#999999"}))
+    for itf in sorted(snap.interfaces, key=lambda i: (i.namespace, i.index)):
+        if itf.kind == "loopback" and not show_lo and itf.key not in paths:
+            continue
+        nodes.append(_node(itf, delta, paths))
+        if not itf.master and itf.kind != "loopback" or itf.kind == "loopback" and itf.key in paths:
+            edges.append(Edge(f"stack:{itf.namespace}", itf.key, {"style": "dotted", "arrowhead": "none", "color": "#999999"}))
+        if itf.master:
+            style = dict(STP_STYLE.get(itf.stp_state or "forwarding", {}))
+            style.update({"arrowhead": "none", "label": itf.stp_state or "port"})
+            edges.append(Edge(itf.key, f"{itf.namespace}/{itf.master}", style))
+        if itf.peer and itf.key < itf.peer:
+            seen = paths.get(itf.key, 0) + paths.get(itf.peer, 0)
+            edges.append(Edge(itf.key, itf.peer, {"dir": "both", "arrowsize": "0.5", "penwidth": "3" if seen else "2",
+                                                  "color": PATH_COLOR if seen else "#333333", "label": "veth"}))
+        if itf.link and itf.kind != "veth":
+            edges.append(Edge(itf.key, itf.link, {"style": "dashed", "label": f"{itf.kind} on", "arrowhead": "vee"}))
+        if itf.kind in ("tun", "tap"):
+            app = f"app:{itf.key}"
+            nodes.append(Node(app, "user-space program\n(reads/writes /dev/net/tun)" if itf.detail("attached")
+                              else "no program holds\n/dev/net/tun", f"ns:{itf.namespace}",
+                              {"shape": "note", "fontsize": "10", "style": "filled" if itf.detail("attached") else "dashed",
+                               "fillcolor": "#fde9d9"}))
+            edges.append(Edge(itf.key, app, {"style": "bold" if itf.detail("attached") else "dashed",
+                                             "label": "IP packets" if itf.kind == "tun" else "Ethernet frames",
+                                             "dir": "both", "arrowsize": "0.5"}))
+    notes = tuple(f"removed: {key}" for key in (delta.removed.get("interfaces", ()) if delta else ()))
+    return Graph(f"lab {snap.lab_id}", clusters, tuple(nodes), tuple(edges), notes)
+
+
+def _node(itf: Interface, delta: Diff | None, paths: dict[str, int]) -> Node:
+    attrs = {"shape": KIND_SHAPE.get(itf.kind, "box"), "style": "filled,rounded" if itf.kind not in ("bridge",) else "filled",
+             "fillcolor": KIND_FILL.get(itf.kind, "#ffffff"), "tooltip": tooltip_of(itf), "id": f"itf-{itf.namespace}-{itf.name}"}
+    if not itf.is_up:
+        attrs["fontcolor"] = "#777777"
+    label = label_of(itf)
+    if delta is not None:
+        if delta.is_new("interfaces", itf.key):
+            attrs.update(ADDED)
+        elif delta.changes_of("interfaces", itf.key):
+            attrs["fillcolor"] = CHANGED_FILL
+            changed = ", ".join(name for name, _old, _new in delta.changes_of("interfaces", itf.key))
+            label += f"\n(changed: {changed})"
+    if itf.key in paths:
+        attrs.update({"color": PATH_COLOR, "penwidth": "3"})
+        label += f"\n⇄ {paths[itf.key]} pkt" + ("s" if paths[itf.key] != 1 else "")
+    return Node(itf.key, label, f"ns:{itf.namespace}", attrs)

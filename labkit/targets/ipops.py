@@ -1,0 +1,224 @@
+"""Executors for address, route, neighbour, sysctl and nftables ops (run by the agent)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import MissingTool, NotFound, StepFailed
+from ..steps import ops
+from ..steps.base import Op
+from . import nsutil
+from .kernel import Done, Kernel
+
+RT_TABLE_MAIN = 254
+RTPROT_KERNEL = 2
+NUD_NOARP, NUD_PERMANENT = 0x40, 0x80
+_CONF_KEY = re.compile(r"^net\.ipv[46]\.(conf|neigh)\.([^.]+)\.")
+
+
+def _addresses(k: Kernel, label: str, index: int) -> list[tuple[str, int]]:
+    """(cidr, family) of the global addresses on device ``index``."""
+    found = []
+    for addr in k.dump(label, "addrs"):
+        if addr.get("index") != index or addr.get("scope", 0) != 0:
+            continue
+        local = addr.get("IFA_LOCAL") or addr.get("IFA_ADDRESS")
+        found.append((f"{local}/{addr['prefixlen']}", addr.get("family", 2)))
+    return found
+
+
+def _same(a: str, b: str) -> bool:
+    return ipaddress.ip_interface(a) == ipaddress.ip_interface(b)
+
+
+def addr_add(k: Kernel, op: Op) -> Done:
+    dev, cidr = op.args["dev"], op.args["cidr"]
+    index = k.index(op.ns, dev)
+    if any(_same(cidr, have) for have, _ in _addresses(k, op.ns, index)):
+        return Done(False)
+    itf = ipaddress.ip_interface(cidr)
+    k.call(op, k.ipr(op.ns).addr, "add", index=index, address=str(itf.ip), prefixlen=itf.network.prefixlen)
+    return Done(True, [ops.addr_del(op.ns, dev, cidr)])
+
+
+def addr_del(k: Kernel, op: Op) -> Done:
+    dev, cidr = op.args["dev"], op.args["cidr"]
+    index = k.index(op.ns, dev)
+    if not any(_same(cidr, have) for have, _ in _addresses(k, op.ns, index)):
+        return Done(False)
+    itf = ipaddress.ip_interface(cidr)
+    k.call(op, k.ipr(op.ns).addr, "del", index=index, address=str(itf.ip), prefixlen=itf.network.prefixlen)
+    return Done(True, [ops.addr_add(op.ns, dev, cidr)])
+
+
+def _routes_via(k: Kernel, label: str, index: int) -> list[dict[str, Any]]:
+    """Routes of the main table that leave through ``index`` and were added by someone
+    (not the kernel's connected routes, which follow the addresses by themselves)."""
+    found = []
+    for route in k.dump(label, "routes"):
+        if route.get("RTA_OIF") == index and route.get("proto") != RTPROT_KERNEL \
+                and route.get("RTA_TABLE", route.get("table")) == RT_TABLE_MAIN and route.get("type") == 1:
+            found.append(route)
+    return found
+
+
+def _route_spec(route: dict[str, Any]) -> dict[str, Any]:
+    spec: dict[str, Any] = {"family": route.get("family", 2), "dst_len": route.get("dst_len", 0)}
+    for attr, key in (("RTA_DST", "dst"), ("RTA_GATEWAY", "gateway"), ("RTA_PRIORITY", "priority"), ("RTA_PREFSRC", "prefsrc")):
+        if route.get(attr) is not None:
+            spec[key] = route[attr]
+    return spec
+
+
+def move_ip(k: Kernel, op: Op) -> Done:
+    src, dst, only = op.args["src"], op.args["dst"], op.args.get("cidrs")
+    src_i, dst_i = k.index(op.ns, src), k.index(op.ns, dst)
+    moving = [(c, f) for c, f in _addresses(k, op.ns, src_i) if not only or any(_same(c, o) for o in only)]
+    if not moving:
+        on_dst = [c for c, _ in _addresses(k, op.ns, dst_i)]
+        if on_dst and (not only or all(any(_same(o, c) for c in on_dst) for o in only)):
+            return Done(False)
+        raise NotFound(f"{src!r} has no IP address to move", where=f"namespace {op.ns}",
+                       hint=f"give it one first: lab.addr({src!r}, '20.1.0.10/24')")
+    routes = _routes_via(k, op.ns, src_i)
+    sock = k.ipr(op.ns)
+    done: list[Callable[[], Any]] = []
+    try:
+        for route in routes:
+            k.call(op, sock.route, "del", oif=src_i, **_route_spec(route))
+            done.append(lambda r=route: sock.route("add", oif=src_i, **_route_spec(r)))
+        for cidr, _family in moving:
+            itf = ipaddress.ip_interface(cidr)
+            k.call(op, sock.addr, "del", index=src_i, address=str(itf.ip), prefixlen=itf.network.prefixlen)
+            done.append(lambda i=itf: sock.addr("add", index=src_i, address=str(i.ip), prefixlen=i.network.prefixlen))
+            k.call(op, sock.addr, "add", index=dst_i, address=str(itf.ip), prefixlen=itf.network.prefixlen)
+            done.append(lambda i=itf: sock.addr("del", index=dst_i, address=str(i.ip), prefixlen=i.network.prefixlen))
+        for route in routes:
+            k.call(op, sock.route, "add", oif=dst_i, **_route_spec(route))
+    except Exception:
+        for undo in reversed(done):
+            try:
+                undo()
+            except Exception:  # noqa: BLE001 - best effort back to where we were
+                continue
+        raise
+    text = [ops.route_del(op.ns, _route_text(r), r.get("RTA_GATEWAY"), src).command for r in routes]
+    for cidr, _family in moving:
+        text += [ops.addr_del(op.ns, src, cidr).command, ops.addr_add(op.ns, dst, cidr).command]
+    text += [ops.route_add(op.ns, _route_text(r), r.get("RTA_GATEWAY"), dst).command for r in routes]
+    return Done(True, [ops.move_ip(op.ns, dst, src, [c for c, _ in moving])], text)
+
+
+def _route_text(route: dict[str, Any]) -> str:
+    return f"{route['RTA_DST']}/{route.get('dst_len', 0)}" if route.get("RTA_DST") else "default"
+
+
+def _route_kwargs(k: Kernel, op: Op) -> dict[str, Any]:
+    a = op.args
+    kw: dict[str, Any] = {}
+    family = 2
+    if a["dst"] != "default":
+        net = ipaddress.ip_network(a["dst"])
+        kw["dst"], kw["dst_len"], family = str(net.network_address), net.prefixlen, net.version == 6 and 10 or 2
+    if a.get("gateway"):
+        kw["gateway"] = a["gateway"]
+        family = 10 if ipaddress.ip_address(a["gateway"]).version == 6 else family
+    if a.get("dev"):
+        kw["oif"] = k.index(op.ns, a["dev"])
+    kw["family"] = family
+    return kw
+
+
+def _route_exists(k: Kernel, label: str, kw: dict[str, Any]) -> bool:
+    for route in k.dump(label, "routes"):
+        if route.get("RTA_TABLE", route.get("table")) != RT_TABLE_MAIN or route.get("family") != kw["family"]:
+            continue
+        if route.get("dst_len", 0) == kw.get("dst_len", 0) and route.get("RTA_DST") == kw.get("dst") \
+                and route.get("RTA_GATEWAY") == kw.get("gateway") and ("oif" not in kw or route.get("RTA_OIF") == kw["oif"]):
+            return True
+    return False
+
+
+def route_add(k: Kernel, op: Op) -> Done:
+    kw = _route_kwargs(k, op)
+    if _route_exists(k, op.ns, kw):
+        return Done(False)
+    k.call(op, k.ipr(op.ns).route, "add", **kw)
+    return Done(True, [ops.route_del(op.ns, op.args["dst"], op.args.get("gateway"), op.args.get("dev"))])
+
+
+def route_del(k: Kernel, op: Op) -> Done:
+    kw = _route_kwargs(k, op)
+    if not _route_exists(k, op.ns, kw):
+        return Done(False)
+    k.call(op, k.ipr(op.ns).route, "del", **kw)
+    return Done(True, [ops.route_add(op.ns, op.args["dst"], op.args.get("gateway"), op.args.get("dev"))])
+
+
+def sysctl(k: Kernel, op: Op) -> Done:
+    key, value = op.args["key"], str(op.args["value"])
+    match = _CONF_KEY.match(key)
+    if match and match.group(2) not in ("all", "default"):
+        k.index(op.ns, match.group(2))
+    k.ipr(op.ns)  # the namespace must exist
+    try:
+        old = nsutil.write_sysctl(k.netns(op.ns), key, value)
+    except FileNotFoundError:
+        raise NotFound(f"sysctl {key} does not exist on this kernel", where=f"namespace {op.ns}",
+                       hint="check the key (sysctl -a | grep ...)") from None
+    except OSError as exc:
+        raise StepFailed(f"`{op.command}` failed: {exc}", where=f"namespace {op.ns}") from None
+    if old == value:
+        return Done(False)
+    return Done(True, [ops.sysctl(op.ns, key, old)])
+
+
+def neigh_flush(k: Kernel, op: Op) -> Done:
+    index = k.index(op.ns, op.args["dev"]) if op.args.get("dev") else None
+    sock = k.ipr(op.ns)
+    changed = False
+    for entry in k.dump(op.ns, "neigh"):
+        if entry.get("state", 0) & (NUD_NOARP | NUD_PERMANENT) or not entry.get("NDA_DST"):
+            continue
+        if index is not None and entry.get("ifindex") != index:
+            continue
+        try:
+            sock.neigh("del", dst=entry["NDA_DST"], ifindex=entry["ifindex"], family=entry.get("family", 2))
+            changed = True
+        except Exception:  # noqa: BLE001 - an entry may expire while we flush
+            continue
+    return Done(changed)
+
+
+def _nft(k: Kernel, op: Op, script: str) -> None:
+    if shutil.which("nft") is None:
+        raise MissingTool("nft (nftables) is not installed", hint="apt-get install nftables")
+    k.ipr(op.ns)
+    result = subprocess.run(["ip", "netns", "exec", k.netns(op.ns), "nft", "-f", "-"], input=script,
+                            capture_output=True, text=True, timeout=20, check=False)
+    if result.returncode != 0:
+        raise StepFailed(f"nft failed: {result.stderr.strip()}", where=f"namespace {op.ns}", hint="check the ruleset")
+
+
+def nft_apply(k: Kernel, op: Op) -> Done:
+    table, script = op.args["table"], op.args["script"]
+    family = script.split()[1] if script.startswith("table ") else "ip"
+    _nft(k, op, f"table {family} {table}\ndelete table {family} {table}\n{script}")
+    return Done(True, [ops.nft_delete(op.ns, table, family)])
+
+
+def nft_delete(k: Kernel, op: Op) -> Done:
+    family, table = op.args.get("family", "ip"), op.args["table"]
+    _nft(k, op, f"table {family} {table}\ndelete table {family} {table}\n")
+    return Done(True)
+
+
+EXECUTORS: dict[str, Callable[[Kernel, Op], Done]] = {
+    "addr_add": addr_add, "addr_del": addr_del, "move_ip": move_ip, "route_add": route_add, "route_del": route_del,
+    "sysctl": sysctl, "neigh_flush": neigh_flush, "nft_apply": nft_apply, "nft_delete": nft_delete,
+}

@@ -1,0 +1,210 @@
+"""The kernel side of a lab: namespaces, one netlink socket each, and op execution.
+
+This runs inside the agent (root, or root in a user namespace). Each op of a Step is
+executed by a function of :mod:`.linkops` or :mod:`.ipops` that returns what it
+changed and the ops that undo it, computed from the state it found. ``apply``
+runs a Step's ops in order and, if one fails, undoes the ones already done, so a
+failed step leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import errno
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from ..errors import (
+    AlreadyExists, KernelLacks, LabkitError, NoPrivileges, NotFound, StepFailed, WrongNamespace,
+)
+from ..names import netns_name, split_netns_name
+from ..state.raw import flatten
+from ..steps.base import Op
+from . import nsutil
+
+#: Device kinds and the kernel module that provides each (for KernelLacks hints).
+MODULE_OF = {
+    "vlan": "8021q", "ipvlan": "ipvlan", "geneve": "geneve", "ipip": "ipip", "gre": "ip_gre",
+    "gretap": "ip_gre", "sit": "sit", "vxlan": "vxlan", "macvlan": "macvlan", "bridge": "bridge",
+    "veth": "veth", "dummy": "dummy", "tun": "tun",
+}
+
+
+@dataclass
+class Done:
+    """What one op did: whether it changed the kernel, and the ops that undo it."""
+
+    changed: bool
+    undo: list[Op] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)  # the exact commands, when the op's text was a template
+
+
+class Kernel:
+    """The namespaces of one lab on this kernel, and the netlink sockets into them."""
+
+    def __init__(self, lab_id: str) -> None:
+        self.lab_id = lab_id
+        self._sockets: dict[str, IPRoute] = {}
+
+    # -- namespaces ---------------------------------------------------------------
+    def netns(self, label: str) -> str:
+        return netns_name(self.lab_id, label)
+
+    def labels(self) -> list[str]:
+        """The lab's namespaces, 'main' first, as the kernel has them now."""
+        found = []
+        for name in nsutil.list_netns():
+            parts = split_netns_name(name)
+            if parts and parts[0] == self.lab_id:
+                found.append(parts[1])
+        return sorted(found, key=lambda label: (label != "main", label != "upstream", label))
+
+    def has_ns(self, label: str) -> bool:
+        return label in self.labels()
+
+    def create_ns(self, label: str) -> bool:
+        try:
+            made = nsutil.create_netns(self.netns(label))
+        except PermissionError as exc:
+            raise NoPrivileges(f"cannot create namespace {label}: {exc}",
+                               hint="run as root, allow `sudo -n`, or run `labkit doctor` to see what is missing") from None
+        if made:
+            lo = self.ipr(label)
+            lo.link("set", index=1, state="up")
+        return made
+
+    def delete_ns(self, label: str) -> bool:
+        sock = self._sockets.pop(label, None)
+        if sock is not None:
+            sock.close()
+        self.kill_processes_in(label)
+        return nsutil.delete_netns(self.netns(label))
+
+    def kill_processes_in(self, label: str) -> list[int]:
+        """End every process whose network namespace is this lab namespace (by PID)."""
+        from .procs import pids_in_netns, terminate
+
+        pids = pids_in_netns(self.netns(label))
+        terminate(pids)
+        return pids
+
+    def close(self) -> None:
+        for sock in self._sockets.values():
+            sock.close()
+        self._sockets.clear()
+
+    def ipr(self, label: str) -> IPRoute:
+        """The netlink socket into namespace ``label`` (opened once, then reused)."""
+        sock = self._sockets.get(label)
+        if sock is None:
+            if not nsutil.netns_inode(self.netns(label)):
+                raise NotFound(f"namespace {label!r} does not exist", where=f"lab {self.lab_id}",
+                               hint=f"create it first with lab.netns({label!r}); existing: {', '.join(self.labels())}")
+            sock = IPRoute(fileno=nsutil.netlink_fd(self.netns(label)), groups=0)
+            self._sockets[label] = sock
+        return sock
+
+    # -- devices ------------------------------------------------------------------
+    def link(self, label: str, name: str) -> dict[str, Any] | None:
+        """The device ``name`` in ``label`` as a flattened netlink message, or None."""
+        try:
+            found = self.ipr(label).link("get", ifname=name)
+        except NetlinkError as exc:
+            if exc.code == errno.ENODEV:
+                return None
+            raise
+        return flatten(found[0].dump()) if found else None
+
+    def index(self, label: str, name: str, role: str = "device") -> int:
+        """The ifindex of ``name`` in ``label``; a clear error if it is missing or elsewhere."""
+        found = self.link(label, name)
+        if found is not None:
+            return int(found["index"])
+        elsewhere = [other for other in self.labels() if other != label and self.link(other, name) is not None]
+        if elsewhere:
+            raise WrongNamespace(
+                f"{role} {name!r} is not in namespace {label!r}; it is in {', '.join(elsewhere)}",
+                where=f"lab {self.lab_id}", hint=f"pass ns={elsewhere[0]!r}, or move it with lab.move({name!r}, {label!r})")
+        names = [str(itf.get("IFLA_IFNAME")) for itf in self.dump(label, "links")]
+        raise NotFound(f"{role} {name!r} does not exist in namespace {label!r}", where=f"lab {self.lab_id}",
+                       hint=f"devices there: {', '.join(names)}; create it first (e.g. lab.veth(...))")
+
+    def dump(self, label: str, what: str) -> list[dict[str, Any]]:
+        """A flattened dump of links, addrs, routes, fdb or neigh in ``label``."""
+        sock = self.ipr(label)
+        if what == "links":
+            msgs = sock.get_links()
+        elif what == "addrs":
+            msgs = sock.get_addr()
+        elif what == "routes":
+            msgs = tuple(sock.route("dump", family=2)) + tuple(sock.route("dump", family=10))
+        elif what == "fdb":
+            msgs = sock.fdb("dump")
+        elif what == "neigh":
+            msgs = sock.neigh("dump")
+        else:
+            raise ValueError(what)
+        return [flatten(m.dump()) for m in msgs]
+
+    # -- running ops --------------------------------------------------------------
+    def call(self, op: Op, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run one netlink request, turning the kernel's errno into a labkit error."""
+        try:
+            return fn(*args, **kwargs)
+        except NetlinkError as exc:
+            raise self.explain(op, exc.code, str(exc)) from None
+
+    def explain(self, op: Op, code: int, text: str) -> LabkitError:
+        where = f"namespace {op.ns}"
+        kind = op.args.get("kind")
+        if op.action == "link_add" and code == errno.EOPNOTSUPP and kind:
+            return KernelLacks(
+                f"this kernel cannot make {kind} devices (module {MODULE_OF.get(kind, kind)} is missing)",
+                where=where, hint="run this lab on the VM target: Lab.vagrant(), whose Debian kernel has it")
+        if code == errno.EEXIST:
+            return AlreadyExists(f"`{op.command}` failed: it already exists", where=where,
+                                 hint="delete it first, or use another name")
+        if code == errno.EPERM:
+            return NoPrivileges(f"`{op.command}` was refused: operation not permitted", where=where,
+                                hint="labkit needs root (or CAP_NET_ADMIN); run `labkit doctor`")
+        if code == errno.ENODEV:
+            return NotFound(f"`{op.command}` failed: no such device", where=where, hint="check the device names with lab.snapshot()")
+        return StepFailed(f"`{op.command}` failed: {text}", where=where, hint="see the kernel's reason above; nothing was changed")
+
+    def apply(self, ops: list[Op]) -> list[tuple[Op, Done]]:
+        """Run ``ops`` in order; on failure undo the done ones and raise."""
+        from .ipops import EXECUTORS as IP_EXECUTORS
+        from .linkops import EXECUTORS as LINK_EXECUTORS
+
+        executors = {**LINK_EXECUTORS, **IP_EXECUTORS}
+        done: list[tuple[Op, Done]] = []
+        for op in ops:
+            run = executors.get(op.action)
+            if run is None:
+                self.rollback(done)
+                raise StepFailed(f"unknown op {op.action!r}", hint="this agent is older than the library; restart the lab")
+            try:
+                done.append((op, run(self, op)))
+            except LabkitError as exc:
+                self.rollback(done)
+                if done:
+                    exc.hint = (exc.hint + ". " if exc.hint else "") + "The step's earlier changes were undone"
+                raise
+            except (OSError, subprocess.SubprocessError) as exc:
+                self.rollback(done)
+                raise StepFailed(f"`{op.command}` failed: {exc}", where=f"namespace {op.ns}",
+                                 hint="the step's earlier changes were undone") from None
+        return done
+
+    def rollback(self, done: list[tuple[Op, Done]]) -> None:
+        """Undo ``done`` in reverse order, best effort (an undo that fails is skipped)."""
+        for _op, result in reversed(done):
+            for undo in result.undo:
+                try:
+                    self.apply([undo])
+                except LabkitError:
+                    continue

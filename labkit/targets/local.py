@@ -1,0 +1,106 @@
+"""The local sandbox: the lab's namespaces on this machine, never the host's own.
+
+The agent needs to change network namespaces, which takes CAP_SYS_ADMIN and
+CAP_NET_ADMIN. In order of preference it runs: as root directly; through
+``sudo -n`` (no password prompt: it fails instead); or rootless, inside a new user
+namespace where we are root (``unshare --user --map-root-user --net --mount``)
+with a private tmpfs on /run/netns.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from typing import Any
+
+from ..errors import NoPrivileges
+from ..names import check_lab_id
+from .base import AgentPipe
+
+MODES = ("root", "sudo", "rootless")
+
+
+def new_lab_id() -> str:
+    return secrets.token_hex(3)
+
+
+def _package_root() -> str:
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _sudo_works() -> bool:
+    if shutil.which("sudo") is None:
+        return False
+    try:
+        return subprocess.run(["sudo", "-n", "true"], capture_output=True, timeout=10, check=False).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _userns_works() -> bool:
+    if shutil.which("unshare") is None:
+        return False
+    try:
+        probe = subprocess.run(["unshare", "--user", "--map-root-user", "--net", "true"], capture_output=True,
+                               timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0
+
+
+def choose_mode(requested: str | None = None) -> str:
+    """The way to run the agent: the requested one, or the best that works here."""
+    if requested:
+        if requested not in MODES:
+            raise NoPrivileges(f"unknown privilege mode {requested!r}", hint=f"use one of {', '.join(MODES)}")
+        return requested
+    if os.geteuid() == 0:
+        return "root"
+    if _sudo_works():
+        return "sudo"
+    if _userns_works():
+        return "rootless"
+    raise NoPrivileges("labkit cannot get the rights to make network namespaces here",
+                       hint="run as root, allow password-less `sudo` for python, or enable unprivileged user namespaces "
+                            "(sysctl kernel.unprivileged_userns_clone=1); `labkit doctor` checks all three")
+
+
+def agent_argv(lab_id: str, mode: str, python: str | None = None) -> list[str]:
+    """The command line that starts the agent in ``mode``."""
+    python = python or sys.executable
+    agent = [python, "-m", "labkit.targets.agent", "--lab-id", lab_id]
+    if mode == "root":
+        return agent
+    if mode == "sudo":
+        return ["sudo", "-n", "--preserve-env=PYTHONPATH", *agent]
+    script = ('if [ -d /run/netns ]; then mount -t tmpfs tmpfs /run/netns; '
+              'else mount -t tmpfs tmpfs /run && mkdir -p /run/netns; fi && exec "$@"')
+    return ["unshare", "--user", "--map-root-user", "--net", "--mount", "--propagation", "private",
+            "sh", "-c", script, "labkit-agent", *agent]
+
+
+class LocalTarget:
+    """A lab in network namespaces of this machine, driven through a local agent."""
+
+    name = "local"
+
+    def __init__(self, lab_id: str | None = None, mode: str | None = None) -> None:
+        self.lab_id = check_lab_id(lab_id or new_lab_id())
+        self.mode = choose_mode(mode)
+        env = dict(os.environ)
+        env["PYTHONPATH"] = _package_root() + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        self._pipe = AgentPipe(agent_argv(self.lab_id, self.mode), env=env, what="labkit agent")
+        self.info = self._pipe.request("hello")
+
+    @property
+    def agent_pid(self) -> int:
+        return int(self.info["pid"])
+
+    def request(self, method: str, **params: Any) -> Any:
+        return self._pipe.request(method, **params)
+
+    def close(self) -> None:
+        self._pipe.close()
