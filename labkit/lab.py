@@ -109,19 +109,31 @@ class Background:
         return str(self.lab.target.request("spawn_stop", pid=self.pid)["output"])
 
 
+def _target_from_env(lab_id: str | None, mode: str | None) -> Target:
+    """The local sandbox, or the Vagrant VM when LABKIT_TARGET=vagrant (LABKIT_VAGRANT_DIR names its folder)."""
+    import os
+
+    if os.environ.get("LABKIT_TARGET", "local") == "vagrant":
+        from .targets.vagrant import VagrantTarget
+
+        return VagrantTarget(os.environ.get("LABKIT_VAGRANT_DIR", "."), lab_id=lab_id)
+    from .targets.local import LocalTarget
+
+    return LocalTarget(lab_id=lab_id, mode=mode)
+
+
 class Lab:
     """A lab on a target: ``with Lab() as lab: lab.veth('veth0', 'veth1')``."""
 
     def __init__(self, target: Target | None = None, *, lab_id: str | None = None, uplink: bool = True,
                  mode: str | None = None) -> None:
         if target is None:
-            from .targets.local import LocalTarget
-
-            target = LocalTarget(lab_id=lab_id, mode=mode)
+            target = _target_from_env(lab_id, mode)
         self.target = target
         self.uplink = uplink
         self.history: list[Change] = []
         self._shown: Snapshot | None = None
+        self._view_mark = 0  # history index up to which the cell view has shown commands
         try:
             self._build_baseline()
         except BaseException:
@@ -134,6 +146,13 @@ class Lab:
         from .targets.vagrant import VagrantTarget
 
         return cls(VagrantTarget(path, **options), uplink=uplink)
+
+    @property
+    def check(self) -> Any:
+        """Self-checks that read the kernel: ``lab.check.reachable('h1', 'h2')``."""
+        from .checks import Checks
+
+        return Checks(self)
 
     @property
     def lab_id(self) -> str:
@@ -362,6 +381,44 @@ class Lab:
         if iface:
             argv += ["-I", iface]
         return self.run(*argv, dst, ns=ns, timeout=timeout * count + 5).ok
+
+    def supports(self, *kinds: str) -> dict[str, bool]:
+        """Which device kinds ('vlan', 'ipvlan', 'geneve', 'ipip', 'gre', 'sit', ...) this target's kernel can make."""
+        return dict(self.target.request("features", kinds=list(kinds)))
+
+    def missing(self, *kinds: str) -> list[str]:
+        """The kinds of ``kinds`` this kernel cannot make (empty when all work)."""
+        return [kind for kind, ok in self.supports(*kinds).items() if not ok]
+
+    def tun_open(self, name: str, mode: str = "tun", ns: str = "main") -> Any:
+        """Open (and so create) tun/tap device ``name``, with this notebook as its user-space end."""
+        from .tundev import TunDevice
+
+        return TunDevice(self.target, ns, name, mode)
+
+    def wait_stp(self, *bridges: str, timeout: float = 60.0, min_time: float = 0.0) -> dict[str, Any]:
+        """Wait until every port of ``bridges`` ('br0' or 'sw2/br0') is forwarding or blocking.
+
+        Returns {'converged', 'elapsed', 'events': [{'t', 'port', 'bridge', 'state'}], 'states'}."""
+        pairs = [b.split("/", 1) if "/" in b else ["main", b] for b in bridges]
+        return dict(self.target.request("stp_wait", bridges=pairs, timeout=timeout, min_time=min_time))
+
+    def capture(self, *devices: str, filter: str = "", count: int | None = None, duration: float | None = None,
+                snaplen: int = 262144) -> Any:
+        """Capture on each device ('veth1' in main, or 'h1/eth0') with tcpdump on the target.
+
+        Use as ``with lab.capture("veth1", "lo", filter="icmp") as cap:``; returns once every
+        tcpdump is listening, so no packet of the traffic that follows is missed."""
+        from .capture.session import Capture
+
+        return Capture(self, devices, filter=filter, count=count, duration=duration, snaplen=snaplen)
+
+    def view(self, capture: Any = None, *, title: str | None = None) -> Any:
+        """The cell view: topology (changes since the last view highlighted), the commands the
+        steps since the last view ran, and the capture's panes when one is given."""
+        from .widgets.stepview import step_view
+
+        return step_view(self, capture=capture, title=title)
 
     def __repr__(self) -> str:
         return f"<Lab {self.lab_id} on {self.target.name}: {len(self.history)} steps>"

@@ -46,6 +46,7 @@ class Agent:
             "hello": self.hello, "apply": self.apply, "snapshot": self.snapshot, "run": self.run,
             "spawn": self.spawn, "spawn_poll": self.spawn_poll, "spawn_stop": self.spawn_stop,
             "destroy": self.destroy, "wipe": self.wipe, "ping": lambda: "pong",
+            "features": self.features,
         }
         self.children: dict[int, subprocess.Popen[bytes]] = {}
         self.cleanups: list[Callable[[], None]] = []
@@ -126,6 +127,30 @@ class Agent:
         """End the lab: stop children, remove namespaces (unless ``keep``)."""
         self.keep = keep
         return {"removed": self.cleanup()}
+
+    def features(self, kinds: list[str]) -> dict[str, bool]:
+        """Which device kinds this kernel can make, tried for real in a scratch namespace."""
+        from ..steps import ops as make
+
+        probe = "probe"
+        self.kernel.create_ns(probe)
+        found: dict[str, bool] = {}
+        try:
+            self.kernel.apply([make.link_add(probe, "lower0", "veth", peer="lower1", peer_ns=probe)])
+            for number, kind in enumerate(kinds):
+                params: dict[str, Any] = {
+                    "vlan": {"link": "lower0", "vlan_id": 10}, "ipvlan": {"link": "lower0", "mode": "l2"},
+                    "macvlan": {"link": "lower0", "mode": "bridge"}, "vxlan": {"vni": 42, "remote": "10.0.0.2"},
+                    "geneve": {"vni": 42, "remote": "10.0.0.2"}, "bridge": {}, "veth": {"peer": f"pp{number}"},
+                }.get(kind, {"local": "10.0.0.1", "remote": "10.0.0.2"})
+                try:
+                    self.kernel.apply([make.link_add(probe, f"p{number}", kind, **params)])
+                    found[kind] = True
+                except LabkitError:
+                    found[kind] = False
+        finally:
+            self.kernel.delete_ns(probe)
+        return found
 
     def wipe(self) -> dict[str, Any]:
         """Remove every namespace and background program of the lab, and keep serving."""

@@ -1,0 +1,181 @@
+"""Self-checks: read the kernel, compare with what the exercise asks, give a hint.
+
+Every check reads the live state (a fresh snapshot, or a real ping inside the lab),
+so a wrong state fails it. A passing check returns a :class:`CheckResult` that a
+notebook shows as a green line; a failing one raises :class:`CheckFailed` whose
+message says what was found and whose hint says what to try.
+
+    lab.check.reachable("h1", "h2")
+    lab.check.port_state("sw2/p1", "blocking")
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .errors import CheckFailed
+from .model import Interface, Snapshot
+
+if TYPE_CHECKING:
+    from .lab import Lab
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """A passed check: what was verified."""
+
+    message: str
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"✔ {self.message}"
+
+    def _repr_html_(self) -> str:
+        return (f'<div class="labkit-check-ok" style="color:#1b5e20;background:#e8f5e9;padding:4px 8px;'
+                f'border-left:4px solid #2e7d32">✔ {html.escape(self.message)}</div>')
+
+
+def _split(ref: str, default_ns: str = "main") -> tuple[str, str]:
+    """'h1/eth0' → ('h1', 'eth0'); 'eth0' → ('main', 'eth0')."""
+    return (ref.split("/", 1)[0], ref.split("/", 1)[1]) if "/" in ref else (default_ns, ref)
+
+
+class Checks:
+    """The self-checks of one lab (``lab.check``)."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+
+    # -- helpers ------------------------------------------------------------------
+    def _interface(self, snap: Snapshot, ref: str, hint: str = "") -> Interface:
+        ns, name = _split(ref)
+        itf = snap.interface(name, ns)
+        if itf is None:
+            elsewhere = [i.namespace for i in snap.find(name)]
+            where = f"; it is in {', '.join(elsewhere)}" if elsewhere else ""
+            raise CheckFailed(f"there is no device {name!r} in namespace {ns!r}{where}",
+                              hint=hint or f"create it first (its name must be exactly {name!r})")
+        return itf
+
+    def address_of(self, ns: str) -> str:
+        """The first global IPv4 address in namespace ``ns`` (not lo)."""
+        for itf in self.lab.snapshot().in_namespace(ns):
+            for cidr in itf.addresses:
+                if itf.kind != "loopback" and ":" not in cidr:
+                    return cidr.split("/")[0]
+        raise CheckFailed(f"namespace {ns!r} has no IPv4 address", hint="give one of its devices an address with lab.addr()")
+
+    def _target(self, dst: str) -> str:
+        return dst if any(ch.isdigit() for ch in dst.split(".")[0]) and "." in dst or ":" in dst else self.address_of(dst)
+
+    # -- checks -------------------------------------------------------------------
+    def reachable(self, src: str, dst: str, iface: str | None = None, count: int = 2, hint: str = "") -> CheckResult:
+        """``dst`` (an IP or a namespace) answers a ping from namespace ``src``."""
+        address = self._target(dst)
+        if self.lab.ping(address, ns=src, count=count, iface=iface, timeout=2):
+            return CheckResult(f"{src} reaches {dst}" + (f" ({address})" if address != dst else "") + (f" via {iface}" if iface else ""))
+        raise CheckFailed(f"{src} cannot reach {dst} ({address})" + (f" via {iface}" if iface else ""),
+                          hint=hint or "check addresses (same subnet?), that every device on the way is up, and the routes")
+
+    def unreachable(self, src: str, dst: str, iface: str | None = None, hint: str = "") -> CheckResult:
+        """``dst`` does NOT answer a ping from ``src`` (neighbours are flushed first, so a
+        cached ARP entry cannot make a broken path look fine)."""
+        address = self._target(dst)
+        from .steps import neigh_flush
+
+        self.lab.target.request("apply", ops=[op.to_dict() for op in neigh_flush(ns=src).ops])  # not a learner's step
+        if not self.lab.ping(address, ns=src, count=1, iface=iface, timeout=1):
+            return CheckResult(f"{src} cannot reach {dst} ({address})" + (f" via {iface}" if iface else "") + ", as expected")
+        raise CheckFailed(f"{src} still reaches {dst} ({address})" + (f" via {iface}" if iface else ""),
+                          hint=hint or "the exercise expects this path to be broken")
+
+    def exists(self, ref: str, kind: str | None = None, hint: str = "") -> CheckResult:
+        itf = self._interface(self.lab.snapshot(), ref, hint)
+        if kind and itf.kind != kind:
+            raise CheckFailed(f"{ref} is a {itf.kind} device, not a {kind}", hint=hint or f"delete it and create a {kind}")
+        return CheckResult(f"{ref} exists" + (f" as a {kind}" if kind else ""))
+
+    def absent(self, ref: str, hint: str = "") -> CheckResult:
+        ns, name = _split(ref)
+        if self.lab.snapshot().interface(name, ns) is not None:
+            raise CheckFailed(f"{ref} still exists", hint=hint or f"delete it with lab.delete({name!r}, ns={ns!r})")
+        return CheckResult(f"{ref} is gone")
+
+    def is_up(self, ref: str, hint: str = "") -> CheckResult:
+        itf = self._interface(self.lab.snapshot(), ref, hint)
+        if not itf.is_up:
+            raise CheckFailed(f"{ref} is down", hint=hint or f"bring it up: lab.up({itf.name!r}, ns={itf.namespace!r})")
+        return CheckResult(f"{ref} is up ({itf.state})")
+
+    def has_address(self, ref: str, cidr: str, hint: str = "") -> CheckResult:
+        itf = self._interface(self.lab.snapshot(), ref, hint)
+        if cidr not in itf.addresses:
+            owner = [i.key for i in self.lab.snapshot().interfaces if cidr in i.addresses]
+            found = f"; it is on {', '.join(owner)}" if owner else ""
+            raise CheckFailed(f"{ref} does not have {cidr} (it has {', '.join(itf.addresses) or 'no address'}){found}",
+                              hint=hint or f"lab.addr({itf.name!r}, {cidr!r}) or lab.move_ip(...)")
+        return CheckResult(f"{ref} has {cidr}")
+
+    def no_address(self, ref: str, hint: str = "") -> CheckResult:
+        itf = self._interface(self.lab.snapshot(), ref, hint)
+        v4 = [a for a in itf.addresses if ":" not in a]
+        if v4:
+            raise CheckFailed(f"{ref} still has {', '.join(v4)}", hint=hint or "a bridge port should carry no IP: move it to the bridge")
+        return CheckResult(f"{ref} carries no IPv4 address")
+
+    def is_port_of(self, ref: str, bridge: str, hint: str = "") -> CheckResult:
+        itf = self._interface(self.lab.snapshot(), ref, hint)
+        if itf.master != bridge:
+            raise CheckFailed(f"{ref} is not a port of {bridge} (its master is {itf.master or 'none'})",
+                              hint=hint or f"lab.enslave({itf.name!r}, {bridge!r}, ns={itf.namespace!r})")
+        return CheckResult(f"{ref} is a port of {bridge}")
+
+    def port_state(self, ref: str, state: str, hint: str = "") -> CheckResult:
+        """A bridge port's STP state: forwarding, blocking, listening, learning or disabled."""
+        itf = self._interface(self.lab.snapshot(), ref, hint)
+        if itf.stp_state != state:
+            raise CheckFailed(f"port {ref} is {itf.stp_state or 'not a bridge port'}, not {state}",
+                              hint=hint or "STP decides this: compare bridge ids (priority, MAC) and path costs")
+        return CheckResult(f"port {ref} is {state}")
+
+    def root_bridge(self, ref: str, hint: str = "") -> CheckResult:
+        """``ref`` (a bridge) is the STP root: its root id is its own bridge id."""
+        itf = self._interface(self.lab.snapshot(), ref, hint)
+        root, own = itf.detail("root_id"), itf.detail("bridge_id")
+        if root is None or root != own:
+            raise CheckFailed(f"{ref} is not the root bridge (root is {root}, {ref} is {own})",
+                              hint=hint or "the lowest bridge id wins: lower this bridge's priority with lab.stp(..., priority=4096)")
+        return CheckResult(f"{ref} is the root bridge")
+
+    def mtu(self, ref: str, value: int, hint: str = "") -> CheckResult:
+        itf = self._interface(self.lab.snapshot(), ref, hint)
+        if itf.mtu != value:
+            raise CheckFailed(f"{ref} has MTU {itf.mtu}, not {value}", hint=hint or f"lab.mtu({itf.name!r}, {value})")
+        return CheckResult(f"{ref} has MTU {value}")
+
+    def sysctl(self, key: str, value: str | int, ns: str = "main", hint: str = "") -> CheckResult:
+        space = self.lab.snapshot().namespace(ns)
+        found = space.sysctl(key) if space else None
+        if found is None:
+            found = self.lab.run("sysctl", "-n", key, ns=ns).stdout.strip()
+        if str(found) != str(value):
+            raise CheckFailed(f"{key} is {found} in {ns}, not {value}", hint=hint or f"lab.sysctl({key!r}, {value!r}, ns={ns!r})")
+        return CheckResult(f"{key} = {value} in {ns}")
+
+    def route(self, dst: str, dev: str, ns: str = "main", via: str | None = None, hint: str = "") -> CheckResult:
+        for route in self.lab.snapshot().routes:
+            if route.namespace == ns and route.dst == dst and route.dev == dev and (via is None or route.gateway == via):
+                return CheckResult(f"{ns} routes {dst} via {via + ' ' if via else ''}dev {dev}")
+        have = [f"{r.dst} dev {r.dev}" + (f" via {r.gateway}" if r.gateway else "") for r in self.lab.snapshot().routes if r.namespace == ns]
+        raise CheckFailed(f"{ns} has no route {dst} dev {dev}" + (f" via {via}" if via else "") + f" (routes: {'; '.join(have)})",
+                          hint=hint or f"lab.route({dst!r}, via=..., dev={dev!r}, ns={ns!r})")
+
+    def that(self, ok: Any, message: str, hint: str = "") -> CheckResult:
+        """A custom check: ``ok`` computed by the notebook from live state."""
+        if not ok:
+            raise CheckFailed(f"not yet: {message}", hint=hint)
+        return CheckResult(message)
