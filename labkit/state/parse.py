@@ -64,12 +64,26 @@ def link_kind(link: dict[str, Any]) -> str:
     return "device"
 
 
+def bridge_id(value: Any) -> Any:
+    """A bridge id as iproute2 prints it: '8000.ce:f4:4f:e7:c9:94' (priority in hex, then MAC).
+
+    pyroute2 0.9 reads the 2-byte priority little-endian, so it is swapped back here."""
+    if isinstance(value, dict) and "addr" in value:
+        prio = int(value.get("prio", 0))
+        prio = ((prio & 0xFF) << 8) | (prio >> 8)
+        return f"{prio:04x}.{value['addr']}"
+    return value
+
+
+ID_KEYS = frozenset({"root_id", "bridge_id", "designated_root", "designated_bridge"})
+
+
 def _info(kind: str, link: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     data = (link.get("IFLA_LINKINFO") or {}).get("IFLA_INFO_DATA") or {}
     facts: list[tuple[str, Any]] = []
     for key, attr in INFO_KEYS.get(kind, ()):
         if data.get(attr) is not None:
-            facts.append((key, data[attr]))
+            facts.append((key, bridge_id(data[attr]) if key in ID_KEYS else data[attr]))
     if kind == "vxlan" and data.get("IFLA_VXLAN_REMOTE"):
         facts.append(("remote", data["IFLA_VXLAN_REMOTE"]))
     if kind in ("tun", "tap"):
@@ -93,12 +107,18 @@ def _port_info(link: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
     wanted = (("port_cost", "IFLA_BRPORT_COST"), ("port_priority", "IFLA_BRPORT_PRIORITY"),
               ("designated_root", "IFLA_BRPORT_ROOT_ID"), ("designated_bridge", "IFLA_BRPORT_BRIDGE_ID"),
               ("port_no", "IFLA_BRPORT_NO"))
-    return tuple((key, data[attr]) for key, attr in wanted if data.get(attr) is not None)
+    return tuple((key, bridge_id(data[attr]) if key in ID_KEYS else data[attr]) for key, attr in wanted
+                 if data.get(attr) is not None)
+
+
+def namespace_order(label: str) -> tuple[bool, bool, str]:
+    """main first, then upstream, then the rest by name."""
+    return (label != "main", label != "upstream", label)
 
 
 def parse(raw: dict[str, Any]) -> Snapshot:
     """Build the Snapshot of one lab from its raw dump."""
-    spaces: dict[str, Any] = raw.get("namespaces", {})
+    spaces: dict[str, Any] = dict(sorted(raw.get("namespaces", {}).items(), key=lambda kv: namespace_order(kv[0])))
     names: dict[tuple[str, int], str] = {}
     for label, space in spaces.items():
         for link in space.get("links", ()):
@@ -144,6 +164,10 @@ def _interface(label: str, link: dict[str, Any], space: dict[str, Any], names: d
             peer = ref
         elif other != link["index"]:
             lower = ref
+    data = (link.get("IFLA_LINKINFO") or {}).get("IFLA_INFO_DATA") or {}
+    if kind == "vxlan" and data.get("IFLA_VXLAN_LINK"):
+        under = names.get((label, data["IFLA_VXLAN_LINK"]))
+        lower = f"{label}/{under}" if under else None
     stats = link.get("IFLA_STATS64") or {}
     return Interface(
         name=link.get("IFLA_IFNAME", "?"),

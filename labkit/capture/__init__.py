@@ -1,0 +1,12 @@
+"""Captures on the target: tcpdump per device, pcap read back, decoded with scapy.
+
+:class:`~labkit.capture.session.Capture` is what ``lab.capture(...)`` returns;
+:mod:`.decode` turns frames into ``tcpdump -n -e``-style lines; :mod:`.pcap` reads and
+writes the pcap format.
+"""
+
+from .decode import Frame, summarize
+from .pcap import PcapStream, write_pcap
+from .session import Capture
+
+__all__ = ["Capture", "Frame", "PcapStream", "summarize", "write_pcap"]

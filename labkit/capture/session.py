@@ -1,0 +1,294 @@
+"""A capture session: one tcpdump per device of the lab, read back as pcap and decoded.
+
+::
+
+    with lab.capture("veth1", "lo", filter="icmp") as cap:   # returns once every tcpdump listens
+        lab.run("ping", "-c", "2", "-I", "veth0", "20.1.0.11")
+    cap.counts()        # {'main/veth1': 2, 'main/lo': 2}: requests on veth1, replies on lo
+    lab.show(cap)       # the topology with the devices that saw the packets coloured
+    cap.save("captures/")                                    # one .pcap per device, for Wireshark
+
+Each tcpdump runs on the target, inside the device's namespace, and writes a pcap
+file there (see :mod:`labkit.targets.agent_capture`). This object reads those files
+by offset through the target, so it works the same for the local sandbox and a VM.
+A capture ends when the ``with`` block ends, when every device has seen ``count``
+packets (tcpdump ``-c``), or when ``duration`` seconds have passed, whichever is
+first. ``wait()`` blocks until then: a notebook cell that waits keeps the panes'
+final packets when the notebook is executed headless.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import InvalidInput, LabkitError
+from .decode import Frame
+from .pcap import PcapStream
+
+READ_CHUNK = 1 << 20
+COUNT_GRACE = 10.0  # seconds a `with` block waits for `count` packets when no duration is given
+
+
+def split_device(spec: str) -> tuple[str, str]:
+    """'veth1' → ('main', 'veth1'); 'h1/eth0' → ('h1', 'eth0')."""
+    if not isinstance(spec, str) or not spec.strip("/"):
+        raise InvalidInput(f"{spec!r} is not a device", hint="name a device as 'veth1' (in main) or 'h1/eth0'")
+    ns, _, dev = spec.rpartition("/")
+    return ns or "main", dev
+
+
+@dataclass
+class DeviceCapture:
+    """What one device's tcpdump has captured so far, and its counts once stopped."""
+
+    ns: str
+    dev: str
+    mac: str | None = None
+    is_port: bool = False
+    id: str = ""
+    pid: int = 0
+    link_type: str = ""
+    stream: PcapStream = field(default_factory=PcapStream)
+    frames: list[Frame] = field(default_factory=list)
+    running: bool = True
+    stats: dict[str, int | None] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.ns}/{self.dev}"
+
+    @property
+    def lost(self) -> int | None:
+        """Packets tcpdump counted but that are not in the pcap we read (None while running)."""
+        captured = self.stats.get("captured")
+        if captured is None:
+            return None
+        return max(0, captured - len(self.frames)) + int(self.stats.get("dropped") or 0)
+
+
+class Capture:
+    """tcpdump on several devices of a lab at once, as one capture (see the module docstring)."""
+
+    def __init__(self, lab: Any, devices: Iterable[str], *, filter: str = "", count: int | None = None,
+                 duration: float | None = None, snaplen: int = 262144, start: bool = True,
+                 poll_interval: float = 0.1) -> None:
+        names = list(devices)
+        if not names:
+            raise InvalidInput("a capture needs at least one device", hint="e.g. lab.capture('veth1', 'lo')")
+        if count is not None and count < 1:
+            raise InvalidInput(f"count={count} captures nothing", hint="give a positive number of packets or None")
+        if duration is not None and duration <= 0:
+            raise InvalidInput(f"duration={duration} is not a time", hint="give seconds > 0, or None")
+        self.lab = lab
+        self.filter = filter
+        self.count = count
+        self.duration = duration
+        self.snaplen = snaplen
+        self.poll_interval = poll_interval
+        self.devices: dict[str, DeviceCapture] = {}
+        for spec in names:
+            ns, dev = split_device(spec)
+            self.devices.setdefault(f"{ns}/{dev}", DeviceCapture(ns, dev))
+        self.started_at: float | None = None
+        self.stopped_at: float | None = None
+        self.listeners: list[Callable[[Capture], None]] = []
+        if start:
+            self.start()
+
+    # -- lifecycle ----------------------------------------------------------------
+    @property
+    def target(self) -> Any:
+        return self.lab.target
+
+    @property
+    def running(self) -> bool:
+        return self.started_at is not None and self.stopped_at is None
+
+    def start(self) -> Capture:
+        """Start every tcpdump, then wait until all of them are listening."""
+        if self.started_at is not None:
+            return self
+        snap = self.lab.snapshot()
+        for cap in self.devices.values():
+            itf = snap.interface(cap.dev, cap.ns)
+            if itf is not None:
+                cap.mac, cap.is_port = itf.mac, bool(itf.master)
+        started: list[DeviceCapture] = []
+        try:
+            for cap in self.devices.values():
+                info = self.target.request("capture_start", ns=cap.ns, dev=cap.dev, filter=self.filter,
+                                           snaplen=self.snaplen, count=self.count, wait=False)
+                cap.id, cap.pid = info["id"], int(info["pid"])
+                started.append(cap)
+            ready = self.target.request("capture_ready", ids=[c.id for c in started])
+        except BaseException:
+            for cap in started:
+                try:
+                    self.target.request("capture_remove", id=cap.id)
+                except LabkitError:
+                    pass
+            raise
+        for cap, info in zip(started, ready, strict=True):
+            cap.link_type = info.get("link_type", "")
+        self.started_at = time.time()
+        return self
+
+    def poll(self) -> int:
+        """Read what the tcpdumps wrote since the last poll; the number of new frames."""
+        new = 0
+        for cap in self.devices.values():
+            if cap.id and (cap.running or not cap.stream.complete or self.stopped_at is None):
+                new += self._read(cap)
+        if new:
+            self._notify()
+        return new
+
+    def _read(self, cap: DeviceCapture) -> int:
+        new = 0
+        while True:
+            answer = self.target.request("capture_read", id=cap.id, offset=len(cap.stream.raw), max_bytes=READ_CHUNK)
+            data = base64.b64decode(answer["data"])
+            frames = cap.stream.feed(data)
+            cap.frames.extend(frames)
+            new += len(frames)
+            cap.running = bool(answer["running"])
+            if not cap.running and answer.get("stats"):
+                cap.stats = dict(answer["stats"])
+            if len(data) < READ_CHUNK:
+                return new
+
+    def wait(self, timeout: float | None = None) -> Capture:
+        """Block until the capture ends (``count`` reached on every device, or ``duration``), then stop it.
+
+        Without ``count`` and ``duration`` a capture has no end of its own: ``wait`` stops it
+        after ``timeout`` seconds (at once when None)."""
+        if self.started_at is None:
+            self.start()
+        begun = time.monotonic()
+        while self.running:
+            self.poll()
+            if all(not cap.running for cap in self.devices.values()):
+                break
+            now = time.monotonic()
+            if self.duration is not None and self.started_at is not None and time.time() >= self.started_at + self.duration:
+                break
+            if self.count is None and self.duration is None and (timeout is None or now - begun >= timeout):
+                break
+            if timeout is not None and now - begun >= timeout:
+                break
+            time.sleep(self.poll_interval)
+        return self.stop()
+
+    def stop(self) -> Capture:
+        """Stop every tcpdump (SIGINT: it then reports its counts), read the rest, and free the target's files."""
+        if not self.running:
+            return self
+        for cap in self.devices.values():
+            answer = self.target.request("capture_stop", id=cap.id)
+            cap.stats = dict(answer.get("stats", {}))
+        for cap in self.devices.values():
+            self._read(cap)
+            cap.running = False
+            try:
+                self.target.request("capture_remove", id=cap.id)
+            except LabkitError:
+                pass
+        self.stopped_at = time.time()
+        self._notify()
+        return self
+
+    def __enter__(self) -> Capture:
+        return self.start()
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None and (self.count is not None or self.duration is not None):
+            self.wait(timeout=self.duration if self.duration is not None else COUNT_GRACE)
+        else:
+            self.stop()
+
+    def _notify(self) -> None:
+        for listener in list(self.listeners):
+            listener(self)
+
+    # -- results ------------------------------------------------------------------
+    def device(self, dev: str) -> DeviceCapture:
+        """The capture of one device: 'veth1' or 'h1/eth0'."""
+        key = "/".join(split_device(dev))
+        if key not in self.devices:
+            raise InvalidInput(f"{dev!r} is not part of this capture", hint=f"captured: {', '.join(self.devices)}")
+        return self.devices[key]
+
+    def frames(self, dev: str) -> list[Frame]:
+        return self.device(dev).frames
+
+    def packets(self, dev: str) -> list[Any]:
+        """The scapy packets captured on ``dev`` (decoded on first use)."""
+        return [frame.packet for frame in self.device(dev).frames]
+
+    def summaries(self, dev: str) -> list[str]:
+        return [frame.summary for frame in self.device(dev).frames]
+
+    def counts(self) -> dict[str, int]:
+        """Packets captured per device, keyed 'namespace/device'."""
+        return {key: len(cap.frames) for key, cap in self.devices.items()}
+
+    def path_counts(self) -> dict[str, int]:
+        """What ``lab.show(cap)`` colours: packets seen per 'namespace/device'."""
+        return self.counts()
+
+    def stats(self) -> dict[str, dict[str, int | None]]:
+        """Per device: tcpdump's counts, the frames in the pcap, and the loss between them."""
+        return {key: {**cap.stats, "saved": len(cap.frames), "lost": cap.lost} for key, cap in self.devices.items()}
+
+    def pcap(self, dev: str) -> bytes:
+        """The pcap file of ``dev`` exactly as tcpdump wrote it."""
+        return self.device(dev).stream.pcap_bytes()
+
+    def save(self, path: str | os.PathLike[str] = "captures") -> list[str]:
+        """Write one Wireshark-readable .pcap per device; ``path`` is a directory or, for one device, a file."""
+        target = os.fspath(path)
+        written = []
+        if target.endswith(".pcap"):
+            if len(self.devices) != 1:
+                raise InvalidInput(f"{target!r} is one file but this capture has {len(self.devices)} devices",
+                                   hint="give a directory: one <namespace>-<device>.pcap is written per device")
+            os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+            files = {target: next(iter(self.devices.values()))}
+        else:
+            os.makedirs(target, exist_ok=True)
+            files = {os.path.join(target, f"{cap.ns}-{cap.dev}.pcap"): cap for cap in self.devices.values()}
+        for name, cap in files.items():
+            with open(name, "wb") as fh:
+                fh.write(cap.stream.pcap_bytes())
+            written.append(name)
+        return written
+
+    # -- display ------------------------------------------------------------------
+    def panes(self, max_rows: int = 200) -> Any:
+        """The capture panes widget (one pane per device, side by side)."""
+        from ..widgets.capture import CapturePanes
+
+        return CapturePanes(self, max_rows=max_rows)
+
+    def text(self) -> str:
+        state = "running" if self.running else "stopped" if self.stopped_at else "not started"
+        lines = [f"capture ({state}) filter {self.filter or '(none)'}"]
+        for key, cap in self.devices.items():
+            lines.append(f"  {key}: {len(cap.frames)} packets" + (f", tcpdump {cap.stats}" if cap.stats else ""))
+            start = self.started_at
+            for frame in cap.frames[-5:]:
+                lines.append(f"    {frame.time - start if start else 0:9.6f} {frame.summary}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.text()
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.panes())

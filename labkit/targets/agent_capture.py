@@ -1,0 +1,260 @@
+"""Agent extension: tcpdump captures inside the lab's namespaces, written to files.
+
+A capture is one ``tcpdump`` per device, started in the device's namespace with
+``ip netns exec``. tcpdump writes pcap to its stdout (``-w -``), which the agent has
+opened on a file it owns, flushed after every packet (``-U``) and handed over by
+libpcap at once (``--immediate-mode``: without it, packets still in the kernel
+buffer are lost when tcpdump is stopped). The controller reads the file by offset
+(``capture_read``), so a burst of 10,000 packets/s is kept whole, and the same calls
+work over SSH for the VM target. Because the file is opened by the agent, not by
+tcpdump, it does not matter that tcpdump drops root privileges after opening the
+device; as root it is told ``-Z root`` anyway, because a process that changes its
+user id loses its parent-death signal, and the agent's children must die with it.
+
+Requests (all JSON-plain)::
+
+    capture_start(ns, dev, filter="", snaplen=262144, count=None, wait=True) → {id, pid, ...}
+    capture_ready(ids, timeout=5)        wait until each tcpdump says "listening on"
+    capture_read(id, offset=0, max_bytes=1 MiB) → {data: base64, offset, size, running, ...}
+    capture_stop(id, remove=True)         SIGINT → {captured, received, dropped, ...}
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from typing import Any
+
+from ..errors import InvalidInput, MissingTool, NoPrivileges, NotFound, TargetError, WrongNamespace
+from ..names import check_ifname
+from .agent import Agent, _die_with_parent
+
+LISTENING = re.compile(r"listening on (\S+), link-type (\S+)")
+STATS = {"captured": re.compile(r"(\d+) packets? captured"),
+         "received": re.compile(r"(\d+) packets? received by filter"),
+         "dropped": re.compile(r"(\d+) packets? dropped by kernel")}
+MAX_READ = 4 << 20
+
+
+class _Capture:
+    """One running tcpdump, its pcap file and the lines it wrote to stderr."""
+
+    def __init__(self, cid: str, ns: str, dev: str, argv: list[str], path: str, proc: subprocess.Popen[bytes],
+                 out: Any) -> None:
+        self.id, self.ns, self.dev, self.argv, self.path, self.proc, self.out = cid, ns, dev, argv, path, proc, out
+        self.lines: list[str] = []
+        self.listening = threading.Event()
+        self.link_type = ""
+        self.started = time.time()
+        self.reader = threading.Thread(target=self._read_stderr, name=f"tcpdump-{dev}", daemon=True)
+        self.reader.start()
+
+    def _read_stderr(self) -> None:
+        stream = self.proc.stderr
+        if stream is None:
+            return
+        for raw in stream:
+            line = raw.decode(errors="replace").rstrip()
+            self.lines.append(line)
+            found = LISTENING.search(line)
+            if found:
+                self.link_type = found.group(2)
+                self.listening.set()
+        self.listening.set()  # tcpdump ended: whoever waits looks at returncode
+
+    @property
+    def stderr(self) -> str:
+        return "\n".join(self.lines)
+
+    def stats(self) -> dict[str, int | None]:
+        text = self.stderr
+        return {key: int(m.group(1)) if (m := rx.search(text)) else None for key, rx in STATS.items()}
+
+    def info(self) -> dict[str, Any]:
+        return {"id": self.id, "ns": self.ns, "dev": self.dev, "pid": self.proc.pid, "argv": self.argv,
+                "link_type": self.link_type, "running": self.proc.poll() is None, "returncode": self.proc.poll(),
+                "size": _size(self.path)}
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+class Captures:
+    """The capture requests of one agent; ``cleanup`` stops every tcpdump and removes its file."""
+
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+        self.running: dict[str, _Capture] = {}
+        self.dir = ""
+        self._next = 0
+
+    # -- requests -----------------------------------------------------------------
+    def start(self, ns: str, dev: str, filter: str = "", snaplen: int = 262144, count: int | None = None,
+              wait: bool = True, timeout: float = 5.0) -> dict[str, Any]:
+        """Start tcpdump on ``dev`` in namespace ``ns``; with ``wait``, return once it listens."""
+        binary = shutil.which("tcpdump")
+        if binary is None:
+            raise MissingTool("tcpdump is not installed on the target, so nothing can be captured",
+                              where=f"lab {self.agent.kernel.lab_id}", hint="apt-get install tcpdump")
+        check_ifname(dev)
+        if not 0 < int(snaplen) <= 262144:
+            raise InvalidInput(f"snaplen {snaplen} is out of range", hint="use 1..262144 bytes (0 is not allowed here)")
+        self._check_device(ns, dev)
+        if self.cleanup not in self.agent.cleanups:  # `wipe` ran the cleanups (and cleared them) but keeps serving
+            self.agent.cleanups.append(self.cleanup)
+        self._next += 1
+        cid = f"c{self._next}"
+        if not self.dir or not os.path.isdir(self.dir):
+            self.dir = tempfile.mkdtemp(prefix=f"labkit-{self.agent.kernel.lab_id}-capture-")
+        path = os.path.join(self.dir, f"{cid}-{ns}-{dev}.pcap")
+        argv = ["tcpdump", "-i", dev, "-n", "-U", "--immediate-mode", "-s", str(int(snaplen)), "-w", "-"]
+        if os.geteuid() == 0:
+            argv[1:1] = ["-Z", "root"]  # no uid change: keeps PR_SET_PDEATHSIG (see the module docstring)
+        if count:
+            argv += ["-c", str(int(count))]
+        if filter.strip():
+            argv.append(filter.strip())
+        out = open(path, "wb")  # noqa: SIM115 - owned by the capture until it is stopped
+        try:
+            proc = subprocess.Popen(self.agent._argv(ns, argv), stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
+        except BaseException:
+            out.close()
+            os.unlink(path)
+            raise
+        cap = _Capture(cid, ns, dev, argv, path, proc, out)
+        self.running[cid] = cap
+        if wait:
+            self.ready([cid], timeout)
+        return cap.info()
+
+    def ready(self, ids: list[str], timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Wait until every capture in ``ids`` listens; a tcpdump that failed is removed and reported."""
+        deadline = time.monotonic() + timeout
+        caps = [self._get(cid) for cid in ids]
+        for cap in caps:
+            cap.listening.wait(max(0.0, deadline - time.monotonic()))
+        failed = [cap for cap in caps if not cap.link_type]
+        if failed:
+            for cap in caps:
+                self.remove(cap.id)
+            raise self._explain(failed[0], timeout)
+        return [cap.info() for cap in caps]
+
+    def read(self, id: str, offset: int = 0, max_bytes: int = 1 << 20) -> dict[str, Any]:
+        """Up to ``max_bytes`` of the pcap file from ``offset``, base64-encoded."""
+        cap = self._get(id)
+        with open(cap.path, "rb") as fh:
+            fh.seek(int(offset))
+            data = fh.read(max(0, min(int(max_bytes), MAX_READ)))
+        info = cap.info()
+        info.update({"offset": int(offset), "data": base64.b64encode(data).decode("ascii"), "length": len(data),
+                     "stats": cap.stats()})
+        return info
+
+    def stop(self, id: str, remove: bool = False, timeout: float = 5.0) -> dict[str, Any]:
+        """Stop tcpdump with SIGINT (it then writes its counts) and return them.
+
+        The file stays until ``remove`` (or the agent's cleanup), so the rest can still be read."""
+        cap = self._get(id)
+        if cap.proc.poll() is None:
+            try:
+                cap.proc.send_signal(signal.SIGINT)
+                cap.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                cap.proc.kill()
+                cap.proc.wait()
+        cap.reader.join(timeout=2.0)
+        if not cap.out.closed:
+            cap.out.close()
+        info = cap.info()
+        info.update({"stats": cap.stats(), "stderr": cap.stderr[-2000:]})
+        if remove:
+            self._remove(cap)
+        return info
+
+    def remove(self, id: str) -> dict[str, Any]:
+        """Stop a capture if needed and delete its file."""
+        info = self.stop(id)
+        self._remove(self.running[id])
+        return info
+
+    def list(self) -> list[dict[str, Any]]:
+        return [cap.info() for cap in self.running.values()]
+
+    def cleanup(self) -> None:
+        for cid in list(self.running):
+            try:
+                self.remove(cid)
+            except Exception:  # noqa: BLE001 - cleanup goes on
+                continue
+        if self.dir:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = ""
+
+    # -- helpers ------------------------------------------------------------------
+    def _get(self, cid: str) -> _Capture:
+        if cid not in self.running:
+            raise NotFound(f"no capture {cid!r} in this lab", hint="it was stopped and removed already")
+        return self.running[cid]
+
+    def _remove(self, cap: _Capture) -> None:
+        self.running.pop(cap.id, None)
+        try:
+            os.unlink(cap.path)
+        except OSError:
+            pass
+
+    def _check_device(self, ns: str, dev: str) -> None:
+        kernel = self.agent.kernel
+        if not kernel.has_ns(ns):
+            raise NotFound(f"namespace {ns!r} does not exist", where=f"lab {kernel.lab_id}",
+                           hint=f"existing: {', '.join(kernel.labels())}")
+        if kernel.ipr(ns).link_lookup(ifname=dev):
+            return
+        elsewhere = [label for label in kernel.labels() if label != ns and kernel.ipr(label).link_lookup(ifname=dev)]
+        if elsewhere:
+            raise WrongNamespace(f"device {dev!r} is not in namespace {ns!r} but in {', '.join(elsewhere)}",
+                                 hint=f"capture it as '{elsewhere[0]}/{dev}'")
+        raise NotFound(f"device {dev!r} does not exist", where=f"namespace {ns}",
+                       hint="lab.snapshot() lists the devices; create it first")
+
+    def _explain(self, cap: _Capture, timeout: float) -> Exception:
+        text = cap.stderr.strip()
+        where = f"namespace {cap.ns}, device {cap.dev}"
+        if "No such device" in text:
+            return NotFound(f"tcpdump cannot find device {cap.dev!r}", where=where, hint=text.splitlines()[0])
+        if "filter expression" in text or "syntax error" in text:
+            return InvalidInput(f"tcpdump rejects the filter: {text.splitlines()[-1]}", where=where,
+                                hint="use pcap-filter syntax, e.g. 'icmp or arp', 'udp port 4789', 'ether host …'")
+        if "Couldn't change to" in text or "Operation not permitted" in text or "permission" in text.lower():
+            return NoPrivileges(f"tcpdump cannot run here: {text.splitlines()[-1]}", where=where,
+                                hint="captures need a root agent (sudo) or the VM target; this kernel's rootless mode "
+                                     "cannot let tcpdump change its user")
+        if cap.proc.poll() is None:
+            return TargetError(f"tcpdump did not say 'listening on' within {timeout:g} s", where=where,
+                               hint="the target is very busy; try again, or raise the timeout")
+        return TargetError(f"tcpdump exited with {cap.proc.poll()}: {text[-300:] or 'no message'}", where=where,
+                           hint="run the same tcpdump with lab.run(...) to see why")
+
+
+def register(agent: Agent) -> None:
+    """Add the capture requests to ``agent`` and stop every capture when it cleans up."""
+    captures = Captures(agent)
+    agent.handlers.update({
+        "capture_start": captures.start, "capture_ready": captures.ready, "capture_read": captures.read,
+        "capture_stop": captures.stop, "capture_remove": captures.remove, "capture_list": captures.list,
+    })
+
+    agent.cleanups.append(captures.cleanup)

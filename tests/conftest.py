@@ -1,0 +1,34 @@
+"""Shared test set-up: tiers by marker, and a reason printed for every skip."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "unit" / "data"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = Path(str(item.fspath)).parent.name
+        if tier in ("unit", "kernel", "notebooks", "browser", "vm") and not any(item.iter_markers(name=tier)):
+            item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture
+def recorded() -> dict:
+    """A raw dump recorded from a real lab: br0 (STP) with veth0 and v-h1, h1, tun0, tap0, macvlan, vxlan."""
+    return json.loads((DATA / "bridge_lab.json").read_text())
+
+
+@pytest.fixture
+def recorded_after() -> dict:
+    """The same lab after `bridge br1` + veth x0/x1 with x0 enslaved to br1."""
+    return json.loads((DATA / "bridge_lab_after.json").read_text())
+
+
+def is_root() -> bool:
+    return os.geteuid() == 0
