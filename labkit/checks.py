@@ -174,6 +174,56 @@ class Checks:
         raise CheckFailed(f"{ns} has no route {dst} dev {dev}" + (f" via {via}" if via else "") + f" (routes: {'; '.join(have)})",
                           hint=hint or f"lab.route({dst!r}, via=..., dev={dev!r}, ns={ns!r})")
 
+    def carrier(self, ref: str, hint: str = "") -> CheckResult:
+        """``ref`` has a carrier (LOWER_UP): for a tun/tap, a program holds its file descriptor."""
+        itf = self._interface(self.lab.snapshot(), ref, hint)
+        if "LOWER_UP" not in itf.flags:
+            why = "no program holds its file descriptor" if itf.kind in ("tun", "tap") else "its link is down"
+            raise CheckFailed(f"{ref} has no carrier ({itf.state}): {why}",
+                              hint=hint or ("start the program that opens it (lab.tun_open or lab.spawn)" if itf.kind in ("tun", "tap")
+                                            else f"bring it and its peer up: lab.up({itf.name!r}, ns={itf.namespace!r})"))
+        return CheckResult(f"{ref} has a carrier ({itf.state})")
+
+    def peers(self, ref: str, other: str, hint: str = "") -> CheckResult:
+        """``ref`` and ``other`` are the two ends of one veth pair (as the kernel links them)."""
+        itf = self._interface(self.lab.snapshot(), ref, hint)
+        want = "/".join(_split(other))
+        if itf.peer != want:
+            raise CheckFailed(f"the peer of {ref} is {itf.peer or 'nothing (not a veth)'}, not {want}",
+                              hint=hint or "ask the kernel: `ethtool -S DEV` gives peer_ifindex, the peer's index in its namespace")
+        return CheckResult(f"{ref} and {want} are the two ends of one veth pair")
+
+    def same_mac(self, ref: str, other: str, hint: str = "") -> CheckResult:
+        """``ref`` and ``other`` have the same MAC address (a bridge takes one of its port's)."""
+        snap = self.lab.snapshot()
+        a, b = self._interface(snap, ref, hint), self._interface(snap, other, hint)
+        if a.mac is None or a.mac != b.mac:
+            raise CheckFailed(f"{ref} has MAC {a.mac}, {other} has {b.mac}",
+                              hint=hint or "a bridge takes the lowest MAC of its ports unless it was given one")
+        return CheckResult(f"{ref} and {other} share the MAC {a.mac}")
+
+    def neighbour(self, ref: str, ip: str, mac: str | None = None, hint: str = "") -> CheckResult:
+        """The ARP cache of ``ref`` resolves ``ip`` (to ``mac`` when given): someone answered ARP there."""
+        ns, dev = _split(ref)
+        rows = [n for n in self.lab.snapshot().neighbours if n.namespace == ns and n.dev == dev and n.ip == ip]
+        good = [n for n in rows if n.mac and n.state not in ("FAILED", "INCOMPLETE", "NONE")]
+        if not good:
+            seen = f" (the entry is {rows[0].state})" if rows else ""
+            raise CheckFailed(f"{ref} has not resolved {ip}{seen}",
+                              hint=hint or f"the kernel asks 'who-has {ip}' out of {dev}; something must answer with an ARP reply")
+        if mac and good[0].mac.lower() != mac.lower():
+            raise CheckFailed(f"{ref} resolves {ip} to {good[0].mac}, not {mac}", hint=hint or "answer with the MAC the exercise asks for")
+        return CheckResult(f"{ref} resolves {ip} to {good[0].mac} ({good[0].state})")
+
+    def captured(self, capture: Any, dev: str, text: str, at_least: int = 1, hint: str = "") -> CheckResult:
+        """The capture on ``dev`` holds ``at_least`` packets whose tcpdump-style line contains ``text``."""
+        lines = capture.summaries(dev)
+        found = [line for line in lines if text.lower() in line.lower()]
+        if len(found) < at_least:
+            raise CheckFailed(f"{dev} captured {len(found)} packet(s) matching {text!r} ({len(lines)} in all), not {at_least}",
+                              hint=hint or "was the traffic sent while the capture was running, through this device?")
+        return CheckResult(f"{dev} captured {len(found)} packet(s) matching {text!r}")
+
     def that(self, ok: Any, message: str, hint: str = "") -> CheckResult:
         """A custom check: ``ok`` computed by the notebook from live state."""
         if not ok:

@@ -24,6 +24,7 @@ from .state.parse import parse
 from .steps.base import Op, Step
 from .targets.base import Target
 
+CACHE_ONLY = frozenset({"neigh_flush"})  # ops that only forget learned state: nothing to undo
 UPLINK = {"lan": "192.168.3.0/24", "gateway": "192.168.3.1/24", "host": "192.168.3.10/24", "far": "198.51.100.1/32"}
 
 
@@ -214,7 +215,7 @@ class Lab:
         """Undo the last step that changed something; None when there is nothing to undo."""
         while self.history:
             change = self.history.pop()
-            if change.did_change:
+            if change.did_change and not all(op.action in CACHE_ONLY for op in change.step.ops):
                 if not change.undo_ops:
                     raise InvalidInput(f"step {change.title!r} cannot be undone", hint="use lab.reset() to start over")
                 undo = Step(f"Undo: {change.title}", tuple(change.undo_ops))

@@ -28,7 +28,7 @@ class TunDevice:
         return base64.b64decode(got[0]) if got else None
 
     def read_all(self, timeout: float = 1.0, max_packets: int = 64) -> list[bytes]:
-        """Every packet that arrives within ``timeout`` (up to ``max_packets``)."""
+        """Every packet that arrives within ``timeout`` seconds (returns early at ``max_packets``)."""
         got = self.target.request("tun_read", id=self.id, timeout=timeout, max_packets=max_packets)
         return [base64.b64decode(p) for p in got]
 

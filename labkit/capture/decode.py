@@ -18,11 +18,18 @@ from __future__ import annotations
 
 import time as _time
 from dataclasses import dataclass, field
+
 from scapy.contrib.geneve import GENEVE
 from scapy.layers.dhcp import BOOTP, DHCP
 from scapy.layers.inet import ICMP, IP, TCP, UDP, IPerror, UDPerror
 from scapy.layers.inet6 import (
-    ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS, ICMPv6ND_RA, ICMPv6ND_RS, IPv6,
+    ICMPv6EchoReply,
+    ICMPv6EchoRequest,
+    ICMPv6ND_NA,
+    ICMPv6ND_NS,
+    ICMPv6ND_RA,
+    ICMPv6ND_RS,
+    IPv6,
 )
 from scapy.layers.l2 import ARP, LLC, STP, CookedLinux, CookedLinuxV2, Dot1Q, Dot3, Ether, Loopback
 from scapy.layers.vxlan import VXLAN
@@ -125,7 +132,7 @@ def summarize(pkt: Packet, wirelen: int | None = None) -> str:
                    f"{_ethertype(int(pkt.proto))}, length {length}: {_payload(pkt.payload, int(pkt.proto))}"
         if isinstance(pkt, Loopback):
             return f"loopback, length {length}: {_l3(pkt.payload)}"
-    except Exception as exc:  # noqa: BLE001 - a malformed frame must not break a pane
+    except Exception as exc:  # a malformed frame must not break a pane
         return f"length {length}: malformed ({type(exc).__name__}: {exc})"
     return f"link-type {pkt.name}, length {length}: not decoded ({len(bytes(pkt))} bytes)"
 
@@ -190,7 +197,7 @@ def _l3(ip: Packet) -> str:
         return f"{src}.{l4.sport} > {dst}.{l4.dport}: {_tcp(l4)}"
     if isinstance(l4, ICMP):
         return f"{src} > {dst}: {_icmp(l4)}"
-    if isinstance(ip, IPv6) and l4.name.startswith("ICMPv6"):
+    if isinstance(ip, IPv6) and str(l4.name).startswith("ICMPv6"):
         return f"{src} > {dst}: ICMP6, {_icmp6(l4)}"
     if isinstance(l4, IP | IPv6):
         return f"{src} > {dst}: {IP_PROTOS.get(getattr(ip, 'proto', 0), 'IP')}: {_l3(l4)}"

@@ -71,7 +71,7 @@ def write_pcap(frames: list[Frame], linktype: int = 1, snaplen: int = 262144) ->
     out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype)]
     for frame in frames:
         sec = int(frame.time)
-        usec = int(round((frame.time - sec) * 1e6))
+        usec = round((frame.time - sec) * 1e6)
         if usec >= 1_000_000:
             sec, usec = sec + 1, usec - 1_000_000
         out.append(struct.pack("<IIII", sec, usec, len(frame.data), frame.wirelen) + frame.data)

@@ -146,7 +146,10 @@ def _node(itf: Interface, delta: Diff | None, paths: dict[str, int]) -> Node:
             attrs["fillcolor"] = CHANGED_FILL
             changed = ", ".join(name for name, _old, _new in delta.changes_of("interfaces", itf.key))
             label += f"\n(changed: {changed})"
-    if itf.key in paths:
+    if itf.key in paths and paths[itf.key] > 0:
         attrs.update({"color": PATH_COLOR, "penwidth": "3"})
         label += f"\n⇄ {paths[itf.key]} pkt" + ("s" if paths[itf.key] != 1 else "")
+    elif itf.key in paths:  # captured on, but saw nothing: say so, without the path colour
+        attrs.update({"color": "#7f7f7f", "style": attrs["style"] + ",dashed"})
+        label += "\n⇄ 0 pkts captured"
     return Node(itf.key, label, f"ns:{itf.namespace}", attrs)

@@ -197,7 +197,7 @@ class Captures:
         for cid in list(self.running):
             try:
                 self.remove(cid)
-            except Exception:  # noqa: BLE001 - cleanup goes on
+            except Exception:  # cleanup goes on
                 continue
         if self.dir:
             shutil.rmtree(self.dir, ignore_errors=True)

@@ -64,8 +64,8 @@ def register(agent: Any) -> None:
         packets: list[str] = []
         deadline = time.monotonic() + timeout
         while len(packets) < max_packets:
-            wait = deadline - time.monotonic() if not packets else 0.0
-            if wait < 0:
+            wait = deadline - time.monotonic()
+            if wait <= 0:
                 break
             ready, _, _ = select.select([fd], [], [], wait)
             if not ready:

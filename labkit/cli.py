@@ -1,0 +1,84 @@
+"""The ``labkit`` command: doctor, reset, list, lab."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import run_checks
+
+    findings = run_checks(probe_kernel=not args.quick)
+    for finding in findings:
+        print(finding.line())
+    bad = [f for f in findings if not f.ok and f.required]
+    print(f"\n{len(bad)} required item(s) missing" if bad else "\nall required items present")
+    return 1 if bad else 0
+
+
+def cmd_list(_args: argparse.Namespace) -> int:
+    from .targets.cleanup import survey
+
+    labs = survey()
+    if not labs:
+        print("no labs on this machine")
+    for lab_id, remains in sorted(labs.items()):
+        state = "ORPHANED (agent gone)" if remains.orphaned else f"running (agent pid {', '.join(map(str, remains.agent_pids))})"
+        print(f"{lab_id}: {state}; namespaces {', '.join(remains.namespaces) or '-'}; "
+              f"{len(remains.process_pids)} process(es) inside")
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    from .targets.cleanup import remove, survey
+
+    labs = survey()
+    chosen = [r for r in labs.values() if (args.lab and r.lab_id in args.lab) or (not args.lab and (args.all or r.orphaned))]
+    if args.lab and not chosen:
+        print(f"no lab with id {', '.join(args.lab)} on this machine")
+        return 1
+    for remains in chosen:
+        remove(remains)
+        print(f"removed lab {remains.lab_id}: {len(remains.namespaces)} namespace(s), "
+              f"{len(remains.process_pids)} process(es), {len(remains.agent_pids)} agent(s)")
+    left = [r for r in labs.values() if r not in chosen]
+    if not chosen:
+        print("nothing to remove" + (f" ({len(left)} running lab(s) kept; --all removes them too)" if left else ""))
+    return 0
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    notebooks = Path(args.notebooks).resolve()
+    argv = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={notebooks}", f"--ip={args.ip}", f"--port={args.port}",
+            "--no-browser"]
+    if os.geteuid() == 0:
+        argv.append("--allow-root")
+    return subprocess.call(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="labkit", description="Learn Linux virtual networking on a real kernel.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    doctor = sub.add_parser("doctor", help="what this machine can do for a lab, with fixes")
+    doctor.add_argument("--quick", action="store_true", help="skip the kernel feature probe")
+    doctor.set_defaults(run=cmd_doctor)
+    sub.add_parser("list", help="labs on this machine").set_defaults(run=cmd_list)
+    reset = sub.add_parser("reset", help="remove what crashed labs left behind (by lab id, nothing else)")
+    reset.add_argument("--lab", nargs="+", metavar="ID", help="remove these labs, running or not")
+    reset.add_argument("--all", action="store_true", help="also remove labs whose agent still runs")
+    reset.set_defaults(run=cmd_reset)
+    lab = sub.add_parser("lab", help="start JupyterLab on the notebooks (local sandbox)")
+    lab.add_argument("--notebooks", default=str(Path(__file__).resolve().parent.parent / "notebooks"))
+    lab.add_argument("--ip", default="127.0.0.1")
+    lab.add_argument("--port", default="8888")
+    lab.set_defaults(run=cmd_lab)
+    args = parser.parse_args(argv)
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

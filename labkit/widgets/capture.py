@@ -1,0 +1,160 @@
+"""Capture panes: one pane per captured device, side by side, like terminals running tcpdump.
+
+Each row is one packet: the time since the capture started, the direction seen
+from that device (``in``, ``out``, or ``·`` when the pcap cannot tell), and a
+``tcpdump -n -e``-style line. A row opens (HTML ``<details>``) into every scapy layer
+of the packet, so the expansion works without a kernel and in a saved notebook.
+Only the last ``max_rows`` rows are drawn, so a pane stays quick with a capture of
+tens of thousands of packets; the capture itself keeps every frame. Each pane
+links its pcap file for Wireshark (inline as a ``data:`` URI up to ``MAX_INLINE``).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import time
+from typing import Any
+
+import ipywidgets as widgets
+
+MAX_INLINE = 4 << 20  # bytes of pcap offered as an inline download link
+REFRESH_EVERY = 0.3  # seconds between two redraws while a capture runs
+
+STYLE = """<style>
+.lk-pane-head{font:600 12px/1.5 var(--jp-ui-font-family,sans-serif);margin:0 0 4px 0}
+.lk-pane-head .lk-sub{font-weight:400;color:var(--jp-ui-font-color2,#666)}
+.lk-pane-head a{margin-left:6px}
+.lk-rows{max-height:340px;overflow:auto;border:1px solid var(--jp-border-color2,#ddd);border-radius:4px;
+ font:11px/1.45 var(--jp-code-font-family,monospace);background:var(--jp-layout-color1,#fff);padding:2px 0}
+.lk-row summary{white-space:nowrap;cursor:pointer;padding:0 6px;list-style:none}
+.lk-row summary::-webkit-details-marker{display:none}
+.lk-row:nth-child(even) summary{background:var(--jp-layout-color2,#f6f6f6)}
+.lk-row[open] summary{background:#fff3b0}
+.lk-row pre{margin:2px 6px 6px 18px;font-size:10.5px;max-height:260px;overflow:auto;
+ background:var(--jp-layout-color2,#f6f6f6);padding:4px}
+.lk-t{color:#888;margin-right:6px}.lk-d{display:inline-block;width:2.6em;font-weight:600}
+.lk-in{color:#1f77b4}.lk-out{color:#2ca02c}.lk-none{color:#bbb}
+.lk-more,.lk-empty{color:#888;padding:2px 6px;font-style:italic}
+</style>"""
+
+
+def _arrow(direction: str) -> str:
+    if direction == "in":
+        return '<span class="lk-d lk-in" title="received by this device">in</span>'
+    if direction == "out":
+        return '<span class="lk-d lk-out" title="sent by this device">out</span>'
+    return '<span class="lk-d lk-none" title="direction unknown from the pcap alone">·</span>'
+
+
+class CapturePane(widgets.VBox):
+    """The pane of one device of a capture: header with counts and download link, then rows."""
+
+    def __init__(self, capture: Any, key: str, max_rows: int = 200) -> None:
+        self.capture = capture
+        self.key = key
+        self.max_rows = max_rows
+        self._row_html: dict[int, str] = {}
+        self.head = widgets.HTML()
+        self.rows = widgets.HTML()
+        super().__init__([self.head, self.rows], layout=widgets.Layout(flex="1 1 0%", min_width="0", margin="0 4px"))
+        self.add_class("labkit-capture-pane")
+        self.refresh()
+
+    @property
+    def dev(self) -> Any:
+        return self.capture.devices[self.key]
+
+    def visible(self) -> list[Any]:
+        """The frames drawn: the last ``max_rows``."""
+        frames = self.dev.frames
+        return frames[-self.max_rows:] if self.max_rows else []
+
+    def row_html(self, frame: Any) -> str:
+        cached = self._row_html.get(frame.index)
+        if cached is None:
+            start = self.capture.started_at
+            clock = f"+{frame.time - start:.6f}" if start else f"{frame.time:.6f}"
+            direction = frame.direction(self.dev.mac, self.dev.is_port)
+            try:
+                layers = frame.layers()
+            except Exception as exc:  # show the problem in the row, keep the pane
+                layers = f"cannot show the layers: {exc!r}"
+            cached = (f'<details class="lk-row"><summary><span class="lk-t">{clock}</span>{_arrow(direction)}'
+                      f"{html.escape(frame.summary)}</summary><pre>{html.escape(layers)}</pre></details>")
+            self._row_html[frame.index] = cached
+        return cached
+
+    def render_rows(self) -> str:
+        frames = self.dev.frames
+        shown = self.visible()
+        parts = [STYLE, '<div class="lk-rows">']
+        if len(frames) > len(shown):
+            parts.append(f'<div class="lk-more">… {len(frames) - len(shown):,} earlier packets not drawn '
+                         f"(all {len(frames):,} are kept: cap.frames({self.key!r}))</div>")
+        if not frames:
+            parts.append('<div class="lk-empty">no packets' + (" yet" if self.dev.running else "") + "</div>")
+        parts += [self.row_html(frame) for frame in shown]
+        parts.append("</div>")
+        if len(self._row_html) > 4 * max(self.max_rows, 50):  # forget rows that scrolled out
+            keep = {frame.index for frame in shown}
+            self._row_html = {k: v for k, v in self._row_html.items() if k in keep}
+        return "".join(parts)
+
+    def render_head(self) -> str:
+        dev = self.dev
+        n = len(dev.frames)
+        sub = [f"{n:,} packet{'s' if n != 1 else ''}"]
+        if dev.stats.get("captured") is not None:
+            sub.append(f"tcpdump: {dev.stats['captured']} captured, {dev.stats.get('dropped') or 0} dropped by kernel")
+            if dev.lost:
+                sub.append(f"<b style='color:#d62728'>{dev.lost} lost</b>")
+        elif dev.running:
+            sub.append("capturing…")
+        if dev.mac and dev.mac != "00:00:00:00:00:00":
+            sub.append(f"MAC {dev.mac}" + (" (bridge port)" if dev.is_port else ""))
+        return (f'<div class="lk-pane-head">{html.escape(self.key)} <span class="lk-sub">· {" · ".join(sub)}</span>'
+                f"{self.download_link()}</div>")
+
+    def download_link(self) -> str:
+        dev = self.dev
+        if dev.running or not dev.frames:
+            return ""
+        name = f"{dev.ns}-{dev.dev}.pcap"
+        data = dev.stream.pcap_bytes()
+        if len(data) > MAX_INLINE:
+            return (f' <span class="lk-sub">({len(data) / 1e6:.1f} MB: too big to link here; '
+                    f"cap.save('captures/') writes {html.escape(name)})</span>")
+        uri = "data:application/vnd.tcpdump.pcap;base64," + base64.b64encode(data).decode("ascii")
+        return f'<a download="{html.escape(name)}" href="{uri}" title="open it in Wireshark">⬇ {html.escape(name)}</a>'
+
+    def refresh(self) -> None:
+        self.head.value = self.render_head()
+        self.rows.value = self.render_rows()
+
+
+class CapturePanes(widgets.VBox):
+    """Every device of a capture, one pane each, side by side; redrawn as packets arrive."""
+
+    def __init__(self, capture: Any, max_rows: int = 200) -> None:
+        self.capture = capture
+        self.panes = [CapturePane(capture, key, max_rows) for key in capture.devices]
+        filt = html.escape(capture.filter) if capture.filter else "all packets"
+        self.title = widgets.HTML(f'<div class="lk-pane-head">tcpdump <span class="lk-sub">filter: <code>{filt}</code>'
+                                  " · click a packet to see its layers</span></div>")
+        super().__init__([self.title, widgets.HBox(self.panes, layout=widgets.Layout(width="100%", align_items="stretch"))],
+                         layout=widgets.Layout(width="100%"))
+        self.add_class("labkit-capture")
+        self._last = 0.0
+        capture.listeners.append(self._on_update)
+
+    def _on_update(self, capture: Any) -> None:
+        now = time.monotonic()
+        if capture.running and now - self._last < REFRESH_EVERY:
+            return
+        self._last = now
+        self.refresh()
+
+    def refresh(self) -> None:
+        for pane in self.panes:
+            pane.refresh()

@@ -1,0 +1,71 @@
+"""An interactive topology: the graphviz SVG, and a panel with the facts of the clicked interface.
+
+The picture is the same SVG as ``lab.show()`` (rendered on the Python side); the
+widget's JavaScript (``topology.js``, shipped with the package, no CDN) makes every
+interface node clickable and shows what the kernel reported for it: addresses,
+MAC, MTU, state, STP port state, counters, the routes through it and its
+neighbour entries. All facts travel with the widget, so the panel works in a saved
+notebook too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..model import Interface, Snapshot
+
+HERE = Path(__file__).parent
+
+
+def node_id(itf: Interface) -> str:
+    """The SVG id graphviz gives an interface node (see labkit.render.graph)."""
+    return f"itf-{itf.namespace}-{itf.name}"
+
+
+def details_of(snap: Snapshot, paths: dict[str, int] | None = None) -> dict[str, dict[str, Any]]:
+    """Per interface node id: the facts the panel shows, as plain JSON data."""
+    paths = paths or {}
+    out: dict[str, dict[str, Any]] = {}
+    for itf in snap.interfaces:
+        routes = [f"{r.dst}" + (f" via {r.gateway}" if r.gateway else "") + (f" src {r.src}" if r.src else "")
+                  + (f" ({r.proto})" if r.proto else "")
+                  for r in snap.routes if r.namespace == itf.namespace and r.dev == itf.name]
+        neigh = [f"{n.ip} → {n.mac or '(none)'} {n.state}" for n in snap.neighbours
+                 if n.namespace == itf.namespace and n.dev == itf.name]
+        out[node_id(itf)] = {
+            "name": itf.name, "namespace": itf.namespace, "kind": itf.kind, "index": itf.index,
+            "mac": itf.mac if itf.kind != "loopback" else None, "mtu": itf.mtu, "state": itf.state,
+            "flags": list(itf.flags), "addresses": list(itf.addresses), "master": itf.master, "peer": itf.peer,
+            "link": itf.link, "stp_state": itf.stp_state, "info": {k: _plain(v) for k, v in itf.info},
+            "stats": dict(itf.stats), "routes": routes, "neighbours": neigh,
+            "captured": paths.get(itf.key),
+        }
+    return out
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) or value is None else str(value)
+
+
+class TopologyWidget(anywidget.AnyWidget):
+    """The lab's SVG with clickable interfaces (``selected`` is the clicked node's id)."""
+
+    _esm = HERE / "topology.js"
+    _css = HERE / "topology.css"
+    svg = traitlets.Unicode("").tag(sync=True)
+    details = traitlets.Dict().tag(sync=True)
+    selected = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(self, svg: str, details: dict[str, dict[str, Any]] | None = None, selected: str = "",
+                 **kwargs: Any) -> None:
+        super().__init__(svg=svg, details=details or {}, selected=selected, **kwargs)
+        self.add_class("labkit-topology-widget")
+
+
+def topology_widget(view: Any) -> TopologyWidget:
+    """The widget of a :class:`labkit.render.view.TopologyView`."""
+    return TopologyWidget(view.svg(), details_of(view.snapshot, view.paths))
