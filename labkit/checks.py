@@ -70,7 +70,7 @@ class Checks:
         raise CheckFailed(f"namespace {ns!r} has no IPv4 address", hint="give one of its devices an address with lab.addr()")
 
     def _target(self, dst: str) -> str:
-        return dst if any(ch.isdigit() for ch in dst.split(".")[0]) and "." in dst or ":" in dst else self.address_of(dst)
+        return dst if (any(ch.isdigit() for ch in dst.split(".")[0]) and "." in dst) or ":" in dst else self.address_of(dst)
 
     # -- checks -------------------------------------------------------------------
     def reachable(self, src: str, dst: str, iface: str | None = None, count: int = 2, hint: str = "") -> CheckResult:
@@ -211,7 +211,7 @@ class Checks:
             seen = f" (the entry is {rows[0].state})" if rows else ""
             raise CheckFailed(f"{ref} has not resolved {ip}{seen}",
                               hint=hint or f"the kernel asks 'who-has {ip}' out of {dev}; something must answer with an ARP reply")
-        if mac and good[0].mac.lower() != mac.lower():
+        if mac and (good[0].mac or "").lower() != mac.lower():
             raise CheckFailed(f"{ref} resolves {ip} to {good[0].mac}, not {mac}", hint=hint or "answer with the MAC the exercise asks for")
         return CheckResult(f"{ref} resolves {ip} to {good[0].mac} ({good[0].state})")
 

@@ -245,6 +245,13 @@ class Capture:
         """Per device: tcpdump's counts, the frames in the pcap, and the loss between them."""
         return {key: {**cap.stats, "saved": len(cap.frames), "lost": cap.lost} for key, cap in self.devices.items()}
 
+    def commands(self) -> list[str]:
+        """The tcpdump commands a learner would type for this capture, one per device."""
+        quoted = f" '{self.filter}'" if self.filter else ""
+        count = f" -c {self.count}" if self.count else ""
+        return [("" if cap.ns == "main" else f"ip netns exec {cap.ns} ") + f"tcpdump -n -e -i {cap.dev}{count}{quoted}"
+                for cap in self.devices.values()]
+
     def pcap(self, dev: str) -> bytes:
         """The pcap file of ``dev`` exactly as tcpdump wrote it."""
         return self.device(dev).stream.pcap_bytes()

@@ -108,7 +108,7 @@ def build(snap: Snapshot, delta: Diff | None = None, paths: dict[str, int] | Non
         if itf.kind == "loopback" and not show_lo and itf.key not in paths:
             continue
         nodes.append(_node(itf, delta, paths))
-        if not itf.master and itf.kind != "loopback" or itf.kind == "loopback" and itf.key in paths:
+        if (not itf.master and itf.kind != "loopback") or (itf.kind == "loopback" and itf.key in paths):
             edges.append(Edge(f"stack:{itf.namespace}", itf.key, {"style": "dotted", "arrowhead": "none", "color": "#999999"}))
         if itf.master:
             style = dict(STP_STYLE.get(itf.stp_state or "forwarding", {}))

@@ -40,7 +40,7 @@ class Diff:
             out += [f"+ {kind[:-1] if kind.endswith('s') else kind} {k}" for k in keys]
         for kind, keys in self.removed.items():
             out += [f"- {kind[:-1] if kind.endswith('s') else kind} {k}" for k in keys]
-        for kind, items in self.changed.items():
+        for items in self.changed.values():
             for key, changes in items.items():
                 out += [f"~ {key}: {name} {old!r} → {new!r}" for name, old, new in changes]
         return out

@@ -138,11 +138,12 @@ class Agent:
         try:
             self.kernel.apply([make.link_add(probe, "lower0", "veth", peer="lower1", peer_ns=probe)])
             for number, kind in enumerate(kinds):
-                params: dict[str, Any] = {
+                table: dict[str, dict[str, Any]] = {
                     "vlan": {"link": "lower0", "vlan_id": 10}, "ipvlan": {"link": "lower0", "mode": "l2"},
                     "macvlan": {"link": "lower0", "mode": "bridge"}, "vxlan": {"vni": 42, "remote": "10.0.0.2"},
                     "geneve": {"vni": 42, "remote": "10.0.0.2"}, "bridge": {}, "veth": {"peer": f"pp{number}"},
-                }.get(kind, {"local": "10.0.0.1", "remote": "10.0.0.2"})
+                }
+                params = table.get(kind, {"local": "10.0.0.1", "remote": "10.0.0.2"})
                 try:
                     self.kernel.apply([make.link_add(probe, f"p{number}", kind, **params)])
                     found[kind] = True
@@ -161,13 +162,13 @@ class Agent:
         for fn in reversed(self.cleanups):
             try:
                 fn()
-            except Exception:  # noqa: BLE001 - cleanup goes on whatever fails
+            except Exception:
                 continue
         self.cleanups.clear()
         for pid in list(self.children):
             try:
                 self.spawn_stop(pid)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 continue
         removed: list[str] = []
         if not self.keep:
@@ -189,7 +190,7 @@ class Agent:
             return {"id": rid, "ok": True, "result": method(**request.get("params", {}))}
         except LabkitError as exc:
             return {"id": rid, "ok": False, "error": exc.to_dict()}
-        except Exception as exc:  # noqa: BLE001 - every failure becomes an answer
+        except Exception as exc:
             detail = traceback.format_exc(limit=3)
             return {"id": rid, "ok": False,
                     "error": TargetError(f"agent error in {request.get('method')}: {exc!r}", hint=detail.strip().splitlines()[-1]).to_dict()}

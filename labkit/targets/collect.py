@@ -49,7 +49,7 @@ def _nsids(k: Kernel, label: str, labels: list[str]) -> dict[str, str]:
         fd = os.open(nsutil.netns_path(k.netns(other)), os.O_RDONLY | os.O_CLOEXEC)
         try:
             answer = sock.get_netnsid(fd=fd)
-        except Exception:  # noqa: BLE001 - an older kernel may not answer; peers then match by index
+        except Exception:
             answer = None
         finally:
             os.close(fd)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import shutil
@@ -91,20 +92,20 @@ def move_ip(k: Kernel, op: Op) -> Done:
     try:
         for route in routes:
             k.call(op, sock.route, "del", oif=src_i, **_route_spec(route))
-            done.append(lambda r=route: sock.route("add", oif=src_i, **_route_spec(r)))
+            done.append(functools.partial(sock.route, "add", oif=src_i, **_route_spec(route)))
         for cidr, _family in moving:
             itf = ipaddress.ip_interface(cidr)
             k.call(op, sock.addr, "del", index=src_i, address=str(itf.ip), prefixlen=itf.network.prefixlen)
-            done.append(lambda i=itf: sock.addr("add", index=src_i, address=str(i.ip), prefixlen=i.network.prefixlen))
+            done.append(functools.partial(sock.addr, "add", index=src_i, address=str(itf.ip), prefixlen=itf.network.prefixlen))
             k.call(op, sock.addr, "add", index=dst_i, address=str(itf.ip), prefixlen=itf.network.prefixlen)
-            done.append(lambda i=itf: sock.addr("del", index=dst_i, address=str(i.ip), prefixlen=i.network.prefixlen))
+            done.append(functools.partial(sock.addr, "del", index=dst_i, address=str(itf.ip), prefixlen=itf.network.prefixlen))
         for route in routes:
             k.call(op, sock.route, "add", oif=dst_i, **_route_spec(route))
     except Exception:
         for undo in reversed(done):
             try:
                 undo()
-            except Exception:  # noqa: BLE001 - best effort back to where we were
+            except Exception:
                 continue
         raise
     text = [ops.route_del(op.ns, _route_text(r), r.get("RTA_GATEWAY"), src).command for r in routes]
@@ -124,7 +125,7 @@ def _route_kwargs(k: Kernel, op: Op) -> dict[str, Any]:
     family = 2
     if a["dst"] != "default":
         net = ipaddress.ip_network(a["dst"])
-        kw["dst"], kw["dst_len"], family = str(net.network_address), net.prefixlen, net.version == 6 and 10 or 2
+        kw["dst"], kw["dst_len"], family = str(net.network_address), net.prefixlen, (net.version == 6 and 10) or 2
     if a.get("gateway"):
         kw["gateway"] = a["gateway"]
         family = 10 if ipaddress.ip_address(a["gateway"]).version == 6 else family
@@ -190,7 +191,7 @@ def neigh_flush(k: Kernel, op: Op) -> Done:
         try:
             sock.neigh("del", dst=entry["NDA_DST"], ifindex=entry["ifindex"], family=entry.get("family", 2))
             changed = True
-        except Exception:  # noqa: BLE001 - an entry may expire while we flush
+        except Exception:
             continue
     return Done(changed)
 

@@ -19,7 +19,13 @@ from pyroute2 import IPRoute
 from pyroute2.netlink.exceptions import NetlinkError
 
 from ..errors import (
-    AlreadyExists, KernelLacks, LabkitError, NoPrivileges, NotFound, StepFailed, WrongNamespace,
+    AlreadyExists,
+    KernelLacks,
+    LabkitError,
+    NoPrivileges,
+    NotFound,
+    StepFailed,
+    WrongNamespace,
 )
 from ..names import netns_name, split_netns_name
 from ..state.raw import flatten

@@ -55,7 +55,7 @@ def in_thread(fn: Callable[[], T]) -> T:
     def work() -> None:
         try:
             box["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller
+        except BaseException as exc:
             box["error"] = exc
 
     thread = threading.Thread(target=work, name="labkit-netns")

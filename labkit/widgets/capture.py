@@ -27,7 +27,8 @@ STYLE = """<style>
 .lk-pane-head a{margin-left:6px}
 .lk-rows{max-height:340px;overflow:auto;border:1px solid var(--jp-border-color2,#ddd);border-radius:4px;
  font:11px/1.45 var(--jp-code-font-family,monospace);background:var(--jp-layout-color1,#fff);padding:2px 0}
-.lk-row summary{white-space:nowrap;cursor:pointer;padding:0 6px;list-style:none}
+.lk-row summary{white-space:pre-wrap;overflow-wrap:anywhere;cursor:pointer;list-style:none;
+ padding:0 6px 0 calc(6px + 8.8em);text-indent:-8.8em}
 .lk-row summary::-webkit-details-marker{display:none}
 .lk-row:nth-child(even) summary{background:var(--jp-layout-color2,#f6f6f6)}
 .lk-row[open] summary{background:#fff3b0}

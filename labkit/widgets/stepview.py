@@ -27,18 +27,21 @@ from .topology import topology_widget
 COUNT_GRACE = 10.0
 
 
-def commands_html(changes: list[Any]) -> str:
+def commands_html(changes: list[Any], capture: Any = None) -> str:
     """The commands of ``changes`` as a shell transcript; steps that changed nothing are marked."""
-    if not changes:
-        return '<div class="lk-cmds lk-none">no new commands since the last view</div>'
     lines = []
     for change in changes:
         mark = "" if change.did_change else "  # already so: nothing changed"
         lines.append(f'<span class="lk-c"># {html.escape(change.title)}{html.escape(mark)}</span>')
         lines += [f"$ {html.escape(cmd)}" for cmd in change.commands]
+    if capture is not None and hasattr(capture, "commands"):
+        lines.append('<span class="lk-c"># captured with (one tcpdump per device, all listening before the traffic)</span>')
+        lines += [f"$ {html.escape(cmd)}" for cmd in capture.commands()]
+    if not lines:
+        lines.append('<span class="lk-c"># no new commands since the last view</span>')
     return ('<style>.lk-cmds{font:12px/1.5 var(--jp-code-font-family,monospace);background:var(--jp-layout-color2,#f6f6f6);'
             "padding:6px 10px;border-radius:4px;margin:4px 0;white-space:pre-wrap}.lk-cmds .lk-c{color:#888}"
-            ".lk-none{color:#888;font-style:italic}</style>"
+            "</style>"
             f'<div class="lk-cmds">{chr(10).join(lines)}</div>')
 
 
@@ -75,7 +78,7 @@ def step_view(lab: Any, capture: Any = None, title: str | None = None) -> widget
         summary += f" · {len(changed)} change{'s' if len(changed) != 1 else ''} since the last view (highlighted)"
     children.append(widgets.HTML(f'<div style="color:#666;font-size:12px">lab {html.escape(snap.lab_id)} · {summary}</div>'))
     children.append(topology_widget(view))
-    children.append(widgets.HTML(commands_html(changes)))
+    children.append(widgets.HTML(commands_html(changes, capture)))
     if capture is not None:
         children.append(capture.panes())
     box = widgets.VBox(children, layout=widgets.Layout(width="100%"))

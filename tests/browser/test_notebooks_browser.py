@@ -88,6 +88,9 @@ def test_notebook_in_jupyterlab(jupyterlab: dict[str, Any], browser: Any, artifa
         if notebook.startswith("00-"):
             last = page.locator(".labkit-step-view").last
             last.scroll_into_view_if_needed()
+            veth1 = last.locator('g.node[id="itf-main-veth1"]')
+            if veth1.count():
+                veth1.click()  # the README picture shows the details panel too
             last.screenshot(path=str(artifacts / f"{Path(notebook).stem}-view.png"))
         print(f"{notebook}: ran in {ran:.1f} s, {state['total']} code cells")
     finally:
@@ -105,6 +108,7 @@ def check_interface_details(page: Any) -> None:
 
 def check_download(page: Any) -> None:
     """The pane's ⬇ link downloads a pcap that scapy reads with as many packets as the pane shows."""
+    from scapy.layers import l2  # noqa: F401 - without it rdpcap falls back to Raw packets
     from scapy.utils import rdpcap
 
     pane = page.locator(".labkit-capture-pane").filter(has=page.locator("a[download]")).first
@@ -123,5 +127,7 @@ def screenshot(page: Any, path: Path) -> None:
       const s = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-WindowedPanel-outer');
       return s ? s.scrollHeight : document.body.scrollHeight; }""")
     page.set_viewport_size({"width": 1440, "height": min(max(900, int(height) + 160), 12_000)})
+    page.wait_for_timeout(300)
+    page.evaluate("""() => { for (const s of document.querySelectorAll('.jp-WindowedPanel-outer')) s.scrollTop = 0; }""")
     page.wait_for_timeout(500)
     page.screenshot(path=str(path))

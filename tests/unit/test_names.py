@@ -2,7 +2,14 @@ import pytest
 
 from labkit.errors import InvalidInput
 from labkit.names import (
-    check_cidr, check_ifname, check_lab_id, check_label, check_mac, check_network, netns_name, split_netns_name,
+    check_cidr,
+    check_ifname,
+    check_lab_id,
+    check_label,
+    check_mac,
+    check_network,
+    netns_name,
+    split_netns_name,
 )
 
 

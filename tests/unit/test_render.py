@@ -33,7 +33,7 @@ def test_changes_and_packet_paths_are_highlighted(recorded: dict, recorded_after
     before, after = parse(recorded), parse(recorded_after)
     dot = to_dot(build(after, diff(before, after), paths={"main/veth1": 2, "main/lo": 2}))
     check_golden("bridge_lab_changes.dot", dot)
-    line = next(ln for ln in dot.splitlines() if ln.strip().startswith('"main/br1" [')) 
+    line = next(ln for ln in dot.splitlines() if ln.strip().startswith('"main/br1" ['))
     assert 'color="#1f77b4"' in line and 'penwidth="3"' in line, "a new device is outlined"
     lo = next(ln for ln in dot.splitlines() if ln.strip().startswith('"main/lo" ['))
     assert "2 pkts" in lo and 'color="#d62728"' in lo, "a device that saw the flow is coloured with its count"

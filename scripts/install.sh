@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Install everything labkit needs on Debian 12 (run as root): apt packages, then a
+# virtual environment at .venv/ with labkit and its Python dependencies.
+#   scripts/install.sh          the lab (JupyterLab, graphviz, tcpdump, iproute2, ...)
+#   scripts/install.sh --test   also what the test tiers need (chromium, vagrant + libvirt + qemu)
+# Each part is skipped when it is already in place, so a second run takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BASE=(python3 python3-venv python3-pip graphviz tcpdump iproute2 iputils-ping nftables dnsmasq-base ethtool
+      procps util-linux sudo ca-certificates)
+TEST=(chromium fonts-dejavu-core vagrant vagrant-libvirt libvirt-daemon-system libvirt-clients qemu-system-x86
+      qemu-utils debootstrap grub-pc-bin netcat-openbsd e2fsprogs openssh-client)
+packages=("${BASE[@]}")
+[ "${1:-}" = "--test" ] && packages+=("${TEST[@]}")
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "labkit: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get -o DPkg::Lock::Timeout=300 update -q
+  apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+stamp=$(sha256sum pyproject.toml | cut -c1-16)
+if [ "$(cat .venv/.labkit-stamp 2>/dev/null)" != "$stamp" ]; then
+  .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+  .venv/bin/pip install -q -e '.[dev]' 2>&1 | grep -v "is ignored" || true
+  .venv/bin/python -c "import labkit, pyroute2, scapy, graphviz, jupyterlab, ipywidgets, anywidget" 
+  echo "$stamp" > .venv/.labkit-stamp
+fi
+echo "labkit: installed ($(.venv/bin/python --version), $(.venv/bin/pip show pyroute2 2>/dev/null | grep ^Version))"
