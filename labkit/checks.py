@@ -120,6 +120,24 @@ class Checks:
                               hint=hint or f"lab.addr({itf.name!r}, {cidr!r}) or lab.move_ip(...)")
         return CheckResult(f"{ref} has {cidr}")
 
+    def address_in(self, ref: str, low: str, high: str | None = None, hint: str = "") -> CheckResult:
+        """``ref`` has an IPv4 address inside network ``low`` ('10.0.0.0/24'), or between the
+        addresses ``low`` and ``high`` (a DHCP range: '10.0.0.10', '10.0.0.100')."""
+        import ipaddress
+
+        itf = self._interface(self.lab.snapshot(), ref, hint)
+        found = [ipaddress.IPv4Interface(a).ip for a in itf.addresses if ":" not in a]
+        if high is None:
+            net = ipaddress.ip_network(low, strict=False)
+            inside, wanted = [a for a in found if a in net], str(net)
+        else:
+            first, last = ipaddress.IPv4Address(low), ipaddress.IPv4Address(high)
+            inside, wanted = [a for a in found if first <= a <= last], f"{low} – {high}"
+        if not inside:
+            raise CheckFailed(f"{ref} has no address in {wanted} (it has {', '.join(itf.addresses) or 'no address'})",
+                              hint=hint or "did its DHCP client get a lease? is the server's range the one you meant?")
+        return CheckResult(f"{ref} has {inside[0]}, inside {wanted}")
+
     def no_address(self, ref: str, hint: str = "") -> CheckResult:
         itf = self._interface(self.lab.snapshot(), ref, hint)
         v4 = [a for a in itf.addresses if ":" not in a]
@@ -174,10 +192,21 @@ class Checks:
         raise CheckFailed(f"{ns} has no route {dst} dev {dev}" + (f" via {via}" if via else "") + f" (routes: {'; '.join(have)})",
                           hint=hint or f"lab.route({dst!r}, via=..., dev={dev!r}, ns={ns!r})")
 
-    def carrier(self, ref: str, hint: str = "") -> CheckResult:
-        """``ref`` has a carrier (LOWER_UP): for a tun/tap, a program holds its file descriptor."""
+    def carrier(self, ref: str, timeout: float = 3.0, hint: str = "") -> CheckResult:
+        """``ref`` has a carrier (LOWER_UP): for a tun/tap, a program holds its file descriptor.
+
+        Waits up to ``timeout`` seconds, so a program just started has time to open the device."""
+        import time
+
+        def ok(itf: Interface) -> bool:  # the operational state follows LOWER_UP a moment later (linkwatch)
+            return "LOWER_UP" in itf.flags and itf.state != "DOWN"
+
+        deadline = time.monotonic() + timeout
         itf = self._interface(self.lab.snapshot(), ref, hint)
-        if "LOWER_UP" not in itf.flags:
+        while not ok(itf) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            itf = self._interface(self.lab.snapshot(), ref, hint)
+        if not ok(itf):
             why = "no program holds its file descriptor" if itf.kind in ("tun", "tap") else "its link is down"
             raise CheckFailed(f"{ref} has no carrier ({itf.state}): {why}",
                               hint=hint or ("start the program that opens it (lab.tun_open or lab.spawn)" if itf.kind in ("tun", "tap")

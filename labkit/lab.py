@@ -110,6 +110,26 @@ class Background:
         return str(self.lab.target.request("spawn_stop", pid=self.pid)["output"])
 
 
+class Batch:
+    """``with lab.batch():`` — the steps inside become one atomic step, applied at the end."""
+
+    def __init__(self, lab: Lab) -> None:
+        self.lab = lab
+        self.change: Change | None = None
+
+    def __enter__(self) -> Batch:
+        if self.lab._batch is not None:
+            raise InvalidInput("batches do not nest", hint="end the first `with lab.batch():` block before starting another")
+        self.lab._batch = []
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        planned, self.lab._batch = self.lab._batch or [], None
+        if exc_type is None and planned:
+            ops = tuple(op for step in planned for op in step.ops)
+            self.change = self.lab.apply(Step(f"{len(planned)} steps in one batch", ops))
+
+
 def _target_from_env(lab_id: str | None, mode: str | None) -> Target:
     """The local sandbox, or the Vagrant VM when LABKIT_TARGET=vagrant (LABKIT_VAGRANT_DIR names its folder)."""
     import os
@@ -135,6 +155,7 @@ class Lab:
         self.history: list[Change] = []
         self._shown: Snapshot | None = None
         self._view_mark = 0  # history index up to which the cell view has shown commands
+        self._batch: list[Step] | None = None
         try:
             self._build_baseline()
         except BaseException:
@@ -202,8 +223,18 @@ class Lab:
         self._build_baseline()
 
     # -- steps --------------------------------------------------------------------
+    def batch(self) -> Batch:
+        """Group the steps of a ``with`` block into one atomic step and one round trip.
+
+        Inside the block steps are only planned; at its end all their ops run on the
+        target together (all or nothing). Useful for building large labs fast."""
+        return Batch(self)
+
     def apply(self, step: Step) -> Change:
         """Apply a step atomically on the target and remember how to undo it."""
+        if self._batch is not None:
+            self._batch.append(step)
+            return Change(step, [], [], [])
         results = self.target.request("apply", ops=[op.to_dict() for op in step.ops])
         change = Change(step, [r["changed"] for r in results],
                         [Op.from_dict(u) for r in reversed(results) for u in r["undo"]],

@@ -42,17 +42,15 @@ def collect(k: Kernel, target: str = "local") -> dict[str, Any]:
 def _nsids(k: Kernel, label: str, labels: list[str]) -> dict[str, str]:
     """How namespace ``label`` numbers the other lab namespaces (IFLA_LINK_NETNSID → label)."""
     ids: dict[str, str] = {}
-    sock = k.ipr(label)
+    reader = k.reader(label)
     for other in labels:
         if other == label:
             continue
         fd = os.open(nsutil.netns_path(k.netns(other)), os.O_RDONLY | os.O_CLOEXEC)
         try:
-            answer = sock.get_netnsid(fd=fd)
-        except Exception:
-            answer = None
+            nsid = reader.nsid(fd)
         finally:
             os.close(fd)
-        if answer and answer.get("nsid") is not None and 0 <= answer["nsid"] < 2**31:
-            ids[str(answer["nsid"])] = other
+        if nsid is not None:
+            ids[str(nsid)] = other
     return ids

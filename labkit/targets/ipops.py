@@ -43,7 +43,7 @@ def addr_add(k: Kernel, op: Op) -> Done:
     if any(_same(cidr, have) for have, _ in _addresses(k, op.ns, index)):
         return Done(False)
     itf = ipaddress.ip_interface(cidr)
-    k.call(op, k.ipr(op.ns).addr, "add", index=index, address=str(itf.ip), prefixlen=itf.network.prefixlen)
+    k.call(op, k.reader(op.ns).address, True, index, str(itf.ip), itf.network.prefixlen)
     return Done(True, [ops.addr_del(op.ns, dev, cidr)])
 
 
@@ -53,7 +53,7 @@ def addr_del(k: Kernel, op: Op) -> Done:
     if not any(_same(cidr, have) for have, _ in _addresses(k, op.ns, index)):
         return Done(False)
     itf = ipaddress.ip_interface(cidr)
-    k.call(op, k.ipr(op.ns).addr, "del", index=index, address=str(itf.ip), prefixlen=itf.network.prefixlen)
+    k.call(op, k.reader(op.ns).address, False, index, str(itf.ip), itf.network.prefixlen)
     return Done(True, [ops.addr_add(op.ns, dev, cidr)])
 
 

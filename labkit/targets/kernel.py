@@ -28,9 +28,9 @@ from ..errors import (
     WrongNamespace,
 )
 from ..names import netns_name, split_netns_name
-from ..state.raw import flatten
 from ..steps.base import Op
 from . import nsutil
+from .rtnl import NetlinkFailure, RawNetlink
 
 #: Device kinds and the kernel module that provides each (for KernelLacks hints).
 MODULE_OF = {
@@ -55,6 +55,7 @@ class Kernel:
     def __init__(self, lab_id: str) -> None:
         self.lab_id = lab_id
         self._sockets: dict[str, IPRoute] = {}
+        self._readers: dict[str, RawNetlink] = {}
 
     # -- namespaces ---------------------------------------------------------------
     def netns(self, label: str) -> str:
@@ -70,7 +71,7 @@ class Kernel:
         return sorted(found, key=lambda label: (label != "main", label != "upstream", label))
 
     def has_ns(self, label: str) -> bool:
-        return label in self.labels()
+        return nsutil.netns_inode(self.netns(label)) is not None
 
     def create_ns(self, label: str) -> bool:
         try:
@@ -79,14 +80,16 @@ class Kernel:
             raise NoPrivileges(f"cannot create namespace {label}: {exc}",
                                hint="run as root, allow `sudo -n`, or run `labkit doctor` to see what is missing") from None
         if made:
-            lo = self.ipr(label)
-            lo.link("set", index=1, state="up")
+            self.reader(label).set_up(1)  # lo, as every host has it
         return made
 
     def delete_ns(self, label: str) -> bool:
         sock = self._sockets.pop(label, None)
         if sock is not None:
             sock.close()
+        reader = self._readers.pop(label, None)
+        if reader is not None:
+            reader.close()
         self.kill_processes_in(label)
         return nsutil.delete_netns(self.netns(label))
 
@@ -102,6 +105,20 @@ class Kernel:
         for sock in self._sockets.values():
             sock.close()
         self._sockets.clear()
+        for reader in self._readers.values():
+            reader.close()
+        self._readers.clear()
+
+    def reader(self, label: str) -> RawNetlink:
+        """The fast read-only netlink socket into namespace ``label``."""
+        reader = self._readers.get(label)
+        if reader is None:
+            if not nsutil.netns_inode(self.netns(label)):
+                raise NotFound(f"namespace {label!r} does not exist", where=f"lab {self.lab_id}",
+                               hint=f"create it first with lab.netns({label!r}); existing: {', '.join(self.labels())}")
+            reader = RawNetlink(nsutil.netlink_fd(self.netns(label)))
+            self._readers[label] = reader
+        return reader
 
     def ipr(self, label: str) -> IPRoute:
         """The netlink socket into namespace ``label`` (opened once, then reused)."""
@@ -117,13 +134,7 @@ class Kernel:
     # -- devices ------------------------------------------------------------------
     def link(self, label: str, name: str) -> dict[str, Any] | None:
         """The device ``name`` in ``label`` as a flattened netlink message, or None."""
-        try:
-            found = self.ipr(label).link("get", ifname=name)
-        except NetlinkError as exc:
-            if exc.code == errno.ENODEV:
-                return None
-            raise
-        return flatten(found[0].dump()) if found else None
+        return self.reader(label).link(name)
 
     def index(self, label: str, name: str, role: str = "device") -> int:
         """The ifindex of ``name`` in ``label``; a clear error if it is missing or elsewhere."""
@@ -141,20 +152,7 @@ class Kernel:
 
     def dump(self, label: str, what: str) -> list[dict[str, Any]]:
         """A flattened dump of links, addrs, routes, fdb or neigh in ``label``."""
-        sock = self.ipr(label)
-        if what == "links":
-            msgs = sock.get_links()
-        elif what == "addrs":
-            msgs = sock.get_addr()
-        elif what == "routes":
-            msgs = tuple(sock.route("dump", family=2)) + tuple(sock.route("dump", family=10))
-        elif what == "fdb":
-            msgs = sock.fdb("dump")
-        elif what == "neigh":
-            msgs = sock.neigh("dump")
-        else:
-            raise ValueError(what)
-        return [flatten(m.dump()) for m in msgs]
+        return self.reader(label).dump(what)
 
     # -- running ops --------------------------------------------------------------
     def call(self, op: Op, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -163,6 +161,8 @@ class Kernel:
             return fn(*args, **kwargs)
         except NetlinkError as exc:
             raise self.explain(op, exc.code, str(exc)) from None
+        except NetlinkFailure as exc:
+            raise self.explain(op, exc.errno or 0, f"({exc.errno}, {exc.strerror!r})") from None
 
     def explain(self, op: Op, code: int, text: str) -> LabkitError:
         where = f"namespace {op.ns}"

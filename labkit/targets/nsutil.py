@@ -1,11 +1,11 @@
 """Network namespaces from Python, without forking a helper per call.
 
 A *named* network namespace (what ``ip netns add NAME`` makes) is a namespace kept
-alive by a bind mount of ``/proc/<tid>/ns/net`` onto ``/run/netns/NAME``. Namespaces
-belong to tasks, i.e. threads, so a short-lived thread can ``unshare`` or ``setns``
+alive by a bind mount of ``/proc/<tid>/ns/net`` onto ``/run/netns/NAME``. Network
+namespaces belong to tasks, i.e. threads, so a thread can ``unshare`` or ``setns``
 into a namespace, do one thing there (create it, open a socket, read a sysctl) and
-exit, leaving the rest of the process where it was. A socket stays in the namespace
-it was created in, which is how the agent keeps one netlink socket per namespace.
+step back, leaving the rest of the process where it was. A socket stays in the
+namespace it was created in, which is how the agent keeps one netlink socket per namespace.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ NETNS_RUN_DIR = "/run/netns"
 NETLINK_ROUTE = 0
 
 T = TypeVar("T")
+_RUN_DIR_READY = False
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
 
@@ -48,41 +49,44 @@ def netns_path(netns: str) -> str:
     return os.path.join(NETNS_RUN_DIR, netns)
 
 
-def in_thread(fn: Callable[[], T]) -> T:
-    """Run ``fn`` in a fresh thread and return its result (or raise its error)."""
-    box: dict[str, object] = {}
+def _home() -> int:
+    return os.open(f"/proc/self/task/{threading.get_native_id()}/ns/net", os.O_RDONLY | os.O_CLOEXEC)
 
-    def work() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:
-            box["error"] = exc
 
-    thread = threading.Thread(target=work, name="labkit-netns")
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]  # type: ignore[return-value]
+def _go_home(home: int) -> None:
+    try:
+        _check(_libc.setns(home, CLONE_NEWNET), "setns back home")
+    finally:
+        os.close(home)
 
 
 def in_netns(netns: str, fn: Callable[[], T]) -> T:
-    """Run ``fn`` in a thread that has entered the named namespace ``netns``."""
+    """Run ``fn`` with this thread inside the named namespace ``netns``, then come back.
 
-    def entered() -> T:
-        fd = os.open(netns_path(netns), os.O_RDONLY | os.O_CLOEXEC)
-        try:
-            _check(_libc.setns(fd, CLONE_NEWNET), f"setns into {netns}")
-        finally:
-            os.close(fd)
+    Only the calling thread moves (network namespaces are per task), and it always
+    returns to the namespace it came from, even when ``fn`` raises."""
+    fd = os.open(netns_path(netns), os.O_RDONLY | os.O_CLOEXEC)
+    home = _home()
+    try:
+        _check(_libc.setns(fd, CLONE_NEWNET), f"setns into {netns}")
+    except OSError:
+        os.close(home)
+        raise
+    finally:
+        os.close(fd)
+    try:
         return fn()
-
-    return in_thread(entered)
+    finally:
+        _go_home(home)
 
 
 def _ensure_run_dir() -> None:
     """Make /run/netns a shared mount point, as ``ip netns add`` does, so that
     namespaces made here are seen from other mount namespaces too."""
+    global _RUN_DIR_READY
+    if _RUN_DIR_READY:
+        return
+    _RUN_DIR_READY = True
     os.makedirs(NETNS_RUN_DIR, mode=0o755, exist_ok=True)
     with open("/proc/self/mountinfo", encoding="utf-8") as mounts:
         if any(line.split()[4] == NETNS_RUN_DIR for line in mounts):
@@ -104,12 +108,13 @@ def create_netns(netns: str) -> bool:
         return False
     os.close(fd)
 
-    def make() -> None:
-        _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
-        _mount(f"/proc/self/task/{threading.get_native_id()}/ns/net", path, "none", MS_BIND)
-
+    home = _home()
     try:
-        in_thread(make)
+        _check(_libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+        try:
+            _mount(f"/proc/self/task/{threading.get_native_id()}/ns/net", path, "none", MS_BIND)
+        finally:
+            _go_home(home)
     except OSError:
         os.unlink(path)
         raise
