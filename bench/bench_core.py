@@ -16,11 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from labkit import Lab  # noqa: E402
-from labkit.render.dot import to_dot  # noqa: E402
-from labkit.render.graph import build  # noqa: E402
-from labkit.render.svg import dot_to_svg  # noqa: E402
-from labkit.state.diff import diff  # noqa: E402
+from labkit import Lab
+from labkit.render.dot import to_dot
+from labkit.render.graph import build
+from labkit.render.svg import dot_to_svg
+from labkit.state.diff import diff
 
 
 def bridge_topology(lab: Lab) -> None:
