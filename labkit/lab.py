@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import steps
-from .errors import InvalidInput, LabkitError
+from .errors import InvalidInput, LabkitError, StepFailed
 from .model import Snapshot
 from .state.diff import Diff, diff
 from .state.parse import parse
@@ -130,6 +130,37 @@ class Batch:
             self.change = self.lab.apply(Step(f"{len(planned)} steps in one batch", ops))
 
 
+class Confirmed(Batch):
+    """``with lab.confirmed(timeout):`` — like a batch, applied as a commit-confirmed change."""
+
+    def __init__(self, lab: Lab, timeout: float) -> None:
+        super().__init__(lab)
+        self.timeout = timeout
+        self.kept: bool | None = None
+        self.seconds = 0.0
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        import time
+
+        planned, self.lab._batch = self.lab._batch or [], None
+        if exc_type is not None or not planned:
+            return
+        step = Step(f"{len(planned)} steps, commit-confirmed", tuple(op for s in planned for op in s.ops))
+        start = time.monotonic()
+        answer = self.lab.target.request("apply_confirmed", ops=[op.to_dict() for op in step.ops], timeout=self.timeout)
+        verdict = self.lab.target.request("confirm", token=answer["token"])  # only arrives if we can still reach it
+        self.seconds = time.monotonic() - start
+        self.kept = bool(verdict["kept"])
+        results = answer["results"]
+        if not self.kept:
+            raise StepFailed(f"the change cut the controller off, so the target rolled it back after "
+                             f"{verdict['rolled_back_after']} s; the connection came back after {self.seconds:.1f} s",
+                             hint="apply the steps in an order that keeps the path to the controller (move_ip with the port)")
+        self.change = Change(step, [r["changed"] for r in results], [Op.from_dict(u) for u in verdict["undo"]],
+                             [c for r in results for c in r.get("commands", [r["op"]["command"]])])
+        self.lab.history.append(self.change)
+
+
 def _target_from_env(lab_id: str | None, mode: str | None) -> Target:
     """The local sandbox, or the Vagrant VM when LABKIT_TARGET=vagrant (LABKIT_VAGRANT_DIR names its folder)."""
     import os
@@ -204,10 +235,16 @@ class Lab:
         self.target.request("apply", ops=[op.to_dict() for op in ops])
 
     def close(self) -> None:
-        """Remove the lab: its namespaces, devices and processes."""
+        """Remove the lab: its namespaces, devices and processes (a VM keeps running)."""
         self.target.close()
 
-    destroy = close
+    def destroy(self) -> None:
+        """Remove the lab and, on the Vagrant target, the VM itself."""
+        end = getattr(self.target, "destroy", None)
+        if callable(end):
+            end()
+        else:
+            self.target.close()
 
     def __enter__(self) -> Lab:
         return self
@@ -223,6 +260,15 @@ class Lab:
         self._build_baseline()
 
     # -- steps --------------------------------------------------------------------
+    def confirmed(self, timeout: float = 5.0) -> Confirmed:
+        """Group steps into one change that rolls itself back unless we still reach the agent.
+
+        ``with lab.confirmed(timeout=5): lab.enslave("eth0", "br0", ns="host"); lab.move_ip(...)``
+        applies the steps at the end of the block, then confirms over the same connection. If
+        the change cut the connection, the target undoes it by itself after ``timeout`` seconds,
+        the connection comes back, and :class:`~labkit.errors.StepFailed` says it was rolled back."""
+        return Confirmed(self, timeout)
+
     def batch(self) -> Batch:
         """Group the steps of a ``with`` block into one atomic step and one round trip.
 

@@ -46,11 +46,13 @@ class Agent:
             "hello": self.hello, "apply": self.apply, "snapshot": self.snapshot, "run": self.run,
             "spawn": self.spawn, "spawn_poll": self.spawn_poll, "spawn_stop": self.spawn_stop,
             "destroy": self.destroy, "wipe": self.wipe, "ping": lambda: "pong",
-            "features": self.features,
+            "features": self.features, "apply_confirmed": self.apply_confirmed, "confirm": self.confirm,
         }
         self.children: dict[int, subprocess.Popen[bytes]] = {}
         self.cleanups: list[Callable[[], None]] = []
         self.keep = False
+        self.lock = threading.RLock()
+        self.pending: dict[str, Any] | None = None
         for module in ("agent_capture", "agent_tun", "agent_stp"):
             try:
                 extension = __import__(f"{__package__}.{module}", fromlist=["register"])
@@ -67,6 +69,45 @@ class Agent:
         done = self.kernel.apply([Op.from_dict(o) for o in ops])
         return [{"op": op.to_dict(), "changed": d.changed, "undo": [u.to_dict() for u in d.undo],
                  "commands": d.commands or [op.command]} for op, d in done]
+
+    def apply_confirmed(self, ops: list[dict[str, Any]], timeout: float = 5.0) -> dict[str, Any]:
+        """Apply ops, then undo them by ourselves unless ``confirm`` comes within ``timeout`` s.
+
+        Like a router's commit-confirmed: a change that cuts the controller off (say,
+        enslaving the eth0 that carries our SSH session the wrong way) rolls itself back."""
+        if self.pending is not None:
+            raise TargetError("a confirmed change is already waiting", hint="confirm it or let it roll back first")
+        results = self.apply(ops)
+        token = f"c{time.monotonic_ns()}"
+        undo = [Op.from_dict(u) for r in reversed(results) for u in r["undo"]]
+        timer = threading.Timer(timeout, self._roll_back, args=(token,))
+        self.pending = {"token": token, "undo": undo, "timer": timer, "state": "waiting", "applied_at": time.monotonic()}
+        timer.daemon = True
+        timer.start()
+        return {"token": token, "results": results, "timeout": timeout}
+
+    def _roll_back(self, token: str) -> None:
+        with self.lock:
+            if self.pending and self.pending["token"] == token and self.pending["state"] == "waiting":
+                for op in self.pending["undo"]:
+                    try:
+                        self.kernel.apply([op])
+                    except LabkitError:
+                        continue
+                self.pending["state"] = "rolled back"
+                self.pending["rolled_back_after"] = round(time.monotonic() - self.pending["applied_at"], 3)
+
+    def confirm(self, token: str) -> dict[str, Any]:
+        """Keep the change (if it is still waiting); says whether it had already rolled back."""
+        pending = self.pending
+        if pending is None or pending["token"] != token:
+            raise NotFound(f"no confirmed change {token!r} is waiting", hint="apply it with apply_confirmed first")
+        pending["timer"].cancel()
+        self.pending = None
+        if pending["state"] == "rolled back":
+            return {"kept": False, "rolled_back_after": pending["rolled_back_after"],
+                    "undo": [op.to_dict() for op in pending["undo"]]}
+        return {"kept": True, "undo": [op.to_dict() for op in pending["undo"]]}
 
     def snapshot(self) -> dict[str, Any]:
         return collect(self.kernel, self.target)
@@ -187,7 +228,8 @@ class Agent:
         if method is None:
             return {"id": rid, "ok": False, "error": TargetError(f"unknown request {request.get('method')!r}").to_dict()}
         try:
-            return {"id": rid, "ok": True, "result": method(**request.get("params", {}))}
+            with self.lock:
+                return {"id": rid, "ok": True, "result": method(**request.get("params", {}))}
         except LabkitError as exc:
             return {"id": rid, "ok": False, "error": exc.to_dict()}
         except Exception as exc:
@@ -231,11 +273,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="labkit-agent", description=__doc__)
     parser.add_argument("--lab-id", required=True)
     parser.add_argument("--target", default="local")
+    parser.add_argument("--allow-host", action="store_true",
+                        help="name the agent's own namespace 'host' (only in a disposable VM)")
     args = parser.parse_args(argv)
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     tx = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the protocol
     agent = Agent(args.lab_id, args.target)
+    if args.allow_host:
+        if args.target != "vagrant":
+            parser.error("--allow-host is only for a disposable VM (--target vagrant): the local sandbox never touches the host")
+        agent.kernel.attach_host()
 
     def on_signal(signum: int, _frame: Any) -> None:
         agent.cleanup()

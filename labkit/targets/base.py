@@ -31,7 +31,8 @@ class Target(Protocol):
 class AgentPipe:
     """A running agent process and its JSON-lines conversation (one request at a time)."""
 
-    def __init__(self, argv: list[str], env: dict[str, str] | None = None, what: str = "agent") -> None:
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None, what: str = "agent",
+                 preamble: bytes = b"") -> None:
         self.what = what
         self._log = tempfile.NamedTemporaryFile(prefix="labkit-agent-", suffix=".log", delete=False)  # noqa: SIM115
         try:
@@ -41,6 +42,10 @@ class AgentPipe:
             raise TargetError(f"cannot start the {what}: {exc}", hint="run `labkit doctor`") from None
         self._lock = threading.Lock()
         self._next = 0
+        if preamble and self.proc.stdin is not None:
+            raw = self.proc.stdin.buffer  # type: ignore[attr-defined]  # a TextIOWrapper's bytes underneath
+            raw.write(preamble)  # e.g. the agent's code, before the conversation starts
+            raw.flush()
 
     @property
     def pid(self) -> int:

@@ -10,7 +10,7 @@ import subprocess
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import MissingTool, NotFound, StepFailed
+from ..errors import InvalidInput, MissingTool, NotFound, StepFailed
 from ..steps import ops
 from ..steps.base import Op
 from . import nsutil
@@ -87,6 +87,9 @@ def move_ip(k: Kernel, op: Op) -> Done:
         raise NotFound(f"{src!r} has no IP address to move", where=f"namespace {op.ns}",
                        hint=f"give it one first: lab.addr({src!r}, '20.1.0.10/24')")
     routes = _routes_via(k, op.ns, src_i)
+    if routes and not (k.link(op.ns, dst) or {}).get("flags", 0) & 0x1:
+        raise InvalidInput(f"{dst!r} is down, so the routes via {src!r} ({', '.join(_route_text(r) for r in routes)}) cannot move to it",
+                           where=f"namespace {op.ns}", hint=f"bring it up first: lab.up({dst!r})")
     sock = k.ipr(op.ns)
     done: list[Callable[[], Any]] = []
     try:

@@ -52,8 +52,11 @@ class Done:
 class Kernel:
     """The namespaces of one lab on this kernel, and the netlink sockets into them."""
 
+    HOST = "host"
+
     def __init__(self, lab_id: str) -> None:
         self.lab_id = lab_id
+        self.host_attached = False
         self._sockets: dict[str, IPRoute] = {}
         self._readers: dict[str, RawNetlink] = {}
 
@@ -83,7 +86,21 @@ class Kernel:
             self.reader(label).set_up(1)  # lo, as every host has it
         return made
 
+    def attach_host(self) -> None:
+        """Name the agent's own namespace ``host`` (in a disposable VM only): steps may then
+        change the guest's real eth0. Removing the lab only drops the name, never the namespace."""
+        path = nsutil.netns_path(self.netns(self.HOST))
+        if nsutil.netns_inode(self.netns(self.HOST)) is None:
+            nsutil.bind_netns("/proc/self/ns/net", path)
+        self.host_attached = True
+
     def delete_ns(self, label: str) -> bool:
+        if label == self.HOST and self.host_attached:
+            for cache in (self._sockets, self._readers):
+                sock = cache.pop(label, None)
+                if sock is not None:
+                    sock.close()
+            return nsutil.delete_netns(self.netns(label))
         sock = self._sockets.pop(label, None)
         if sock is not None:
             sock.close()

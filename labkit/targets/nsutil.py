@@ -121,6 +121,14 @@ def create_netns(netns: str) -> bool:
     return True
 
 
+def bind_netns(source: str, path: str) -> None:
+    """Give an existing namespace (e.g. ``/proc/self/ns/net``) a name under /run/netns."""
+    _ensure_run_dir()
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o444)
+    os.close(fd)
+    _mount(source, path, "none", MS_BIND)
+
+
 def delete_netns(netns: str) -> bool:
     """Unmount and remove the named namespace; False if it was not there.
 

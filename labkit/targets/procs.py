@@ -17,8 +17,8 @@ from . import nsutil
 def pids_in_netns(netns: str) -> list[int]:
     """PIDs of processes whose network namespace is the named namespace ``netns``."""
     inode = nsutil.netns_inode(netns)
-    if inode is None:
-        return []
+    if inode is None or inode == _init_netns_inode():
+        return []  # never the processes of the machine's own namespace (a VM's 'host' label points there)
     me = os.getpid()
     found = []
     for entry in os.listdir("/proc"):
@@ -30,6 +30,13 @@ def pids_in_netns(netns: str) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def _init_netns_inode() -> int | None:
+    try:
+        return os.stat("/proc/1/ns/net").st_ino
+    except OSError:
+        return None
 
 
 def alive(pid: int) -> bool:

@@ -1,6 +1,9 @@
 """The seed experiments, reproduced with the API, giving the kernel's real behaviour."""
 
+import pytest
+
 from labkit import Lab
+from labkit.errors import InvalidInput
 
 
 def seed000_pair(lab: Lab) -> None:
@@ -70,6 +73,14 @@ def test_enslaving_eth0_the_wrong_way_cuts_the_host_off_and_the_right_way_keeps_
     assert lab.ping(far)
     default = [r for r in lab.snapshot().routes if r.namespace == "main" and r.dst == "default"]
     assert [r.dev for r in default] == ["br0"]
+
+
+def test_routes_cannot_follow_an_address_to_a_device_that_is_down(uplink_lab: Lab) -> None:
+    uplink_lab.bridge("br0")
+    with pytest.raises(InvalidInput, match="'br0' is down") as err:
+        uplink_lab.move_ip("eth0", "br0")
+    assert "lab.up('br0')" in err.value.hint
+    assert uplink_lab.snapshot().interface("eth0").addresses == ("192.168.3.10/24",), "nothing moved"
 
 
 def test_veth_across_namespaces_the_right_way(lab: Lab) -> None:

@@ -1,0 +1,85 @@
+"""The agent as a VM runs it: code sent as a zip over the connection, commit-confirmed changes."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import pytest
+
+from labkit import Lab
+from labkit.errors import StepFailed
+from labkit.targets.base import AgentPipe
+from labkit.targets.bundle import BOOTSTRAP, agent_zip
+
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+class BootstrappedTarget:
+    """The agent started exactly as over SSH in the VM, but with a local python3 as the 'guest'."""
+
+    name = "bootstrapped"
+
+    def __init__(self) -> None:
+        self.lab_id = f"bs{os.getpid() % 10000}"
+        bundle = agent_zip()
+        self._pipe = AgentPipe([SYSTEM_PYTHON, "-I", "-c", BOOTSTRAP, self.lab_id], preamble=f"{len(bundle)}\n".encode() + bundle)
+
+    def request(self, method: str, **params: Any) -> Any:
+        return self._pipe.request(method, **params)
+
+    def close(self) -> None:
+        self._pipe.close()
+
+
+@pytest.fixture
+def remote_lab():
+    if not os.path.exists(SYSTEM_PYTHON):
+        pytest.skip(f"{SYSTEM_PYTHON} (a bare python3, as in the guest) is not installed")
+    with Lab(BootstrappedTarget()) as lab:
+        yield lab
+
+
+def test_a_bare_python3_runs_the_agent_from_the_zip(remote_lab: Lab) -> None:
+    remote_lab.veth("veth0", "veth1")
+    assert remote_lab.snapshot().interface("veth0").peer == "main/veth1"
+    assert remote_lab.ping("198.51.100.1")
+
+
+def test_a_confirmed_change_is_kept(remote_lab: Lab) -> None:
+    with remote_lab.confirmed(timeout=3) as change:
+        remote_lab.bridge("br0")
+        remote_lab.up("br0")
+        remote_lab.enslave("eth0", "br0")
+        remote_lab.move_ip("eth0", "br0")
+    assert change.kept
+    assert remote_lab.snapshot().interface("br0").addresses == ("192.168.3.10/24",)
+    remote_lab.undo()
+    assert remote_lab.snapshot().interface("eth0").addresses == ("192.168.3.10/24",)
+
+
+def test_an_unconfirmed_change_rolls_itself_back(remote_lab: Lab) -> None:
+    from labkit import steps
+
+    ops = [op.to_dict() for op in steps.bridge("br9").ops]
+    answer = remote_lab.target.request("apply_confirmed", ops=ops, timeout=1.0)
+    assert remote_lab.snapshot().interface("br9") is not None
+    time.sleep(1.5)                          # the controller "cannot reach" the target in time
+    assert remote_lab.snapshot().interface("br9") is None, "rolled back by the target itself"
+    verdict = remote_lab.target.request("confirm", token=answer["token"])
+    assert verdict["kept"] is False and 0.9 <= verdict["rolled_back_after"] <= 3
+
+
+def test_confirmed_raises_when_the_target_rolled_back(remote_lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = remote_lab.target.request
+
+    def slow(method: str, **params: Any) -> Any:
+        if method == "confirm":
+            time.sleep(1.5)                  # as if the change had cut our connection for a while
+        return real(method, **params)
+
+    monkeypatch.setattr(remote_lab.target, "request", slow)
+    with pytest.raises(StepFailed, match="rolled it back"), remote_lab.confirmed(timeout=1.0):
+        remote_lab.bridge("br8")
+    assert remote_lab.snapshot().interface("br8") is None
