@@ -37,6 +37,20 @@ class LabkitError(Exception):
             text += f". {self.hint}"
         return text
 
+    def _render_traceback_(self) -> list[str]:
+        """How IPython shows this error: a readable box plus one line, not a page of frames.
+
+        The cell still fails (so "Run all" stops and headless runs report it)."""
+        try:
+            from IPython.display import HTML, display
+
+            from .ipython import render
+
+            display(HTML(render(self)))
+        except Exception:
+            pass
+        return [f"\x1b[1;31m{type(self).__name__}\x1b[0m: {self.message}"]
+
     def to_dict(self) -> dict[str, str]:
         """The error as plain data, to cross the agent's pipe."""
         return {"type": type(self).__name__, "what": self.what, "where": self.where, "hint": self.hint}

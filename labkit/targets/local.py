@@ -53,6 +53,7 @@ def _userns_works() -> bool:
 
 def choose_mode(requested: str | None = None) -> str:
     """The way to run the agent: the requested one, or the best that works here."""
+    requested = requested or os.environ.get("LABKIT_MODE") or None
     if requested:
         if requested not in MODES:
             raise NoPrivileges(f"unknown privilege mode {requested!r}", hint=f"use one of {', '.join(MODES)}")
