@@ -453,6 +453,18 @@ class Lab:
         words = [str(a) for a in argv]
         return Background(self, int(self.target.request("spawn", ns=ns, argv=words)["pid"]), words, ns)
 
+    def python(self, *args: str) -> list[str]:
+        """A command line that runs Python *on the target* with labkit and pyroute2 importable.
+
+        ``lab.run(*lab.python("-c", "import pyroute2; print(pyroute2.__version__)"), ns="h1")``
+        works the same on the local sandbox and in the VM (where labkit travels as a zip)."""
+        where = self.target.request("python")
+        return ["env", f"PYTHONPATH={where['path']}", where["executable"], *args]
+
+    def program(self, name: str, *args: object) -> list[str]:
+        """The command line of one of labkit's small programs (``tap_guest``, ``tunvpn``) on the target."""
+        return self.python("-u", "-m", f"labkit.programs.{name}", *(str(a) for a in args))
+
     def ping(self, dst: str, ns: str = "main", count: int = 1, iface: str | None = None, timeout: float = 2.0) -> bool:
         """True if ``dst`` answers a ping from ``ns`` (``-I iface`` to choose the device)."""
         argv = ["ping", "-n", "-c", str(count), "-W", str(max(1, int(timeout)))]
@@ -474,8 +486,11 @@ class Lab:
 
         return TunDevice(self.target, ns, name, mode)
 
-    def wait_stp(self, *bridges: str, timeout: float = 60.0, min_time: float = 0.0) -> dict[str, Any]:
+    def wait_stp(self, *bridges: str, timeout: float = 60.0, min_time: float = 1.0) -> dict[str, Any]:
         """Wait until every port of ``bridges`` ('br0' or 'sw2/br0') is forwarding or blocking.
+
+        Waits at least ``min_time`` seconds: a bridge notices a port's carrier change up to a
+        second late, so right after a link goes down or up every port may still look settled.
 
         Returns {'converged', 'elapsed', 'events': [{'t', 'port', 'bridge', 'state'}], 'states'}."""
         pairs = [b.split("/", 1) if "/" in b else ["main", b] for b in bridges]

@@ -46,7 +46,7 @@ class Agent:
             "hello": self.hello, "apply": self.apply, "snapshot": self.snapshot, "run": self.run,
             "spawn": self.spawn, "spawn_poll": self.spawn_poll, "spawn_stop": self.spawn_stop,
             "destroy": self.destroy, "wipe": self.wipe, "ping": lambda: "pong",
-            "features": self.features, "apply_confirmed": self.apply_confirmed, "confirm": self.confirm,
+            "features": self.features, "python": self.python, "apply_confirmed": self.apply_confirmed, "confirm": self.confirm,
         }
         self.children: dict[int, subprocess.Popen[bytes]] = {}
         self.cleanups: list[Callable[[], None]] = []
@@ -69,6 +69,12 @@ class Agent:
         done = self.kernel.apply([Op.from_dict(o) for o in ops])
         return [{"op": op.to_dict(), "changed": d.changed, "undo": [u.to_dict() for u in d.undo],
                  "commands": d.commands or [op.command]} for op, d in done]
+
+    def python(self) -> dict[str, str]:
+        """The agent's interpreter and the path that makes labkit (and pyroute2) importable there."""
+        import labkit
+
+        return {"executable": sys.executable, "path": os.path.dirname(os.path.dirname(os.path.abspath(labkit.__file__)))}
 
     def apply_confirmed(self, ops: list[dict[str, Any]], timeout: float = 5.0) -> dict[str, Any]:
         """Apply ops, then undo them by ourselves unless ``confirm`` comes within ``timeout`` s.

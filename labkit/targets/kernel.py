@@ -196,7 +196,9 @@ class Kernel:
                                 hint="labkit needs root (or CAP_NET_ADMIN); run `labkit doctor`")
         if code == errno.ENODEV:
             return NotFound(f"`{op.command}` failed: no such device", where=where, hint="check the device names with lab.snapshot()")
-        return StepFailed(f"`{op.command}` failed: {text}", where=where, hint="see the kernel's reason above; nothing was changed")
+        return StepFailed(f"`{op.command}` was refused by the kernel: {text}", where=where,
+                          hint="check the values against what this device kind accepts (an MTU range, a device that must be up "
+                               "or down first); nothing was changed")
 
     def apply(self, ops: list[Op]) -> list[tuple[Op, Done]]:
         """Run ``ops`` in order; on failure undo the done ones and raise."""

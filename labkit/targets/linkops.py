@@ -79,8 +79,8 @@ def _link_kwargs(k: Kernel, op: Op) -> dict[str, Any]:
         kw["vxlan_id"] = a["vni"]
         kw["vxlan_port"] = a.get("port") or 4789
         for key in ("remote", "local", "group"):
-            if a.get(key):
-                kw[f"vxlan_{key}"] = a[key]
+            if a.get(key):  # the kernel keeps a unicast remote in IFLA_VXLAN_GROUP too (as iproute2 sends it)
+                kw["vxlan_group" if key == "remote" else f"vxlan_{key}"] = a[key]
         if a.get("dev"):
             kw["vxlan_link"] = k.index(op.ns, a["dev"], "underlay device")
     elif kind == "geneve":
@@ -179,7 +179,7 @@ def _recreate(k: Kernel, label: str, link: dict[str, Any]) -> list[Op]:
             return []
         made.append(ops.link_add(label, name, "veth", peer=peer[1], peer_ns=peer[0]))
     elif kind == "vxlan":
-        made.append(ops.link_add(label, name, "vxlan", vni=data.get("IFLA_VXLAN_ID"), remote=data.get("IFLA_VXLAN_REMOTE"),
+        made.append(ops.link_add(label, name, "vxlan", vni=data.get("IFLA_VXLAN_ID"), remote=data.get("IFLA_VXLAN_GROUP"),
                                  local=data.get("IFLA_VXLAN_LOCAL"), port=data.get("IFLA_VXLAN_PORT")))
     else:
         return []
