@@ -105,6 +105,17 @@ class Background:
     def running(self) -> bool:
         return self.poll()["returncode"] is None
 
+    def wait(self, timeout: float = 30.0) -> int | None:
+        """Wait until it exits (or ``timeout`` s pass); its exit code, or None if still running."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while True:
+            code = self.poll()["returncode"]
+            if code is not None or time.monotonic() >= deadline:
+                return None if code is None else int(code)
+            time.sleep(0.05)
+
     def stop(self) -> str:
         """Stop it and return everything it printed."""
         return str(self.lab.target.request("spawn_stop", pid=self.pid)["output"])

@@ -31,7 +31,7 @@ from scapy.layers.inet6 import (
     ICMPv6ND_RS,
     IPv6,
 )
-from scapy.layers.l2 import ARP, LLC, STP, CookedLinux, CookedLinuxV2, Dot1Q, Dot3, Ether, Loopback
+from scapy.layers.l2 import ARP, GRE, LLC, STP, CookedLinux, CookedLinuxV2, Dot1Q, Dot3, Ether, Loopback
 from scapy.layers.vxlan import VXLAN
 from scapy.packet import Packet, Raw
 
@@ -125,8 +125,8 @@ def summarize(pkt: Packet, wirelen: int | None = None) -> str:
     try:
         if isinstance(pkt, Ether | Dot3):
             return _ether(pkt, length)
-        if isinstance(pkt, IP | IPv6):
-            return _l3(pkt)
+        if isinstance(pkt, IP | IPv6):  # raw IP (a tun device): no link header, as tcpdump prints it
+            return f"{'IP6' if isinstance(pkt, IPv6) else 'IP'} {_l3(pkt)}"
         if isinstance(pkt, CookedLinux | CookedLinuxV2):
             return f"{_sll_dir(pkt)} {pkt.src.hex(':')[:17] if isinstance(pkt.src, bytes) else pkt.src}, " \
                    f"{_ethertype(int(pkt.proto))}, length {length}: {_payload(pkt.payload, int(pkt.proto))}"
@@ -201,6 +201,10 @@ def _l3(ip: Packet) -> str:
         return f"{src} > {dst}: ICMP6, {_icmp6(l4)}"
     if isinstance(l4, IP | IPv6):
         return f"{src} > {dst}: {IP_PROTOS.get(getattr(ip, 'proto', 0), 'IP')}: {_l3(l4)}"
+    if isinstance(l4, GRE):
+        inner = l4.payload
+        carried = _l3(inner) if isinstance(inner, IP | IPv6) else _inner_ether(inner)
+        return f"{src} > {dst}: GREv{int(l4.version)}, proto {_ethertype(int(l4.proto))}, length {len(bytes(l4))}: {carried}"
     proto = ip.proto if isinstance(ip, IP) else ip.nh
     return f"{src} > {dst}: {IP_PROTOS.get(int(proto), f'ip-proto-{proto}')}, length {len(bytes(l4))}"
 
@@ -258,7 +262,8 @@ def _icmp(icmp: Packet) -> str:
 
 def _icmp6(icmp: Packet) -> str:
     if isinstance(icmp, ICMPv6EchoRequest | ICMPv6EchoReply):
-        kind = "echo request" if isinstance(icmp, ICMPv6EchoRequest) else "echo reply"
+        # ICMPv6EchoReply subclasses ICMPv6EchoRequest in scapy: ask for the reply first
+        kind = "echo reply" if isinstance(icmp, ICMPv6EchoReply) else "echo request"
         return f"{kind}, id {icmp.id}, seq {icmp.seq}, length {len(bytes(icmp))}"
     if isinstance(icmp, ICMPv6ND_NS):
         return f"neighbor solicitation, who has {icmp.tgt}, length {len(bytes(icmp))}"

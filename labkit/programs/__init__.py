@@ -6,10 +6,11 @@ ping through it, as QEMU's guest would), ``tunvpn`` is a tiny OpenVPN (it carrie
 the IP packets of a tun device over a UDP socket to its peer). Each is one
 stdlib-only file, so any ``python3`` on the target can run it::
 
-    from labkit import programs
-    vm1 = lab.spawn(*programs.argv("tap_guest", "serve", "--dev", "tap0", "--ip", "192.168.3.102/24"))
+    vm1 = lab.spawn(*lab.program("tap_guest", "serve", "--dev", "tap0", "--ip", "192.168.3.102/24"))
 
-``lab.spawn`` runs it inside the lab namespace (``ip netns exec``), as root.
+``lab.program`` gives the command line on the lab's target (the local sandbox, or the VM,
+where labkit travels as a zip), and ``lab.spawn`` runs it inside a lab namespace as root.
+``argv`` below does the same for the local machine only.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import functools
 import ipaddress
 import json
 import os
@@ -182,9 +183,10 @@ class Guest:
             icmp = icmp[:2] + struct.pack("!H", checksum(icmp)) + icmp[4:]
             sent = time.monotonic()
             self.send(mac, ETH_IP, self.ip_packet(address.packed, icmp))
-            if self.pump(lambda s=seq: (self.ident, s) in self.replies, 1.0):
+            key = (self.ident, seq)
+            if self.pump(functools.partial(self.replies.__contains__, key), 1.0):
                 received += 1
-                took = (self.replies[(self.ident, seq)] - sent) * 1000
+                took = (self.replies[key] - sent) * 1000
                 say(f"64 bytes from {target}: icmp_seq={seq} time={took:.2f} ms")
             else:
                 say(f"no reply from {target} for icmp_seq={seq}")
@@ -222,10 +224,10 @@ def serve(args: argparse.Namespace) -> int:
     control.listen(4)
     guest.log(f"NIC {mac_text(guest.mac)} with {guest.iface} is attached to {args.dev} (fd {fd})")
     while True:
-        ready, _, _ = select.select([fd, control], [], [])
+        ready, _, _ = select.select([fd, control.fileno()], [], [])
         if fd in ready:
             guest.handle(os.read(fd, 65536))
-        if control in ready:
+        if control.fileno() in ready:
             conn, _ = control.accept()
             guest.serve_control(conn)
 

@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"tunvpn: {args.dev} ⇄ udp {args.listen} ⇄ peer {args.peer}", flush=True)
     while True:
-        ready, _, _ = select.select([tun, sock], [], [])
+        ready, _, _ = select.select([tun, sock.fileno()], [], [])
         if tun in ready:
             packet = os.read(tun, 65536)
             if packet and packet[0] >> 4 == 6 and not args.ipv6:
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"{args.dev} → udp {peer[0]}:{peer[1]}: {describe(packet)}")
             except OSError as exc:  # e.g. no route to the peer yet
                 log(f"cannot send to {peer[0]}:{peer[1]}: {exc.strerror}")
-        if sock in ready:
+        if sock.fileno() in ready:
             data, source = sock.recvfrom(65536)
             packet = scramble(data, args.xor)
             try:

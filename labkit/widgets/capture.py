@@ -34,7 +34,7 @@ STYLE = """<style>
 .lk-row[open] summary{background:#fff3b0}
 .lk-row pre{margin:2px 6px 6px 18px;font-size:10.5px;max-height:260px;overflow:auto;
  background:var(--jp-layout-color2,#f6f6f6);padding:4px}
-.lk-t{color:#888;margin-right:6px}.lk-d{display:inline-block;width:2.6em;font-weight:600}
+.lk-t{color:#888;margin-right:6px}.lk-d{display:inline-block;width:2.6em;font-weight:600;text-indent:0}
 .lk-in{color:#1f77b4}.lk-out{color:#2ca02c}.lk-none{color:#bbb}
 .lk-more,.lk-empty{color:#888;padding:2px 6px;font-style:italic}
 </style>"""

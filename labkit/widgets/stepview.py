@@ -33,10 +33,10 @@ def commands_html(changes: list[Any], capture: Any = None) -> str:
     for change in changes:
         mark = "" if change.did_change else "  # already so: nothing changed"
         lines.append(f'<span class="lk-c"># {html.escape(change.title)}{html.escape(mark)}</span>')
-        lines += [f"$ {html.escape(cmd)}" for cmd in change.commands]
+        lines += [f"$ {html.escape(cmd, quote=False)}" for cmd in change.commands]
     if capture is not None and hasattr(capture, "commands"):
         lines.append('<span class="lk-c"># captured with (one tcpdump per device, all listening before the traffic)</span>')
-        lines += [f"$ {html.escape(cmd)}" for cmd in capture.commands()]
+        lines += [f"$ {html.escape(cmd, quote=False)}" for cmd in capture.commands()]
     if not lines:
         lines.append('<span class="lk-c"># no new commands since the last view</span>')
     return ('<style>.lk-cmds{font:12px/1.5 var(--jp-code-font-family,monospace);background:var(--jp-layout-color2,#f6f6f6);'

@@ -100,6 +100,8 @@ def test_truncated_frame_does_not_raise() -> None:
 def test_raw_ip_link_type_tells_v4_from_v6() -> None:
     assert isinstance(dissect(101, bytes(IPv6() / ICMPv6EchoRequest())), IPv6)
     assert isinstance(dissect(101, bytes(IP() / ICMP())), IP)
+    data = bytes(IP(src="10.0.0.12", dst="10.0.0.22") / ICMP(id=1, seq=1))
+    assert summarize(dissect(101, data)) == "IP 10.0.0.12 > 10.0.0.22: ICMP echo request, id 1, seq 1, length 8"
 
 
 @pytest.mark.parametrize(("src", "dst", "port", "expected"), [

@@ -1,0 +1,185 @@
+"""Captures on a real kernel: the seed-000 picture, pcap files, ends, errors, and no tcpdump left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from scapy.layers.inet import ICMP
+from scapy.utils import rdpcap
+
+from labkit import Lab
+from labkit.errors import InvalidInput, NotFound, StepFailed, WrongNamespace
+from labkit.targets.procs import alive
+
+pytestmark = pytest.mark.kernel
+
+
+def seed000(lab: Lab) -> None:
+    """Seed 000: a veth pair with both ends in one namespace, pingable end to end."""
+    lab.veth("veth0", "veth1")
+    lab.addr("veth0", "20.1.0.10/24")
+    lab.addr("veth1", "20.1.0.11/24")
+    lab.up("veth0", "veth1")
+    for dev in ("veth0", "veth1", "all"):
+        lab.sysctl(f"net.ipv4.conf.{dev}.rp_filter", 0)
+    lab.accept_local("veth0")
+    lab.accept_local("veth1")
+
+
+def icmp_types(packets: list) -> list[int]:
+    return [int(p[ICMP].type) for p in packets if p.haslayer(ICMP)]
+
+
+def test_seed000_requests_on_veth1_replies_on_lo(tmp_path: Path) -> None:
+    with Lab(uplink=False) as lab:
+        seed000(lab)
+        with lab.capture("veth0", "veth1", "lo", filter="icmp") as cap:
+            pids = [dev.pid for dev in cap.devices.values()]
+            assert all(alive(pid) for pid in pids)
+            result = lab.run("ping", "-c", "2", "-i", "0.2", "-I", "veth0", "20.1.0.11")
+            assert result.ok, result.stdout + result.stderr
+        assert icmp_types(cap.packets("veth1")) == [8, 8], cap.summaries("veth1")
+        assert icmp_types(cap.packets("lo")) == [0, 0], cap.summaries("lo")
+        assert icmp_types(cap.packets("veth0")) == [8, 8], "the replies never come back through the cable"
+        assert [f.direction(cap.device("veth1").mac) for f in cap.frames("veth1")] == ["in", "in"]
+        assert [f.direction(cap.device("veth0").mac) for f in cap.frames("veth0")] == ["out", "out"]
+        assert "ICMP echo request, id" in cap.summaries("veth1")[0] and "20.1.0.10 > 20.1.0.11" in cap.summaries("veth1")[0]
+        assert cap.path_counts() == {"main/veth0": 2, "main/veth1": 2, "main/lo": 2}
+        for key, stats in cap.stats().items():
+            assert stats["captured"] == stats["saved"] == 2 and stats["lost"] == 0, (key, stats)
+
+        paths = cap.save(tmp_path)
+        assert sorted(Path(p).name for p in paths) == ["main-lo.pcap", "main-veth0.pcap", "main-veth1.pcap"]
+        for path in paths:
+            assert len(rdpcap(path)) == 2
+
+        dot = lab.show(cap).dot
+        assert "⇄ 2 pkts" in dot
+        view = lab.view(cap, title="seed 000")
+        panes = view.children[-1]
+        assert [p.rows.value.count('class="lk-row"') for p in panes.panes] == [2, 2, 2]
+        assert "tcpdump -n -e -i veth1 'icmp'" in view.children[-2].value
+        assert not any(alive(pid) for pid in pids), "stopped captures leave no tcpdump"
+    assert not any(alive(pid) for pid in pids)
+
+
+def test_no_tcpdump_outlives_its_lab() -> None:
+    lab = Lab(uplink=False)
+    seed000(lab)
+    cap = lab.capture("veth1", "lo")
+    pids = [dev.pid for dev in cap.devices.values()]
+    assert all(alive(pid) for pid in pids)
+    lab.close()  # the capture was never stopped
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in pids)
+
+
+def test_no_tcpdump_outlives_a_killed_agent() -> None:
+    """SIGKILL leaves the agent no time to clean up: PR_SET_PDEATHSIG must end tcpdump."""
+    lab = Lab(uplink=False)
+    try:
+        seed000(lab)
+        cap = lab.capture("veth1")
+        pid = cap.devices["main/veth1"].pid
+        os.kill(lab.target.agent_pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not alive(pid), "tcpdump survived its agent"
+    finally:
+        lab.close()
+        # the killed agent could not remove its namespace: remove exactly that one
+        subprocess.run(["ip", "netns", "del", f"labkit-{lab.lab_id}-main"], capture_output=True, check=False)
+
+
+def test_count_ends_the_capture_by_itself() -> None:
+    with Lab(uplink=False) as lab:
+        seed000(lab)
+        with lab.capture("veth1", filter="icmp", count=2) as cap:
+            lab.run("ping", "-c", "3", "-i", "0.2", "-I", "veth0", "20.1.0.11")
+        assert len(cap.frames("veth1")) == 2
+        assert cap.stats()["main/veth1"]["captured"] == 2
+
+
+def test_duration_ends_the_capture_and_wait_blocks_until_then() -> None:
+    with Lab(uplink=False) as lab:
+        seed000(lab)
+        cap = lab.capture("veth1", filter="icmp", duration=1.5)
+        ping = lab.spawn("ping", "-i", "0.2", "-I", "veth0", "20.1.0.11")
+        started = time.monotonic()
+        cap.wait()
+        ping.stop()
+        assert 1.0 < time.monotonic() - started < 5.0
+        assert not cap.running and 3 <= len(cap.frames("veth1")) <= 12
+
+
+def test_a_burst_is_kept_whole() -> None:
+    sender = ("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+              "for i in range(3000):\n    s.sendto(b'x' * 64, ('20.1.0.99', 9999))\n")
+    with Lab(uplink=False) as lab:
+        seed000(lab)
+        lab.run("ip", "neigh", "replace", "20.1.0.99", "lladdr", "02:00:00:00:00:99", "dev", "veth0", check=True)
+        with lab.capture("veth1", filter="udp port 9999", snaplen=256) as cap:  # small slots: a deep ring
+            lab.run("python3", "-c", sender, check=True)
+            time.sleep(0.3)
+        stats = cap.stats()["main/veth1"]
+        assert stats["saved"] == stats["captured"] == 3000, stats
+        assert stats["lost"] == 0
+
+
+def test_errors_say_what_and_leave_nothing_running() -> None:
+    with Lab(uplink=False) as lab:
+        seed000(lab)
+        lab.netns("h1")
+        lab.veth("x0", "x1", ns="h1")
+        with pytest.raises(NotFound, match="nope"):
+            lab.capture("veth1", "nope")
+        with pytest.raises(WrongNamespace, match="h1/x0"):
+            lab.capture("x0")
+        with pytest.raises(InvalidInput, match="filter"):
+            lab.capture("veth1", "lo", filter="icmp and")
+        assert lab.target.request("capture_list") == []
+        with pytest.raises(StepFailed, match="down"):
+            lab.capture("h1/x1")
+        lab.up("x0", "x1", ns="h1")
+        with lab.capture("h1/x1") as cap:  # another namespace of the lab
+            pass
+        assert cap.counts() == {"h1/x1": 0}
+
+
+def test_reset_stops_captures_and_new_ones_work() -> None:
+    with Lab(uplink=False) as lab:
+        seed000(lab)
+        cap = lab.capture("veth1")
+        pid = cap.devices["main/veth1"].pid
+        lab.reset()
+        assert not alive(pid)
+        assert lab.target.request("capture_list") == []
+        with lab.capture("lo", filter="icmp") as again:
+            lab.run("ping", "-c", "1", "127.0.0.1")
+        assert len(again.frames("lo")) == 2  # request and reply, both on lo
+
+
+def test_rootless_lab_captures_with_the_python_fallback() -> None:
+    """In a user namespace tcpdump cannot change its user; the agent's Python capture gives the same picture."""
+    from labkit.targets.local import _userns_works
+
+    if not _userns_works():
+        pytest.skip("unprivileged user namespaces are not available here")
+    with Lab(mode="rootless", uplink=False) as lab:
+        seed000(lab)
+        with lab.capture("veth1", "lo", filter="icmp") as cap:
+            pids = [dev.pid for dev in cap.devices.values()]
+            lab.run("ping", "-c", "2", "-i", "0.2", "-I", "veth0", "20.1.0.11", check=True)
+        assert icmp_types(cap.packets("veth1")) == [8, 8] and icmp_types(cap.packets("lo")) == [0, 0]
+        assert cap.stats()["main/lo"] == {"captured": 2, "received": 4, "dropped": 0, "saved": 2, "lost": 0}
+        with pytest.raises(InvalidInput, match="filter"):
+            lab.capture("veth1", filter="icmp and")
+    assert not any(alive(pid) for pid in pids)

@@ -1,0 +1,85 @@
+"""The notebook tier: every lab notebook runs headless, "Run all" twice in one kernel.
+
+Each ``notebooks/NN-*.ipynb`` is executed with nbclient in a fresh kernel, with its
+cells listed twice: the second pass proves the notebook is idempotent (its first
+cell closes the previous lab, its last cell tears the lab down), in the same kernel
+as a learner pressing "Run all" twice. Any error, a failing self-check included,
+fails the test. Each runs in its own working directory under ``artifacts/notebooks/cwd/``
+(so saved captures stay out of the repository); the executed copy goes to
+``artifacts/notebooks/`` for reading, and the time of both passes is printed
+(``pytest -s``) and kept in ``timings.json``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+pytestmark = pytest.mark.notebooks
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts" / "notebooks"
+#: seconds for both passes of one notebook; a notebook not listed gets DEFAULT_TIMEOUT
+TIMEOUTS = {"06": 600, "11": 600}
+DEFAULT_TIMEOUT = 300
+CELL_TIMEOUT = 180
+
+
+def notebooks() -> list[Path]:
+    return sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+def twice(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook with every cell listed a second time (new ids), as "Run all" twice would run it."""
+    again = copy.deepcopy(nb)
+    for cell in copy.deepcopy(nb.cells):
+        cell.id = f"{cell.get('id', 'cell')}-again"[:64]
+        again.cells.append(cell)
+    return again
+
+
+def _params() -> list:
+    found = notebooks()
+    if not found:
+        return [pytest.param(None, marks=pytest.mark.skip(reason="no notebooks in notebooks/"))]
+    return [pytest.param(path, id=path.stem, marks=pytest.mark.timeout(TIMEOUTS.get(path.name[:2], DEFAULT_TIMEOUT)))
+            for path in found]
+
+
+@pytest.mark.parametrize("path", _params())
+def test_notebook_runs_twice(path: Path) -> None:
+    if os.geteuid() != 0:
+        reason = "the notebooks make network namespaces: run this tier as root (e.g. sudo .venv/bin/pytest -m notebooks)"
+        print(f"SKIP {path.name}: {reason}")
+        pytest.skip(reason)
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = twice(nbformat.read(path, as_version=4))
+    workdir = ARTIFACTS / "cwd" / path.stem  # what a notebook writes (cap.save) stays out of the repository
+    workdir.mkdir(parents=True, exist_ok=True)
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                            resources={"metadata": {"path": str(workdir)}})
+    started = time.monotonic()
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        pytest.fail(f"{path.name} failed:\n{str(exc)[-3000:]}", pytrace=False)
+    finally:
+        elapsed = time.monotonic() - started
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, ARTIFACTS / path.name)
+        timings = ARTIFACTS / "timings.json"
+        known = json.loads(timings.read_text()) if timings.exists() else {}
+        known[path.stem] = round(elapsed, 1)
+        timings.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
+        print(f"{path.name}: two runs in {elapsed:.1f} s")
+    errors = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
+              if out.get("output_type") == "error"]
+    assert not errors, f"{path.name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"

@@ -1,0 +1,161 @@
+"""Capture panes without a kernel: bounded rows, counts, download link, and the Capture's bookkeeping."""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from scapy.layers.inet import ICMP, IP
+from scapy.layers.l2 import Ether
+
+from labkit.capture.decode import Frame
+from labkit.capture.session import Capture, DeviceCapture, split_device
+from labkit.errors import InvalidInput
+from labkit.widgets.capture import CapturePane, CapturePanes
+
+MAC = "02:00:00:00:00:0b"
+
+
+class FakeCapture:
+    """What a pane reads from a Capture: devices, filter, start time, listeners."""
+
+    def __init__(self, n: int, running: bool = False) -> None:
+        self.filter = "icmp"
+        self.started_at = 1000.0
+        self.listeners: list[Any] = []
+        self.running = running
+        dev = DeviceCapture("main", "veth1", mac=MAC, running=running)
+        data = dev.stream.feed(pcap_of(n))
+        dev.frames.extend(data)
+        if not running:
+            dev.stats = {"captured": n, "received": n, "dropped": 0}
+        self.devices = {"main/veth1": dev, "main/lo": DeviceCapture("main", "lo", mac="00:00:00:00:00:00", running=running)}
+
+
+def pcap_of(n: int) -> bytes:
+    from labkit.capture.pcap import write_pcap
+
+    frame = bytes(Ether(src="02:00:00:00:00:0a", dst=MAC) / IP(src="20.1.0.10", dst="20.1.0.11") / ICMP())
+    return write_pcap([Frame(i, 1000.0 + i / 1000, frame, len(frame)) for i in range(n)])
+
+
+def test_rows_are_bounded_but_every_frame_is_kept() -> None:
+    cap = FakeCapture(1000)
+    pane = CapturePane(cap, "main/veth1", max_rows=200)
+    rows = pane.rows.value
+    assert rows.count('class="lk-row"') == 200
+    assert "800 earlier packets not drawn" in rows
+    assert len(cap.devices["main/veth1"].frames) == 1000
+    assert "+0.999000" in rows and "+0.000000" not in rows  # the last rows, not the first
+
+
+def test_row_shows_time_direction_summary_and_layers() -> None:
+    pane = CapturePane(FakeCapture(1), "main/veth1")
+    rows = pane.rows.value
+    assert "+0.000000" in rows
+    assert 'class="lk-d lk-in"' in rows  # addressed to veth1's MAC: received
+    assert "20.1.0.10 &gt; 20.1.0.11: ICMP echo request" in rows
+    assert "###[ Ethernet ]###" in rows
+
+
+def test_head_counts_and_inline_download() -> None:
+    pane = CapturePane(FakeCapture(3), "main/veth1")
+    head = pane.head.value
+    assert "3 packets" in head and "tcpdump: 3 captured, 0 dropped by kernel" in head
+    uri = re.search(r'href="data:application/vnd.tcpdump.pcap;base64,([^"]+)"', head)
+    assert uri and base64.b64decode(uri.group(1)) == pcap_of(3)
+    assert 'download="main-veth1.pcap"' in head
+
+
+def test_empty_and_running_panes() -> None:
+    cap = FakeCapture(0, running=True)
+    pane = CapturePane(cap, "main/lo")
+    assert "no packets yet" in pane.rows.value and "capturing" in pane.head.value
+    assert "download" not in pane.head.value
+
+
+def test_panes_side_by_side_and_refresh_on_update() -> None:
+    cap = FakeCapture(2)
+    panes = CapturePanes(cap)
+    assert [p.key for p in panes.panes] == ["main/veth1", "main/lo"]
+    dev = cap.devices["main/lo"]
+    dev.frames.extend(dev.stream.feed(pcap_of(4)))
+    for listener in cap.listeners:
+        listener(cap)
+    assert panes.panes[1].rows.value.count('class="lk-row"') == 4
+
+
+def test_render_time_of_200_rows_is_small() -> None:
+    import time
+
+    cap = FakeCapture(5000)
+    started = time.perf_counter()
+    CapturePane(cap, "main/veth1", max_rows=200)
+    assert time.perf_counter() - started < 5.0  # generous: the machine is noisy; bench/ reports the figure
+
+
+def test_split_device() -> None:
+    assert split_device("veth1") == ("main", "veth1")
+    assert split_device("h1/eth0") == ("h1", "eth0")
+    with pytest.raises(InvalidInput):
+        split_device("")
+
+
+class FakeTarget:
+    """Answers the agent's capture requests from canned pcap bytes."""
+
+    lab_id = "t1"
+    name = "fake"
+
+    def __init__(self) -> None:
+        self.data = pcap_of(2)
+        self.calls: list[str] = []
+        self.running = True
+
+    def request(self, method: str, **params: Any) -> Any:
+        self.calls.append(method)
+        if method == "capture_start":
+            return {"id": params["dev"], "pid": 4242}
+        if method == "capture_ready":
+            return [{"id": i, "link_type": "EN10MB"} for i in params["ids"]]
+        if method == "capture_read":
+            chunk = self.data[params["offset"]:params["offset"] + params["max_bytes"]]
+            return {"data": base64.b64encode(chunk).decode(), "running": self.running,
+                    "stats": {"captured": 2, "received": 2, "dropped": 0}}
+        if method == "capture_stop":
+            self.running = False
+            return {"stats": {"captured": 2, "received": 2, "dropped": 0}}
+        return {}
+
+
+class FakeLab:
+    def __init__(self) -> None:
+        self.target = FakeTarget()
+
+    def snapshot(self) -> Any:
+        from labkit.model import Interface, Snapshot
+
+        return Snapshot("t1", interfaces=(Interface("veth1", "main", 3, "veth", MAC, 1500, "UP", ("UP",)),))
+
+
+def test_capture_session_against_a_fake_target(tmp_path: Path) -> None:
+    lab = FakeLab()
+    with Capture(lab, ["veth1"], filter="icmp") as cap:
+        assert cap.running and cap.devices["main/veth1"].mac == MAC
+    assert cap.counts() == {"main/veth1": 2} == cap.path_counts()
+    assert cap.stats()["main/veth1"] == {"captured": 2, "received": 2, "dropped": 0, "saved": 2, "lost": 0}
+    assert lab.target.calls[:2] == ["capture_start", "capture_ready"] and "capture_remove" in lab.target.calls
+    assert cap.save(tmp_path / "one.pcap") == [str(tmp_path / "one.pcap")]
+    assert (tmp_path / "one.pcap").read_bytes() == pcap_of(2)
+    assert cap.commands() == ["tcpdump -n -e -i veth1 'icmp'"]
+    assert len(cap.packets("veth1")) == 2
+
+
+def test_capture_checks_its_arguments() -> None:
+    with pytest.raises(InvalidInput):
+        Capture(FakeLab(), [])
+    with pytest.raises(InvalidInput):
+        Capture(FakeLab(), ["veth1"], count=0)
