@@ -37,7 +37,7 @@ class VagrantTarget:
 
     def __init__(self, path: str | os.PathLike[str] = ".", lab_id: str | None = None, *, up: bool = True,
                  provider: str | None = None, prefix: list[str] | None = None, progress: Progress | None = None,
-                 destroy_on_close: bool = False) -> None:
+                 destroy_on_close: bool = False, env: dict[str, str] | None = None) -> None:
         self.path = Path(path).resolve()
         if not (self.path / "Vagrantfile").is_file():
             raise TargetError(f"no Vagrantfile in {self.path}", hint="pass the folder of labkit's Vagrantfile: Lab.vagrant('path/to/labkit')")
@@ -47,6 +47,7 @@ class VagrantTarget:
         self.prefix = prefix if prefix is not None else shlex.split(os.environ.get("LABKIT_VM_PREFIX", ""))
         self.provider = provider or os.environ.get("LABKIT_VM_PROVIDER")
         self.destroy_on_close = destroy_on_close
+        self.env = env
         self.timings: dict[str, float] = {}
         if up:
             self.up(progress)
@@ -54,7 +55,7 @@ class VagrantTarget:
         t0 = time.perf_counter()
         bundle = agent_zip()
         remote = ["sudo", "-n", "python3", "-c", BOOTSTRAP, self.lab_id, "--allow-host"]
-        self._pipe = AgentPipe([*self.prefix, *self.ssh.argv(remote)], what="labkit agent in the VM",
+        self._pipe = AgentPipe([*self.prefix, *self.ssh.argv(remote)], env=self.env, what="labkit agent in the VM",
                                preamble=f"{len(bundle)}\n".encode() + bundle)
         self.info = self._pipe.request("hello")
         self.timings["agent_start"] = time.perf_counter() - t0
@@ -62,7 +63,7 @@ class VagrantTarget:
     # -- vagrant --------------------------------------------------------------------
     def vagrant(self, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
         done = subprocess.run([*self.prefix, "vagrant", *args], cwd=self.path, capture_output=True, text=True,
-                              timeout=timeout, check=False)
+                              timeout=timeout, check=False, env=self.env)
         if check and done.returncode != 0:
             raise TargetError(f"`vagrant {' '.join(args)}` failed (exit {done.returncode})",
                               where=str(self.path), hint=(done.stderr or done.stdout).strip()[-600:])
@@ -83,7 +84,7 @@ class VagrantTarget:
         report = progress or default_progress("vagrant up")
         argv = [*self.prefix, "vagrant", "up", "--machine-readable"] + ([f"--provider={self.provider}"] if self.provider else [])
         t0 = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=self.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(argv, cwd=self.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=self.env)
         tail: list[str] = []
         assert proc.stdout is not None
         for line in proc.stdout:

@@ -1,0 +1,112 @@
+"""The VM through the library: Lab on the Vagrant target, the full-kernel labs, the real eth0.
+
+Uses the session VM of conftest.py (built box, sandbox namespace, vagrant up). The labkit agent
+runs in the guest over ONE ssh connection opened by VagrantTarget from `vagrant ssh-config`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import nbclient
+import nbformat
+import pytest
+
+from labkit import Lab
+from labkit.errors import StepFailed
+from labkit.targets.vagrant import VagrantTarget
+
+REPO = Path(__file__).resolve().parents[2]
+SANDBOX = REPO / "vm" / "sandbox.sh"
+VM = Any  # the session VM of conftest.py: .env (sandbox variables), .ssh(command)
+
+pytestmark = pytest.mark.vm
+FULL_KERNEL_NOTEBOOKS = ("11-full-kernel", "12-vm-real-eth0")
+
+
+def target_for(vm: VM) -> VagrantTarget:
+    return VagrantTarget(REPO, prefix=[str(SANDBOX), "run"], env=vm.env)
+
+
+@pytest.fixture
+def vm_lab(vm: VM) -> Iterator[Lab]:
+    with Lab(target_for(vm)) as lab:
+        yield lab
+
+
+def test_a_step_is_one_round_trip_on_the_persistent_connection(vm_lab: Lab) -> None:
+    assert vm_lab.target.name == "vagrant"
+    vm_lab.veth("veth0", "veth1")
+    assert vm_lab.snapshot().interface("veth0").peer == "main/veth1"
+    rounds = []
+    for _ in range(10):
+        start = time.perf_counter()
+        vm_lab.target.request("ping")
+        rounds.append(time.perf_counter() - start)
+    print(f"\n[vm] agent round trip: median {sorted(rounds)[5] * 1000:.1f} ms")
+    assert sorted(rounds)[5] < 1.0, "a request over the open connection takes far less than a new ssh"
+
+
+def test_the_guest_kernel_makes_every_kind_the_seeds_teach(vm_lab: Lab) -> None:
+    kinds = ("veth", "bridge", "macvlan", "vxlan", "vlan", "ipvlan", "geneve", "ipip", "gre", "sit")
+    assert vm_lab.missing(*kinds) == []
+
+
+def test_right_way_keeps_the_session_and_wrong_way_rolls_back_within_10_s(vm_lab: Lab) -> None:
+    lab = vm_lab
+    eth0 = lab.snapshot().interface("eth0", "host")
+    assert eth0 is not None, "the agent names the guest's own namespace 'host'"
+    address = next(a for a in eth0.addresses if ":" not in a)
+    with lab.confirmed(timeout=5) as right:
+        lab.bridge("br0", ns="host")
+        lab.up("br0", ns="host")
+        lab.enslave("eth0", "br0", ns="host")
+        lab.move_ip("eth0", "br0", ns="host")
+    assert right.kept
+    assert address in lab.snapshot().interface("br0", "host").addresses
+    lab.undo()
+    assert address in lab.snapshot().interface("eth0", "host").addresses
+
+    started = time.monotonic()
+    with pytest.raises(StepFailed, match="rolled it back"), lab.confirmed(timeout=5):
+        lab.bridge("br1", ns="host")
+        lab.up("br1", ns="host")
+        lab.enslave("eth0", "br1", ns="host")      # the address stays on a port: our session is cut
+    back = time.monotonic() - started
+    print(f"\n[vm] wrong way: session back after {back:.1f} s")
+    assert back < 10 + 1, "the session came back within about 10 s"
+    snap = lab.snapshot()
+    assert snap.interface("eth0", "host").master is None and address in snap.interface("eth0", "host").addresses
+
+
+@pytest.mark.parametrize("name", FULL_KERNEL_NOTEBOOKS)
+def test_full_kernel_notebook_runs_on_the_vm(vm: VM, name: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for key, value in vm.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("LABKIT_TARGET", "vagrant")
+    monkeypatch.setenv("LABKIT_VAGRANT_DIR", str(REPO))
+    monkeypatch.setenv("LABKIT_VM_PREFIX", f"{SANDBOX} run")
+    notebook = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+    client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    started = time.monotonic()
+    client.execute()
+    print(f"\n[vm] {name} ran on the VM in {time.monotonic() - started:.0f} s")
+    text = "\n".join(str(out.get("text", "")) + str(out.get("data", {}).get("text/html", ""))
+                     for cell in notebook.cells if cell.cell_type == "code" for out in cell.get("outputs", []))
+    assert "skipped:" not in text, "on the VM's full kernel no part of the lab may be skipped"
+    assert not [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    out_dir = REPO / "artifacts" / "vm"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, out_dir / f"{name}.executed.ipynb")
+
+
+def test_no_agent_is_left_in_the_guest(vm: VM) -> None:
+    with Lab(target_for(vm)):
+        pass
+    left = vm.ssh("pgrep -f 'labkit[.]targets[.]agent' || true", check=False).stdout.strip()
+    namespaces = vm.ssh("ip netns list", check=False).stdout.strip()
+    assert not namespaces, f"namespaces left in the guest: {namespaces}"
+    assert not left, f"agent processes left in the guest: {left}"
