@@ -106,3 +106,23 @@ class AgentPipe:
             os.unlink(self._log.name)
         except OSError:
             pass
+
+
+class AgentTarget:
+    """What every target shares once its agent runs: requests over the pipe, and closing it."""
+
+    name = "agent"
+    lab_id = ""
+    _pipe: AgentPipe
+    info: dict[str, Any]
+
+    @property
+    def agent_pid(self) -> int:
+        """The agent's PID on the target (in the VM for the Vagrant target)."""
+        return int(self.info["pid"])
+
+    def request(self, method: str, **params: Any) -> Any:
+        return self._pipe.request(method, **params)
+
+    def close(self) -> None:
+        self._pipe.close()

@@ -126,14 +126,18 @@ class Kernel:
             reader.close()
         self._readers.clear()
 
+    def _netlink_fd(self, label: str) -> int:
+        """A new netlink socket inside namespace ``label``, which must exist."""
+        if not nsutil.netns_inode(self.netns(label)):
+            raise NotFound(f"namespace {label!r} does not exist", where=f"lab {self.lab_id}",
+                           hint=f"create it first with lab.netns({label!r}); existing: {', '.join(self.labels())}")
+        return nsutil.netlink_fd(self.netns(label))
+
     def reader(self, label: str) -> RawNetlink:
         """The fast read-only netlink socket into namespace ``label``."""
         reader = self._readers.get(label)
         if reader is None:
-            if not nsutil.netns_inode(self.netns(label)):
-                raise NotFound(f"namespace {label!r} does not exist", where=f"lab {self.lab_id}",
-                               hint=f"create it first with lab.netns({label!r}); existing: {', '.join(self.labels())}")
-            reader = RawNetlink(nsutil.netlink_fd(self.netns(label)))
+            reader = RawNetlink(self._netlink_fd(label))
             self._readers[label] = reader
         return reader
 
@@ -141,10 +145,7 @@ class Kernel:
         """The netlink socket into namespace ``label`` (opened once, then reused)."""
         sock = self._sockets.get(label)
         if sock is None:
-            if not nsutil.netns_inode(self.netns(label)):
-                raise NotFound(f"namespace {label!r} does not exist", where=f"lab {self.lab_id}",
-                               hint=f"create it first with lab.netns({label!r}); existing: {', '.join(self.labels())}")
-            sock = IPRoute(fileno=nsutil.netlink_fd(self.netns(label)), groups=0)
+            sock = IPRoute(fileno=self._netlink_fd(label), groups=0)
             self._sockets[label] = sock
         return sock
 

@@ -14,11 +14,10 @@ import secrets
 import shutil
 import subprocess
 import sys
-from typing import Any
 
 from ..errors import NoPrivileges
 from ..names import check_lab_id
-from .base import AgentPipe
+from .base import AgentPipe, AgentTarget
 
 MODES = ("root", "sudo", "rootless")
 
@@ -83,7 +82,7 @@ def agent_argv(lab_id: str, mode: str, python: str | None = None) -> list[str]:
             "sh", "-c", script, "labkit-agent", *agent]
 
 
-class LocalTarget:
+class LocalTarget(AgentTarget):
     """A lab in network namespaces of this machine, driven through a local agent."""
 
     name = "local"
@@ -95,13 +94,3 @@ class LocalTarget:
         env["PYTHONPATH"] = _package_root() + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self._pipe = AgentPipe(agent_argv(self.lab_id, self.mode), env=env, what="labkit agent")
         self.info = self._pipe.request("hello")
-
-    @property
-    def agent_pid(self) -> int:
-        return int(self.info["pid"])
-
-    def request(self, method: str, **params: Any) -> Any:
-        return self._pipe.request(method, **params)
-
-    def close(self) -> None:
-        self._pipe.close()

@@ -19,18 +19,17 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 from ..errors import MissingTool, TargetError
 from ..names import check_lab_id
 from ..progress import PHASES, Progress, default_progress, parse_machine_readable, phase_of
-from .base import AgentPipe
+from .base import AgentPipe, AgentTarget
 from .bundle import BOOTSTRAP, agent_zip
 from .local import new_lab_id
 from .ssh import SshConfig, parse_ssh_config
 
 
-class VagrantTarget:
+class VagrantTarget(AgentTarget):
     """A lab inside a Vagrant VM, through one persistent SSH connection."""
 
     name = "vagrant"
@@ -109,16 +108,8 @@ class VagrantTarget:
         self.close()
         self.vagrant("destroy", "-f", timeout=300)
 
-    # -- the agent ------------------------------------------------------------------
-    @property
-    def agent_pid(self) -> int:
-        return int(self.info["pid"])
-
-    def request(self, method: str, **params: Any) -> Any:
-        return self._pipe.request(method, **params)
-
     def close(self) -> None:
-        self._pipe.close()
+        super().close()
         if self.destroy_on_close:
             self.destroy_on_close = False
             self.vagrant("destroy", "-f", timeout=300, check=False)
