@@ -28,11 +28,12 @@ CACHE=${LABKIT_BOX_CACHE:-/var/cache/labkit/boxes}
 DISK_GB=${LABKIT_BOX_DISK_GB:-8}
 NAME=labkit-$SUITE
 # The kernel command line of the guest.
-CMDLINE="root=/dev/vda1 ro net.ifnames=0 mitigations=off console=ttyS0"
+# (fsck.mode=skip: a disposable VM; the root fsck took ~13 s of boot under TCG)
+CMDLINE="root=/dev/vda1 rw fsck.mode=skip net.ifnames=0 mitigations=off console=ttyS0"
 # Installed with apt inside the new root (apt resolves the dependencies).
 PACKAGES=(
     systemd-sysv udev dbus kmod netbase procps less
-    initramfs-tools linux-image-amd64
+    initramfs-tools zstd
     openssh-server sudo rsync ca-certificates systemd-resolved
     python3 python3-venv
     iproute2 tcpdump iputils-ping nftables dnsmasq-base ethtool
@@ -96,11 +97,17 @@ EOF
     done
     log "apt-get install ${pkgs[*]}"
     chroot_in apt-get "${apt_opts[@]}" -y install "${pkgs[@]}" >&2
+    # systemd-resolved has made /etc/resolv.conf a symlink to its (not running) stub: restore DNS
+    rm -f "$root/etc/resolv.conf"
+    cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+    # the kernel last, so that the initramfs is generated once, with every hook in place
+    log "apt-get install linux-image-amd64"
+    chroot_in apt-get "${apt_opts[@]}" -y install linux-image-amd64 >&2
 
     # --- configuration of the guest
     echo labkit >"$root/etc/hostname"
     printf '127.0.0.1\tlocalhost\n127.0.1.1\tlabkit\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$root/etc/hosts"
-    printf '/dev/vda1\t/\text4\terrors=remount-ro\t0\t1\n' >"$root/etc/fstab"
+    printf '/dev/vda1\t/\text4\terrors=remount-ro\t0\t0\n' >"$root/etc/fstab"
     mkdir -p "$root/etc/systemd/network"
     cat >"$root/etc/systemd/network/20-eth.network" <<'EOF'
 [Match]
@@ -111,6 +118,7 @@ DHCP=yes
 
 [DHCPv4]
 UseDomains=yes
+UseHostname=no
 EOF
     # ssh host keys are made on first boot, so that no two VMs share them
     rm -f "$root"/etc/ssh/ssh_host_*
@@ -122,17 +130,25 @@ ConditionPathExists=!/etc/ssh/ssh_host_ed25519_key
 
 [Service]
 Type=oneshot
-ExecStart=/usr/bin/ssh-keygen -A
+# ed25519 only: a 3072-bit RSA key took ~50 s under TCG (Vagrant's net-ssh speaks ed25519)
+ExecStart=/usr/bin/ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key
 
 [Install]
 WantedBy=multi-user.target ssh.service
 EOF
     mkdir -p "$root/etc/ssh/sshd_config.d"
-    printf 'UseDNS no\nGSSAPIAuthentication no\n' >"$root/etc/ssh/sshd_config.d/labkit.conf"
-    chroot_in systemctl enable systemd-networkd.service systemd-resolved.service labkit-ssh-hostkeys.service >&2
-    # nothing may hold the dpkg lock while Vagrant provisions; wait-online only slows the boot
-    chroot_in systemctl mask apt-daily.timer apt-daily-upgrade.timer systemd-networkd-wait-online.service >&2
-    ln -sf ../run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
+    printf 'UseDNS no\nGSSAPIAuthentication no\nHostKey /etc/ssh/ssh_host_ed25519_key\n' \
+        >"$root/etc/ssh/sshd_config.d/labkit.conf"
+    chroot_in systemctl enable systemd-networkd.service labkit-ssh-hostkeys.service >&2
+    # The guest needs no DNS in CI; systemd-resolved costs ~13 s of boot under TCG.  vm/provision.sh
+    # enables it (and the stub resolv.conf) when a learner's VM needs PyPI.
+    chroot_in systemctl disable systemd-resolved.service >&2
+    rm -f "$root/etc/resolv.conf"
+    : >"$root/etc/resolv.conf"
+    # nothing may hold the dpkg lock while Vagrant provisions; the rest only slows the boot
+    # (no libpam-systemd: sessions do not need logind; no display: no getty on tty1)
+    chroot_in systemctl mask apt-daily.timer apt-daily-upgrade.timer systemd-networkd-wait-online.service \
+        e2scrub_reap.service e2scrub_all.timer systemd-logind.service getty@tty1.service >&2
 
     # user vagrant: password-less sudo, Vagrant's insecure public key (Vagrant swaps it on first up)
     chroot_in useradd --create-home --shell /bin/bash --groups sudo vagrant
@@ -143,16 +159,31 @@ EOF
     install -m 600 -o 1000 -g 1000 "$VAGRANT_PUBKEY" "$root/home/vagrant/.ssh/authorized_keys"
     [[ $(chroot_in id -u vagrant) == 1000 ]] || die "user vagrant did not get uid 1000"
 
-    # --- clean up: smaller box, a fresh machine-id per VM
+    # --- clean up: smaller box, a fresh machine-id per VM (the .debs stay in the host's cache)
+    umount "$root/var/cache/apt/archives"
     chroot_in apt-get -q clean >&2
     rm -f "$root/usr/sbin/policy-rc.d"
     rm -rf "$root"/var/lib/apt/lists/* "$root"/var/log/*.log "$root"/var/log/apt/* "$root"/tmp/* "$root"/var/tmp/*
     : >"$root/etc/machine-id"
     rm -f "$root/var/lib/dbus/machine-id"
-    umount "$root/var/cache/apt/archives"
 }
 
 # ---------------------------------------------------------------- phase 1: checks and cache
+# Long steps run in the background and are waited for, so that SIGINT/SIGTERM stop them at once.
+CHILD=
+run_child() {
+    local rc=0
+    "$@" &
+    CHILD=$!
+    wait "$CHILD" || rc=$?
+    CHILD=
+    return "$rc"
+}
+on_signal() {
+    [[ -n $CHILD ]] && kill -TERM "$CHILD" 2>/dev/null && wait "$CHILD" 2>/dev/null
+    exit 130
+}
+
 need() { command -v "$1" >/dev/null 2>&1 || die "missing command $1 (apt-get install $2)"; }
 
 main() {
@@ -191,17 +222,17 @@ main() {
     local t0=$SECONDS
     WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/labkit-box.XXXXXX")
     trap 'rm -rf --one-file-system "$WORK" "$BOX.part"' EXIT
-    trap 'exit 130' INT TERM
+    trap on_signal INT TERM
 
     log "debootstrap --variant=minbase $SUITE ($MIRROR) into $WORK/rootfs"
     mkdir -p "$CACHE/debootstrap-debs"
-    debootstrap --variant=minbase --cache-dir="$CACHE/debootstrap-debs" \
+    run_child debootstrap --variant=minbase --cache-dir="$CACHE/debootstrap-debs" \
         "$SUITE" "$WORK/rootfs" "$MIRROR" >&2
     log "debootstrap done after $((SECONDS - t0)) s"
 
     # the chroot work runs in a private mount namespace: its mounts cannot outlive it
     SUITE=$SUITE MIRROR=$MIRROR SECURITY=$SECURITY CACHE=$CACHE \
-        unshare --mount --propagation private "$SELF" __rootfs "$WORK"
+        run_child unshare --mount --propagation private "$SELF" __rootfs "$WORK"
     log "root file system done after $((SECONDS - t0)) s ($(du -sh --one-file-system "$WORK/rootfs" | cut -f1))"
 
     local root=$WORK/rootfs kver

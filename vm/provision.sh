@@ -3,12 +3,15 @@
 #
 #   LABKIT_VM_MINIMAL=1  CI: no network beyond the management net, so no apt and no PyPI.
 #                        Only checks that the agent's needs (python3 + pyroute2 from Debian,
-#                        iproute2, tcpdump, ...) are present and makes `python3 -m labkit...`
-#                        importable from the synced source.
+#                        iproute2, tcpdump, ...) are present, creates /vagrant (the controller
+#                        copies labkit/ there over its own ssh connection) and makes
+#                        `python3 -m labkit...` importable from it.
 #   otherwise            a learner's VM: installs what the box lacks with apt, labkit from the
 #                        synced source into /opt/labkit/venv, and JupyterLab as a systemd
 #                        service on port 8888 (forwarded to the host's 127.0.0.1:8888).
 #   LABKIT_SRC           the synced repository in the guest (default /vagrant)
+#   /opt/labkit/wheelhouse  when the Vagrantfile syncs one there (LABKIT_WHEELHOUSE on the host),
+#                        pip installs from it only (--no-index): the full path without PyPI
 set -euo pipefail
 
 SRC=${LABKIT_SRC:-/vagrant}
@@ -20,10 +23,17 @@ NEEDED=(python3 python3-venv python3-pyroute2 iproute2 tcpdump iputils-ping nfta
 log() { printf '[labkit provision] %s\n' "$*"; }
 export DEBIAN_FRONTEND=noninteractive
 
-missing=()
-for p in "${NEEDED[@]}"; do
-    dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
+# Our box ships systemd-resolved disabled (CI needs no DNS); a learner's VM does.
+if [[ $MINIMAL != 1 && ! -s /etc/resolv.conf ]] && systemctl cat systemd-resolved.service >/dev/null 2>&1; then
+    log "enabling systemd-resolved for DNS"
+    systemctl enable --now systemd-resolved.service
+    ln -sf ../run/systemd/resolve/stub-resolv.conf /etc/resolv.conf
+fi
+
+# one dpkg-query for all (each process start is slow under TCG)
+mapfile -t missing < <(dpkg-query -W -f '${Package} ${Status}\n' "${NEEDED[@]}" 2>/dev/null |
+    awk '$NF == "installed" {ok[$1] = 1} END {n = split(want, w, " "); for (i = 1; i <= n; i++) if (!(w[i] in ok)) print w[i]}' \
+        want="${NEEDED[*]}")
 if ((${#missing[@]})); then
     if [[ $MINIMAL == 1 ]]; then
         log "error: the box lacks ${missing[*]} and LABKIT_VM_MINIMAL=1 forbids the network; build it with vm/build-box.sh"
@@ -36,11 +46,14 @@ fi
 
 # The agent (python3 -m labkit.targets.agent) runs from the synced source with Debian's
 # python3 + pyroute2: a .pth file puts the source on the system interpreter's path.
-[[ -d $SRC/labkit ]] || log "warning: $SRC/labkit does not exist (yet): is the repository synced?"
+if [[ ! -d $SRC ]]; then  # minimal: the controller copies labkit/ here over its own ssh connection
+    install -d -o vagrant -g vagrant "$SRC" 2>/dev/null || mkdir -p "$SRC"
+fi
+[[ -d $SRC/labkit || $MINIMAL == 1 ]] || log "warning: $SRC/labkit does not exist: is the repository synced?"
 site=$(python3 -c 'import site; print(site.getsitepackages()[0])')
 mkdir -p "$site"
 printf '%s\n' "$SRC" >"$site/labkit-src.pth"
-log "python3 imports labkit from $SRC ($(python3 -c 'import pyroute2; print("pyroute2", pyroute2.__version__)' 2>/dev/null || echo 'pyroute2 missing'))"
+log "python3 imports labkit from $SRC"
 
 if [[ $MINIMAL == 1 ]]; then
     log "minimal provisioning done (no JupyterLab)"
@@ -52,12 +65,16 @@ if [[ ! -x $VENV/bin/python ]]; then
     log "creating $VENV"
     python3 -m venv --system-site-packages "$VENV"
 fi
-log "pip install labkit (from $SRC) and JupyterLab"
-"$VENV/bin/pip" install -q --upgrade pip
-if [[ -f $SRC/pyproject.toml ]]; then
-    "$VENV/bin/pip" install -q -e "$SRC" || "$VENV/bin/pip" install -q "$SRC"
+pip=("$VENV/bin/pip" install -q --disable-pip-version-check)
+if compgen -G "/opt/labkit/wheelhouse/*.whl" >/dev/null; then
+    log "pip installs from /opt/labkit/wheelhouse only"
+    pip+=(--no-index --find-links /opt/labkit/wheelhouse)
 fi
-"$VENV/bin/pip" install -q jupyterlab ipywidgets
+log "pip install labkit (from $SRC) and JupyterLab"
+if [[ -f $SRC/pyproject.toml ]]; then
+    "${pip[@]}" -e "$SRC" || "${pip[@]}" "$SRC"
+fi
+"${pip[@]}" jupyterlab ipywidgets
 
 install -d -m 700 /etc/labkit
 if [[ ! -s /etc/labkit/jupyter.env ]]; then

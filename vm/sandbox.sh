@@ -18,6 +18,7 @@
 #   LABKIT_VM_STATE   state directory                   (default /var/tmp/labkit-vm/<netns>)
 #   LABKIT_VM_CACHE   kept between sandboxes (libvirt's qemu capability cache)
 #                                                       (default /var/cache/labkit/libvirt)
+#   LABKIT_VM_OWNER_PID  recorded in <state>/owner (default: the pid of `start`)
 # Inside `run`, VAGRANT_DOTFILE_PATH defaults to <state>/vagrant, so the machine's .vagrant
 # folder goes away with the sandbox, and LABKIT_VM_NETNS / LABKIT_VM_SANDBOX are set.
 set -euo pipefail
@@ -68,7 +69,8 @@ cmd_start() {
     done
     trap 'rc=$?; if ((rc != 0)); then log "start failed: cleaning up"; cmd_stop || true; fi' EXIT
     mkdir -p "$STATE" "$LVCACHE"
-    echo "$$ $(date -u +%FT%TZ)" >"$STATE/owner"
+    # the owner pid (LABKIT_VM_OWNER_PID, e.g. a pytest session) lets a later run spot a stale sandbox
+    echo "${LABKIT_VM_OWNER_PID:-$$} $(date -u +%FT%TZ)" >"$STATE/owner"
 
     log "network namespace $NS (loopback only)"
     ip netns add "$NS"
@@ -162,7 +164,7 @@ cmd_stop() {
     fi
     if [[ -e $NETNS ]] && mountpoint -q "$MNTNS" 2>/dev/null && pid_of "$STATE/libvirtd.pid" libvirtd >/dev/null; then
         log "removing domains, networks and pools"
-        local v="inside virsh -q -c qemu:///system"
+        local v="inside timeout 60 virsh -q -c qemu:///system"  # a hung libvirtd must not hang stop
         for d in $($v list --all --name 2>/dev/null); do
             $v destroy "$d" >/dev/null 2>&1 || true
             $v undefine "$d" --managed-save --snapshots-metadata --nvram --remove-all-storage >/dev/null 2>&1 \

@@ -183,16 +183,19 @@ class Agent:
         self.kernel.create_ns(probe)
         found: dict[str, bool] = {}
         try:
-            self.kernel.apply([make.link_add(probe, "lower0", "veth", peer="lower1", peer_ns=probe)])
             for number, kind in enumerate(kinds):
+                lower = f"lower{number}"  # each child kind gets its own parent: macvlan and ipvlan cannot share one
                 table: dict[str, dict[str, Any]] = {
-                    "vlan": {"link": "lower0", "vlan_id": 10}, "ipvlan": {"link": "lower0", "mode": "l2"},
-                    "macvlan": {"link": "lower0", "mode": "bridge"}, "vxlan": {"vni": 42, "remote": "10.0.0.2"},
+                    "vlan": {"link": lower, "vlan_id": 10}, "ipvlan": {"link": lower, "mode": "l2"},
+                    "macvlan": {"link": lower, "mode": "bridge"}, "vxlan": {"vni": 42, "remote": "10.0.0.2"},
                     "geneve": {"vni": 42, "remote": "10.0.0.2"}, "bridge": {}, "veth": {"peer": f"pp{number}"},
                 }
                 params = table.get(kind, {"local": "10.0.0.1", "remote": "10.0.0.2"})
+                plan = [make.link_add(probe, f"p{number}", kind, **params)]
+                if "link" in params:
+                    plan.insert(0, make.link_add(probe, lower, "veth", peer=f"lp{number}", peer_ns=probe))
                 try:
-                    self.kernel.apply([make.link_add(probe, f"p{number}", kind, **params)])
+                    self.kernel.apply(plan)
                     found[kind] = True
                 except LabkitError:
                     found[kind] = False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import ipaddress
 import re
@@ -9,6 +10,8 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from typing import Any
+
+from pyroute2.netlink.exceptions import NetlinkError
 
 from ..errors import InvalidInput, MissingTool, NotFound, StepFailed
 from ..steps import ops
@@ -94,8 +97,8 @@ def move_ip(k: Kernel, op: Op) -> Done:
     done: list[Callable[[], Any]] = []
     try:
         for route in routes:
-            k.call(op, sock.route, "del", oif=src_i, **_route_spec(route))
-            done.append(functools.partial(sock.route, "add", oif=src_i, **_route_spec(route)))
+            if _tolerant(k, op, errno.ESRCH, sock.route, "del", oif=src_i, **_route_spec(route)):
+                done.append(functools.partial(sock.route, "add", oif=src_i, **_route_spec(route)))
         for cidr, _family in moving:
             itf = ipaddress.ip_interface(cidr)
             k.call(op, sock.addr, "del", index=src_i, address=str(itf.ip), prefixlen=itf.network.prefixlen)
@@ -103,7 +106,7 @@ def move_ip(k: Kernel, op: Op) -> Done:
             k.call(op, sock.addr, "add", index=dst_i, address=str(itf.ip), prefixlen=itf.network.prefixlen)
             done.append(functools.partial(sock.addr, "del", index=dst_i, address=str(itf.ip), prefixlen=itf.network.prefixlen))
         for route in routes:
-            k.call(op, sock.route, "add", oif=dst_i, **_route_spec(route))
+            _tolerant(k, op, errno.EEXIST, sock.route, "add", oif=dst_i, **_route_spec(route))
     except Exception:
         for undo in reversed(done):
             try:
@@ -116,6 +119,21 @@ def move_ip(k: Kernel, op: Op) -> Done:
         text += [ops.addr_del(op.ns, src, cidr).command, ops.addr_add(op.ns, dst, cidr).command]
     text += [ops.route_add(op.ns, _route_text(r), r.get("RTA_GATEWAY"), dst).command for r in routes]
     return Done(True, [ops.move_ip(op.ns, dst, src, [c for c, _ in moving])], text)
+
+
+def _tolerant(k: Kernel, op: Op, code: int, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> bool:
+    """Run one request; False (not an error) when the kernel answers ``code``.
+
+    Removing an address also removes the routes that depend on it (a DHCP client's
+    subnet route, say), and the kernel re-creates connected routes by itself, so
+    while moving addresses a route may already be gone or already be there."""
+    try:
+        fn(*args, **kwargs)
+    except NetlinkError as exc:
+        if exc.code == code:
+            return False
+        raise k.explain(op, exc.code, str(exc)) from None
+    return True
 
 
 def _route_text(route: dict[str, Any]) -> str:

@@ -145,7 +145,11 @@ class Kernel:
         """The netlink socket into namespace ``label`` (opened once, then reused)."""
         sock = self._sockets.get(label)
         if sock is None:
-            sock = IPRoute(fileno=self._netlink_fd(label), groups=0)
+            fd = self._netlink_fd(label)
+            try:
+                sock = IPRoute(fileno=fd, groups=0)
+            except TypeError:  # pyroute2 < 0.9 (Debian bookworm's 0.7) has no `groups`
+                sock = IPRoute(fileno=fd)
             self._sockets[label] = sock
         return sock
 

@@ -23,6 +23,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -128,6 +129,23 @@ class VM:
         return subprocess.run([str(SANDBOX), "run", *argv], cwd=REPO, env=self.env, text=True,
                               timeout=timeout, check=check, **kw)
 
+    def logged(self, log: Path, *argv: str, timeout: float) -> int:
+        """Run argv inside the sandbox, its output to ``log`` with elapsed seconds on each line."""
+        t0 = time.monotonic()
+        with log.open("w") as out, subprocess.Popen([str(SANDBOX), "run", *argv], cwd=REPO, env=self.env, text=True,
+                                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as proc:
+            assert proc.stdout
+            watchdog = threading.Timer(timeout, proc.kill)  # a silent hang must end too
+            watchdog.start()
+            try:
+                for line in proc.stdout:
+                    if "Progress:" not in line:
+                        out.write(f"{time.monotonic() - t0:7.1f} {line}")
+                        out.flush()
+                return proc.wait()
+            finally:
+                watchdog.cancel()
+
     def ssh_argv(self, command: str) -> list[str]:
         return [str(SANDBOX), "run", "ssh", "-F", str(self.ssh_config), "-o", f"ControlPath={self.control_path}",
                 "-o", "ControlMaster=no", "default", "--", command]
@@ -136,6 +154,12 @@ class VM:
         """Run a shell command in the guest over the master connection (~0.15 s a call)."""
         return subprocess.run(self.ssh_argv(command), cwd=REPO, env=self.env, text=True, capture_output=True,
                               timeout=timeout, check=check)
+
+    def push_source(self) -> None:
+        """Copy labkit/ to /vagrant/labkit in the guest over the master connection (no synced folder in CI)."""
+        ssh = f"ssh -F {shlex.quote(str(self.ssh_config))} -o ControlPath={shlex.quote(str(self.control_path))}"
+        self.sandbox("rsync", "-a", "--delete", "--exclude", "__pycache__/", "-e", ssh,
+                     f"{REPO / 'labkit'}/", "default:/vagrant/labkit/", capture_output=True, timeout=120)
 
     def popen(self, command: str, **kw) -> subprocess.Popen[str]:
         """A long-lived command in the guest (e.g. the agent speaking JSON lines on stdin/stdout)."""
@@ -149,6 +173,15 @@ def _tail(path: Path, n: int = 40) -> str:
         return "(no log)"
 
 
+def _prune_old_boxes(box: Path) -> None:
+    """Vagrant keeps every box it added; ours are named by content hash, so drop the stale ones."""
+    boxes = Path(os.environ.get("VAGRANT_HOME", Path.home() / ".vagrant.d")) / "boxes"
+    current = f"labkit-VAGRANTSLASH-{box.stem}"
+    for old in boxes.glob("labkit-VAGRANTSLASH-labkit-bookworm-*"):
+        if old.name != current:
+            shutil.rmtree(old, ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def vm_box() -> Path:
     """The box file, built (or found in the cache) by vm/build-box.sh."""
@@ -160,8 +193,19 @@ def vm_box() -> Path:
     if out.returncode != 0:
         pytest.fail(f"vm/build-box.sh failed ({out.returncode}):\n{out.stderr[-4000:]}")
     box = Path(out.stdout.strip().splitlines()[-1])
+    _prune_old_boxes(box)
     print(f"\n[vm] box {box} ready in {time.monotonic() - t0:.1f} s")
     return box
+
+
+def _keep_logs(state: Path) -> None:
+    """Copy the VM's logs to artifacts/vm/ before the sandbox (and its state directory) goes."""
+    dest = REPO / "artifacts" / "vm"
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("vagrant-up.log", "console.log", "log/libvirtd.log"):
+        src = state / name
+        if src.is_file():
+            shutil.copyfile(src, dest / src.name)
 
 
 @pytest.fixture(scope="session")
@@ -181,12 +225,10 @@ def vm(vm_box: Path) -> Iterator[VM]:
     try:
         up_log = state / "vagrant-up.log"
         t0 = time.monotonic()
-        with up_log.open("w") as log:
-            up = vm.sandbox("vagrant", "up", "--provider=libvirt", "--no-tty", timeout=1200, check=False,
-                            stdout=log, stderr=subprocess.STDOUT)
+        returncode = vm.logged(up_log, "vagrant", "up", "--provider=libvirt", "--no-tty", timeout=1200)
         vm.timings["vagrant_up"] = time.monotonic() - t0
-        if up.returncode != 0:
-            pytest.fail(f"vagrant up failed ({up.returncode}); {up_log}:\n{_tail(up_log)}\n"
+        if returncode != 0:
+            pytest.fail(f"vagrant up failed ({returncode}); {up_log}:\n{_tail(up_log)}\n"
                         f"console {state / 'console.log'}:\n{_tail(state / 'console.log', 20)}")
         cfg = vm.sandbox("vagrant", "ssh-config", capture_output=True)
         vm.ssh_config.write_text(cfg.stdout)
@@ -194,6 +236,9 @@ def vm(vm_box: Path) -> Iterator[VM]:
         vm.sandbox("ssh", "-F", str(vm.ssh_config), "-o", "ControlMaster=yes", "-o", f"ControlPath={vm.control_path}",
                    "-o", "ControlPersist=yes", "-o", "ServerAliveInterval=10", "-f", "-N", "default", timeout=60)
         vm.timings["ssh_master"] = time.monotonic() - t0
+        t0 = time.monotonic()
+        vm.push_source()
+        vm.timings["push_source"] = time.monotonic() - t0
         print(f"\n[vm] up in sandbox {netns}: " + json.dumps({k: round(v, 1) for k, v in vm.timings.items()}))
         yield vm
     finally:
@@ -201,6 +246,7 @@ def vm(vm_box: Path) -> Iterator[VM]:
             print(f"\n[vm] LABKIT_VM_KEEP=1: left up; remove with LABKIT_VM_NETNS={netns} "
                   f"LABKIT_VM_STATE={state} {shlex.quote(str(SANDBOX))} stop")
         else:
+            _keep_logs(state)
             if vm.control_path.exists():
                 vm.sandbox("ssh", "-F", str(vm.ssh_config), "-o", f"ControlPath={vm.control_path}", "-O", "exit", "default",
                            check=False, capture_output=True, timeout=30)
