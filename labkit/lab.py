@@ -246,11 +246,25 @@ class Lab:
         self.target.request("apply", ops=[op.to_dict() for op in ops])
 
     def close(self) -> None:
-        """Remove the lab: its namespaces, devices and processes (a VM keeps running)."""
+        """Remove the lab: its namespaces, devices and processes (a VM keeps running).
+
+        Changes made in the VM's own namespace (``ns="host"``) are undone first, newest first,
+        so the next lab finds the guest's eth0 as it was."""
+        self._undo_host_changes()
         self.target.close()
+
+    def _undo_host_changes(self) -> None:
+        for change in reversed(self.history):
+            if change.did_change and any(op.ns == "host" for op in change.step.ops) and change.undo_ops:
+                try:
+                    self.target.request("apply", ops=[op.to_dict() for op in change.undo_ops])
+                except LabkitError:
+                    continue
+        self.history.clear()
 
     def destroy(self) -> None:
         """Remove the lab and, on the Vagrant target, the VM itself."""
+        self._undo_host_changes()
         end = getattr(self.target, "destroy", None)
         if callable(end):
             end()

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 BASE=(python3 python3-venv python3-pip graphviz tcpdump iproute2 iputils-ping nftables dnsmasq-base ethtool
       procps util-linux sudo ca-certificates)
 TEST=(chromium fonts-dejavu-core vagrant vagrant-libvirt libvirt-daemon-system libvirt-clients qemu-system-x86
-      qemu-utils debootstrap grub-pc-bin netcat-openbsd e2fsprogs openssh-client)
+      qemu-utils debootstrap grub-pc-bin netcat-openbsd e2fsprogs fdisk openssh-client rsync)
 packages=("${BASE[@]}")
 [ "${1:-}" = "--test" ] && packages+=("${TEST[@]}")
 

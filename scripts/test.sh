@@ -3,6 +3,8 @@
 # Extra arguments go to pytest (e.g. `./dev test -m "unit or kernel"`).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+# The VM tier builds its box (or reuses the cached one) and boots a real VM; LABKIT_VM_TESTS=0 skips it.
+export LABKIT_VM_TESTS=${LABKIT_VM_TESTS:-1}
 mkdir -p artifacts
 status=0
 echo "== labkit: orphaned labs from earlier runs"; .venv/bin/labkit reset || true

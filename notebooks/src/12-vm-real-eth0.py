@@ -75,9 +75,12 @@ if ON_VM:
 # ## The wrong way: enslave first, address left behind
 #
 # Now only enslave `eth0` into a new bridge `br1`. Its address stays on a bridge port, and
-# frames arriving on a port go to the bridge, never to the IP stack: our SSH session's packets
-# are dropped. The confirmation cannot arrive; after 5 s the agent undoes the change by itself,
-# TCP retransmits, and the session comes back. We time it.
+# frames arriving on a port go to the bridge, never to eth0's IP stack. Surprisingly, the session
+# does not die at once: the guest still knows the controller's MAC (its ARP cache) and the bridge
+# even hands unicast frames for its own MAC up through `br1`. It dies when ARP must ask again,
+# because the ARP *reply* arrives on a port and is lost to eth0 — so the change also flushes the
+# neighbour cache, as a cache expiry would a minute later. The confirmation cannot arrive; after
+# 5 s the agent undoes the change by itself, TCP retransmits, and the session comes back. We time it.
 
 # %%
 if ON_VM:
@@ -87,7 +90,8 @@ if ON_VM:
             lab.bridge("br1", ns="host")
             lab.up("br1", ns="host")
             lab.enslave("eth0", "br1", ns="host")
-        print("kept?! this kernel delivered to a bridge port")
+            lab.neigh_flush("eth0", ns="host")
+        print("kept?! this kernel delivered the ARP reply through a bridge port")
     except StepFailed as rolled_back:
         back_after = time.monotonic() - started
         display(HTML(f"<b>Rolled back:</b> {rolled_back.what}"))

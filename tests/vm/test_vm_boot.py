@@ -85,9 +85,6 @@ def test_agent_speaks_json_lines_in_the_guest(vm) -> None:
         assert agent.close() == 0
 
 
-@pytest.mark.xfail(reason="labkit/targets/kernel.py passes IPRoute(..., groups=0), which Debian bookworm's pyroute2 "
-                          "0.7.2 rejects (TypeError); with a fallback without groups= every step applied in the guest",
-                   strict=False)
 def test_agent_builds_vlan_and_ipvlan_in_the_guest(vm) -> None:
     """The point of the VM: device kinds this host kernel lacks, built by the agent, read back."""
     from labkit import steps

@@ -74,12 +74,21 @@ def test_right_way_keeps_the_session_and_wrong_way_rolls_back_within_10_s(vm_lab
     with pytest.raises(StepFailed, match="rolled it back"), lab.confirmed(timeout=5):
         lab.bridge("br1", ns="host")
         lab.up("br1", ns="host")
-        lab.enslave("eth0", "br1", ns="host")      # the address stays on a port: our session is cut
+        lab.enslave("eth0", "br1", ns="host")      # the address stays on a port...
+        lab.neigh_flush("eth0", ns="host")         # ...and once ARP must ask again, no reply reaches the stack
     back = time.monotonic() - started
     print(f"\n[vm] wrong way: session back after {back:.1f} s")
     assert back < 10 + 1, "the session came back within about 10 s"
     snap = lab.snapshot()
     assert snap.interface("eth0", "host").master is None and address in snap.interface("eth0", "host").addresses
+
+
+def test_closing_a_lab_undoes_its_changes_to_the_guests_own_namespace(vm: VM) -> None:
+    with Lab(target_for(vm)) as lab:
+        lab.bridge("br7", ns="host")
+        assert lab.snapshot().interface("br7", "host") is not None
+    with Lab(target_for(vm)) as lab:
+        assert lab.snapshot().interface("br7", "host") is None
 
 
 @pytest.mark.parametrize("name", FULL_KERNEL_NOTEBOOKS)
