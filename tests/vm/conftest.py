@@ -31,6 +31,8 @@ from pathlib import Path
 
 import pytest
 
+from labkit.targets.procs import alive
+
 REPO = Path(__file__).resolve().parents[2]
 BUILD_BOX = REPO / "vm" / "build-box.sh"
 SANDBOX = REPO / "vm" / "sandbox.sh"
@@ -83,16 +85,6 @@ def _why_not() -> str | None:
     return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _stop_stale_sandboxes() -> None:
     """Remove test sandboxes whose pytest session died without tearing them down."""
     if not STATE_ROOT.is_dir():
@@ -102,7 +94,7 @@ def _stop_stale_sandboxes() -> None:
             owner = int((state / "owner").read_text().split()[0])
         except (OSError, ValueError, IndexError):
             continue
-        if owner != os.getpid() and not _alive(owner):
+        if owner != os.getpid() and not alive(owner):
             env = {**os.environ, "LABKIT_VM_NETNS": state.name, "LABKIT_VM_STATE": str(state)}
             subprocess.run([str(SANDBOX), "stop"], env=env, check=False, timeout=120)
 
