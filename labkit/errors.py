@@ -13,6 +13,7 @@ act on it without reading a traceback::
     ├── MissingTool                  a binary such as tcpdump or dot is not installed
     ├── StepFailed                   the kernel refused an operation; the partial work was undone
     ├── TargetError                  the agent or the VM went away or answered nonsense
+    ├── Interrupted                  the learner pressed "Interrupt kernel": the request stopped, the lab is intact
     └── CheckFailed                  a self-check found the kernel in another state (with a hint)
 """
 
@@ -98,6 +99,10 @@ class TargetError(LabkitError):
     """The agent or the VM failed, went away, or could not be started."""
 
 
+class Interrupted(LabkitError):
+    """The learner interrupted a request; it was stopped on the target and the lab is intact."""
+
+
 class CheckFailed(LabkitError, AssertionError):
     """A self-check read the kernel and found another state than the exercise asks for."""
 
@@ -106,6 +111,6 @@ _BY_NAME: dict[str, type[LabkitError]] = {
     cls.__name__: cls
     for cls in (
         LabkitError, InvalidInput, NotFound, AlreadyExists, WrongNamespace, KernelLacks,
-        NoPrivileges, MissingTool, StepFailed, TargetError, CheckFailed,
+        NoPrivileges, MissingTool, StepFailed, TargetError, Interrupted, CheckFailed,
     )
 }
