@@ -13,173 +13,60 @@ Every step returns a :class:`Change`; ``snapshot()`` reads the kernel back;
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+import functools
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 from . import steps
-from .errors import InvalidInput, LabkitError, StepFailed
+from .errors import Interrupted, InvalidInput, LabkitError, StepFailed
 from .model import Snapshot
+from .results import Background, Change, RunResult
+from .settings import Settings, settings
 from .state.diff import Diff, diff
 from .state.parse import parse
-from .steps.base import Op, Step
+from .steps.base import Step
 from .targets.base import Target
+from .transactions import Batch, Confirmed
+
+if TYPE_CHECKING:
+    from ipywidgets import VBox as StepView
+
+    from .capture.session import Capture
+    from .checks import Checks
+    from .render.view import TopologyView
+    from .tundev import TunDevice
+
+__all__ = ["Background", "Change", "Lab", "RunResult"]
 
 CACHE_ONLY = frozenset({"neigh_flush"})  # ops that only forget learned state: nothing to undo
 UPLINK = {"lan": "192.168.3.0/24", "gateway": "192.168.3.1/24", "host": "192.168.3.10/24", "far": "198.51.100.1/32"}
+P = ParamSpec("P")
 
 
-@dataclass
-class Change:
-    """What one step did: its ops, which of them changed the kernel, and how to undo them."""
+def _step_method(build: Callable[P, Step]) -> Callable[Concatenate[Lab, P], Change]:
+    """A Lab method that plans ``build(...)`` and applies it: the step's own signature and
+    docstring are the method's, so there is one source for each."""
 
-    step: Step
-    changed: list[bool] = field(default_factory=list)
-    undo_ops: list[Op] = field(default_factory=list)
-    ran: list[str] | None = None
+    @functools.wraps(build)
+    def method(self: Lab, /, *args: P.args, **kwargs: P.kwargs) -> Change:
+        return self.apply(build(*args, **kwargs))
 
-    @property
-    def title(self) -> str:
-        return self.step.title
-
-    @property
-    def commands(self) -> list[str]:
-        """The exact commands this step amounts to (templates filled in by the target)."""
-        return self.ran if self.ran is not None else self.step.commands
-
-    @property
-    def did_change(self) -> bool:
-        return any(self.changed)
-
-    def __repr__(self) -> str:
-        mark = "" if self.did_change else "  (already so: nothing changed)"
-        return f"<Change {self.title!r}{mark}: " + "; ".join(self.commands) + ">"
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(f"✔ {self.title}" + ("" if self.did_change else " (already so: nothing changed)"))
-        for command in self.commands:
-            p.break_()
-            p.text(f"  $ {command}")
+    signature = inspect.signature(build)
+    self_param = inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY)
+    method.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=[self_param, *signature.parameters.values()], return_annotation="Change")
+    return method
 
 
-@dataclass
-class RunResult:
-    """The result of a command run inside the lab, like ``subprocess.CompletedProcess``."""
-
-    argv: list[str]
-    ns: str
-    returncode: int
-    stdout: str
-    stderr: str
-
-    @property
-    def ok(self) -> bool:
-        return self.returncode == 0
-
-    def check_returncode(self) -> None:
-        if self.returncode != 0:
-            raise LabkitError(f"`{' '.join(self.argv)}` exited with {self.returncode}", where=f"namespace {self.ns}",
-                              hint=(self.stderr or self.stdout).strip()[-300:])
-
-    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(f"[{self.ns}]$ {' '.join(self.argv)}   → exit {self.returncode}")
-        for text in (self.stdout, self.stderr):
-            if text.strip():
-                p.break_()
-                p.text(text.rstrip())
-
-
-class Background:
-    """A program running in the background inside the lab (a server, dnsmasq, a VPN)."""
-
-    def __init__(self, lab: Lab, pid: int, argv: list[str], ns: str) -> None:
-        self.lab, self.pid, self.argv, self.ns = lab, pid, argv, ns
-
-    def poll(self) -> dict[str, Any]:
-        return dict(self.lab.target.request("spawn_poll", pid=self.pid))
-
-    @property
-    def output(self) -> str:
-        return str(self.poll()["output"])
-
-    @property
-    def running(self) -> bool:
-        return self.poll()["returncode"] is None
-
-    def wait(self, timeout: float = 30.0) -> int | None:
-        """Wait until it exits (or ``timeout`` s pass); its exit code, or None if still running."""
-        import time
-
-        deadline = time.monotonic() + timeout
-        while True:
-            code = self.poll()["returncode"]
-            if code is not None or time.monotonic() >= deadline:
-                return None if code is None else int(code)
-            time.sleep(0.05)
-
-    def stop(self) -> str:
-        """Stop it and return everything it printed."""
-        return str(self.lab.target.request("spawn_stop", pid=self.pid)["output"])
-
-
-class Batch:
-    """``with lab.batch():`` — the steps inside become one atomic step, applied at the end."""
-
-    def __init__(self, lab: Lab) -> None:
-        self.lab = lab
-        self.change: Change | None = None
-
-    def __enter__(self) -> Batch:
-        if self.lab._batch is not None:
-            raise InvalidInput("batches do not nest", hint="end the first `with lab.batch():` block before starting another")
-        self.lab._batch = []
-        return self
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        planned, self.lab._batch = self.lab._batch or [], None
-        if exc_type is None and planned:
-            ops = tuple(op for step in planned for op in step.ops)
-            self.change = self.lab.apply(Step(f"{len(planned)} steps in one batch", ops))
-
-
-class Confirmed(Batch):
-    """``with lab.confirmed(timeout):`` — like a batch, applied as a commit-confirmed change."""
-
-    def __init__(self, lab: Lab, timeout: float) -> None:
-        super().__init__(lab)
-        self.timeout = timeout
-        self.kept: bool | None = None
-        self.seconds = 0.0
-
-    def __exit__(self, exc_type: object, *exc: object) -> None:
-        import time
-
-        planned, self.lab._batch = self.lab._batch or [], None
-        if exc_type is not None or not planned:
-            return
-        step = Step(f"{len(planned)} steps, commit-confirmed", tuple(op for s in planned for op in s.ops))
-        start = time.monotonic()
-        answer = self.lab.target.request("apply_confirmed", ops=[op.to_dict() for op in step.ops], timeout=self.timeout)
-        verdict = self.lab.target.request("confirm", token=answer["token"])  # only arrives if we can still reach it
-        self.seconds = time.monotonic() - start
-        self.kept = bool(verdict["kept"])
-        results = answer["results"]
-        if not self.kept:
-            raise StepFailed(f"the change cut the controller off, so the target rolled it back after "
-                             f"{verdict['rolled_back_after']} s; the connection came back after {self.seconds:.1f} s",
-                             hint="apply the steps in an order that keeps the path to the controller (move_ip with the port)")
-        self.change = Change(step, [r["changed"] for r in results], [Op.from_dict(u) for u in verdict["undo"]],
-                             [c for r in results for c in r.get("commands", [r["op"]["command"]])])
-        self.lab.history.append(self.change)
-
-
-def _target_from_env(lab_id: str | None, mode: str | None) -> Target:
-    """The local sandbox, or the Vagrant VM when LABKIT_TARGET=vagrant (LABKIT_VAGRANT_DIR names its folder)."""
-    import os
-
-    if os.environ.get("LABKIT_TARGET", "local") == "vagrant":
+def target_from_settings(config: Settings, lab_id: str | None, mode: str | None) -> Target:
+    """The local sandbox, or the Vagrant VM when ``LABKIT_TARGET=vagrant``."""
+    if config.target == "vagrant":
         from .targets.vagrant import VagrantTarget
 
-        return VagrantTarget(os.environ.get("LABKIT_VAGRANT_DIR", "."), lab_id=lab_id)
+        return VagrantTarget(config.vagrant_dir, lab_id=lab_id)
+    if config.target != "local":
+        raise InvalidInput(f"LABKIT_TARGET={config.target!r} is not a target", hint="use 'local' or 'vagrant'")
     from .targets.local import LocalTarget
 
     return LocalTarget(lab_id=lab_id, mode=mode)
@@ -191,7 +78,7 @@ class Lab:
     def __init__(self, target: Target | None = None, *, lab_id: str | None = None, uplink: bool = True,
                  mode: str | None = None) -> None:
         if target is None:
-            target = _target_from_env(lab_id, mode)
+            target = target_from_settings(settings(), lab_id, mode)
         self.target = target
         self.uplink = uplink
         self.history: list[Change] = []
@@ -212,7 +99,12 @@ class Lab:
         return cls(VagrantTarget(path, **options), uplink=uplink)
 
     @property
-    def check(self) -> Any:
+    def client(self) -> Any:
+        """The typed client of this lab's agent."""
+        return self.target.client
+
+    @property
+    def check(self) -> Checks:
         """Self-checks that read the kernel: ``lab.check.reachable('h1', 'h2')``."""
         from .checks import Checks
 
@@ -242,34 +134,45 @@ class Lab:
         return plan
 
     def _build_baseline(self) -> None:
-        ops = [op for step in self._baseline_steps() for op in step.ops]
-        self.target.request("apply", ops=[op.to_dict() for op in ops])
+        self.target.client.apply([op.to_dict() for step in self._baseline_steps() for op in step.ops])
 
     def close(self) -> None:
         """Remove the lab: its namespaces, devices and processes (a VM keeps running).
 
         Changes made in the VM's own namespace (``ns="host"``) are undone first, newest first,
-        so the next lab finds the guest's eth0 as it was."""
-        self._undo_host_changes()
-        self.target.close()
+        so the next lab finds the guest's eth0 as it was; an undo that fails is reported."""
+        try:
+            failed = self._undo_host_changes()
+        finally:
+            self.target.close()
+        self._report_undo_failures(failed)
 
-    def _undo_host_changes(self) -> None:
+    def _undo_host_changes(self) -> list[str]:
+        failed: list[str] = []
         for change in reversed(self.history):
             if change.did_change and any(op.ns == "host" for op in change.step.ops) and change.undo_ops:
                 try:
-                    self.target.request("apply", ops=[op.to_dict() for op in change.undo_ops])
-                except LabkitError:
-                    continue
+                    self.target.client.apply([op.to_dict() for op in change.undo_ops])
+                except LabkitError as exc:
+                    failed.append(f"{change.title}: {exc.what}")
         self.history.clear()
+        return failed
+
+    @staticmethod
+    def _report_undo_failures(failed: list[str]) -> None:
+        if failed:
+            raise StepFailed(f"could not undo {len(failed)} change(s) to the VM's own namespace: " + "; ".join(failed),
+                             hint="the VM is disposable: `vagrant destroy -f` and `vagrant up` give a fresh one")
 
     def destroy(self) -> None:
         """Remove the lab and, on the Vagrant target, the VM itself."""
-        self._undo_host_changes()
+        failed = self._undo_host_changes()
         end = getattr(self.target, "destroy", None)
         if callable(end):
             end()
         else:
             self.target.close()
+        self._report_undo_failures(failed)
 
     def __enter__(self) -> Lab:
         return self
@@ -278,13 +181,15 @@ class Lab:
         self.close()
 
     def reset(self) -> None:
-        """Back to a fresh lab: every namespace removed and the baseline built again."""
-        self.target.request("wipe")
-        self.history.clear()
+        """Back to a fresh lab: changes to the VM's own namespace undone, every lab namespace
+        removed, and the baseline built again (``ns="host"`` stays usable in a VM)."""
+        failed = self._undo_host_changes()
+        self.target.client.wipe()
         self._shown = None
         self._build_baseline()
+        self._report_undo_failures(failed)
 
-    # -- steps --------------------------------------------------------------------
+    # -- applying steps -------------------------------------------------------------
     def confirmed(self, timeout: float = 5.0) -> Confirmed:
         """Group steps into one change that rolls itself back unless we still reach the agent.
 
@@ -297,151 +202,94 @@ class Lab:
     def batch(self) -> Batch:
         """Group the steps of a ``with`` block into one atomic step and one round trip.
 
-        Inside the block steps are only planned; at its end all their ops run on the
-        target together (all or nothing). Useful for building large labs fast."""
+        Inside the block steps are only planned (each says so); at its end all their ops
+        run on the target together (all or nothing). Useful for building large labs fast."""
         return Batch(self)
 
     def apply(self, step: Step) -> Change:
         """Apply a step atomically on the target and remember how to undo it."""
         if self._batch is not None:
             self._batch.append(step)
-            return Change(step, [], [], [])
-        results = self.target.request("apply", ops=[op.to_dict() for op in step.ops])
-        change = Change(step, [r["changed"] for r in results],
-                        [Op.from_dict(u) for r in reversed(results) for u in r["undo"]],
-                        [c for r in results for c in r.get("commands", [r["op"]["command"]])])
+            return Change(step, planned=True)
+        try:
+            results = self.target.client.apply([op.to_dict() for op in step.ops])
+        except Interrupted as exc:
+            if isinstance(exc.result, list):  # it had finished: keep it undoable, then stop the cell
+                self.history.append(Change.from_results(step, exc.result))
+            raise
+        change = Change.from_results(step, results)
         self.history.append(change)
         return change
 
     def undo(self) -> Change | None:
         """Undo the last step that changed something; None when there is nothing to undo."""
-        while self.history:
-            change = self.history.pop()
-            if change.did_change and not all(op.action in CACHE_ONLY for op in change.step.ops):
-                if not change.undo_ops:
-                    raise InvalidInput(f"step {change.title!r} cannot be undone", hint="use lab.reset() to start over")
-                undo = Step(f"Undo: {change.title}", tuple(change.undo_ops))
-                results = self.target.request("apply", ops=[op.to_dict() for op in undo.ops])
-                return Change(undo, [r["changed"] for r in results], [],
-                              [c for r in results for c in r.get("commands", [r["op"]["command"]])])
+        for position in range(len(self.history) - 1, -1, -1):
+            change = self.history[position]
+            if not change.did_change or all(op.action in CACHE_ONLY for op in change.step.ops):
+                continue
+            if not change.undo_ops:
+                raise InvalidInput(f"step {change.title!r} cannot be undone", hint="use lab.reset() to start over")
+            undo = Step(f"Undo: {change.title}", tuple(change.undo_ops))
+            done = Change.from_results(undo, self.target.client.apply([op.to_dict() for op in undo.ops]))
+            del self.history[position:]  # only once the undo worked: a failed undo keeps the step undoable
+            return done
+        self.history.clear()
         return None
 
     def script(self) -> str:
         """Every command of this lab's steps so far, as a shell script a learner can keep."""
         return "\n".join(cmd for change in self.history if change.did_change for cmd in change.commands)
 
-    def netns(self, name: str) -> Change:
-        return self.apply(steps.netns(name))
-
-    def veth(self, name: str, peer: str, ns: str = "main", peer_ns: str | None = None) -> Change:
-        return self.apply(steps.veth(name, peer, ns, peer_ns))
-
-    def tuntap(self, name: str, mode: str = "tap", ns: str = "main", user: str | None = None) -> Change:
-        return self.apply(steps.tuntap(name, mode, ns, user))
-
-    def bridge(self, name: str, stp: bool = False, forward_delay: float | None = None, priority: int | None = None,
-               ns: str = "main") -> Change:
-        return self.apply(steps.bridge(name, stp, forward_delay, priority, ns))
-
-    def stp(self, bridge: str, on: bool = True, forward_delay: float | None = None, priority: int | None = None,
-            hello_time: float | None = None, max_age: float | None = None, ns: str = "main") -> Change:
-        return self.apply(steps.stp(bridge, on, forward_delay, priority, hello_time, max_age, ns))
-
-    def bridge_set(self, name: str, ns: str = "main", **settings: Any) -> Change:
-        return self.apply(steps.bridge_set(name, ns, **settings))
-
-    def enslave(self, dev: str, bridge: str, ns: str = "main") -> Change:
-        return self.apply(steps.enslave(dev, bridge, ns))
-
-    def release(self, dev: str, ns: str = "main") -> Change:
-        return self.apply(steps.release(dev, ns))
-
-    def port(self, dev: str, cost: int | None = None, priority: int | None = None, ns: str = "main") -> Change:
-        return self.apply(steps.port(dev, cost, priority, ns))
-
-    def addr(self, dev: str, cidr: str, ns: str = "main") -> Change:
-        return self.apply(steps.addr(dev, cidr, ns))
-
-    def addr_del(self, dev: str, cidr: str, ns: str = "main") -> Change:
-        return self.apply(steps.addr_del(dev, cidr, ns))
-
-    def move_ip(self, src: str, dst: str, ns: str = "main", cidrs: list[str] | None = None) -> Change:
-        return self.apply(steps.move_ip(src, dst, ns, cidrs))
-
-    def up(self, *names: str, ns: str = "main") -> Change:
-        return self.apply(steps.up(*names, ns=ns))
-
-    def down(self, *names: str, ns: str = "main") -> Change:
-        return self.apply(steps.down(*names, ns=ns))
-
-    def delete(self, name: str, ns: str = "main") -> Change:
-        return self.apply(steps.delete(name, ns))
-
-    def mtu(self, name: str, value: int, ns: str = "main") -> Change:
-        return self.apply(steps.mtu(name, value, ns))
-
-    def mac(self, name: str, value: str, ns: str = "main") -> Change:
-        return self.apply(steps.mac(name, value, ns))
-
-    def move(self, name: str, to_ns: str, ns: str = "main") -> Change:
-        return self.apply(steps.move(name, to_ns, ns))
-
-    def route(self, dst: str, via: str | None = None, dev: str | None = None, ns: str = "main") -> Change:
-        return self.apply(steps.route(dst, via, dev, ns))
-
-    def route_del(self, dst: str, via: str | None = None, dev: str | None = None, ns: str = "main") -> Change:
-        return self.apply(steps.route_del(dst, via, dev, ns))
-
-    def neigh_flush(self, dev: str | None = None, ns: str = "main") -> Change:
-        return self.apply(steps.neigh_flush(dev, ns))
-
-    def sysctl(self, key: str, value: str | int, ns: str = "main") -> Change:
-        return self.apply(steps.sysctl(key, value, ns))
-
-    def rp_filter(self, dev: str, value: int, ns: str = "main") -> Change:
-        return self.apply(steps.rp_filter(dev, value, ns))
-
-    def accept_local(self, dev: str, value: int = 1, ns: str = "main") -> Change:
-        return self.apply(steps.accept_local(dev, value, ns))
-
-    def ip_forward(self, on: bool = True, ns: str = "main") -> Change:
-        return self.apply(steps.ip_forward(on, ns))
-
-    def macvlan(self, name: str, parent: str, mode: str = "bridge", ns: str = "main") -> Change:
-        return self.apply(steps.macvlan(name, parent, mode, ns))
-
-    def ipvlan(self, name: str, parent: str, mode: str = "l2", ns: str = "main") -> Change:
-        return self.apply(steps.ipvlan(name, parent, mode, ns))
-
-    def vlan(self, name: str, parent: str, vlan_id: int, protocol: str = "802.1Q", ns: str = "main") -> Change:
-        return self.apply(steps.vlan(name, parent, vlan_id, protocol, ns))
-
-    def vxlan(self, name: str, vni: int, remote: str | None = None, local: str | None = None, dev: str | None = None,
-              port: int = 4789, group: str | None = None, ns: str = "main") -> Change:
-        return self.apply(steps.vxlan(name, vni, remote, local, dev, port, group, ns))
-
-    def geneve(self, name: str, vni: int, remote: str, port: int = 6081, ns: str = "main") -> Change:
-        return self.apply(steps.geneve(name, vni, remote, port, ns))
-
-    def tunnel(self, name: str, kind: str, local: str, remote: str, ttl: int = 64, ns: str = "main") -> Change:
-        return self.apply(steps.tunnel(name, kind, local, remote, ttl, ns))
+    # -- the steps (each signature and docstring is the step's own, see labkit.steps) --------
+    netns = _step_method(steps.netns)
+    veth = _step_method(steps.veth)
+    tuntap = _step_method(steps.tuntap)
+    bridge = _step_method(steps.bridge)
+    stp = _step_method(steps.stp)
+    bridge_set = _step_method(steps.bridge_set)
+    enslave = _step_method(steps.enslave)
+    release = _step_method(steps.release)
+    port = _step_method(steps.port)
+    addr = _step_method(steps.addr)
+    addr_del = _step_method(steps.addr_del)
+    move_ip = _step_method(steps.move_ip)
+    up = _step_method(steps.up)
+    down = _step_method(steps.down)
+    delete = _step_method(steps.delete)
+    mtu = _step_method(steps.mtu)
+    mac = _step_method(steps.mac)
+    move = _step_method(steps.move)
+    route = _step_method(steps.route)
+    route_del = _step_method(steps.route_del)
+    neigh_flush = _step_method(steps.neigh_flush)
+    sysctl = _step_method(steps.sysctl)
+    rp_filter = _step_method(steps.rp_filter)
+    accept_local = _step_method(steps.accept_local)
+    ip_forward = _step_method(steps.ip_forward)
+    macvlan = _step_method(steps.macvlan)
+    ipvlan = _step_method(steps.ipvlan)
+    vlan = _step_method(steps.vlan)
+    vxlan = _step_method(steps.vxlan)
+    geneve = _step_method(steps.geneve)
+    tunnel = _step_method(steps.tunnel)
+    masquerade = _step_method(steps.masquerade)
 
     def ipip(self, name: str, local: str, remote: str, ns: str = "main") -> Change:
+        """An IP-in-IP tunnel (see :func:`labkit.steps.tunnel`)."""
         return self.tunnel(name, "ipip", local, remote, ns=ns)
 
     def gre(self, name: str, local: str, remote: str, ns: str = "main") -> Change:
+        """A GRE tunnel (see :func:`labkit.steps.tunnel`)."""
         return self.tunnel(name, "gre", local, remote, ns=ns)
 
     def sit(self, name: str, local: str, remote: str, ns: str = "main") -> Change:
+        """An IPv6-in-IPv4 (sit) tunnel (see :func:`labkit.steps.tunnel`)."""
         return self.tunnel(name, "sit", local, remote, ns=ns)
-
-    def masquerade(self, source: str, out_dev: str, ns: str = "main") -> Change:
-        return self.apply(steps.masquerade(source, out_dev, ns))
 
     # -- looking and running -----------------------------------------------------
     def raw_snapshot(self) -> dict[str, Any]:
         """The raw kernel dump behind a snapshot (to record as test data)."""
-        return dict(self.target.request("snapshot"))
+        return self.target.client.snapshot()
 
     def snapshot(self) -> Snapshot:
         """Read the lab's state back from the kernel."""
@@ -454,36 +302,43 @@ class Lab:
         self._shown = now
         return now, delta
 
-    def show(self, capture: Any = None) -> Any:
+    def show(self, capture: Capture | None = None) -> TopologyView:
         """The live topology as a picture (SVG), what changed since the last look highlighted."""
         from .render.view import TopologyView
 
         snap, delta = self.changes()
-        return TopologyView(snap, delta, paths=getattr(capture, "path_counts", lambda: None)())
+        return TopologyView(snap, delta, paths=capture.path_counts() if capture is not None else None)
 
     def run(self, *argv: str, ns: str = "main", input: str | None = None, timeout: float = 30.0,
             check: bool = False) -> RunResult:
-        """Run a command inside namespace ``ns`` of the lab (never on the host)."""
+        """Run a command inside namespace ``ns`` of the lab (never on the host).
+
+        "Interrupt kernel" stops the command (the lab stays as it was)."""
         if not argv:
             raise InvalidInput("run() needs a command", hint="e.g. lab.run('ping', '-c', '1', '20.1.0.11')")
         words = [str(a) for a in argv]
-        answer = self.target.request("run", ns=ns, argv=words, input=input, timeout=timeout)
+        answer = self.target.client.run(ns, words, input=input, timeout=timeout)
         result = RunResult(words, ns, answer["returncode"], answer["stdout"], answer["stderr"])
         if check:
             result.check_returncode()
         return result
 
-    def spawn(self, *argv: str, ns: str = "main") -> Background:
-        """Start a program in the background inside ``ns``; it ends with the lab at the latest."""
+    def spawn(self, *argv: str, ns: str = "main", name: str | None = None) -> Background:
+        """Start a program in the background inside ``ns``; it ends with the lab at the latest.
+
+        With ``name``, a program of that name that still runs is stopped first (so the cell
+        can be run again); a program that exits with an error at once raises, with its output."""
         words = [str(a) for a in argv]
-        return Background(self, int(self.target.request("spawn", ns=ns, argv=words)["pid"]), words, ns)
+        if not words:
+            raise InvalidInput("spawn() needs a command", hint="e.g. lab.spawn('dnsmasq', '-k', ns='h1', name='dnsmasq')")
+        return Background(self.target.client, self.target.client.spawn(ns, words, name=name), words, ns, name)
 
     def python(self, *args: str) -> list[str]:
         """A command line that runs Python *on the target* with labkit and pyroute2 importable.
 
         ``lab.run(*lab.python("-c", "import pyroute2; print(pyroute2.__version__)"), ns="h1")``
         works the same on the local sandbox and in the VM (where labkit travels as a zip)."""
-        where = self.target.request("python")
+        where = self.target.client.python()
         return ["env", f"PYTHONPATH={where['path']}", where["executable"], *args]
 
     def program(self, name: str, *args: object) -> list[str]:
@@ -499,30 +354,31 @@ class Lab:
 
     def supports(self, *kinds: str) -> dict[str, bool]:
         """Which device kinds ('vlan', 'ipvlan', 'geneve', 'ipip', 'gre', 'sit', ...) this target's kernel can make."""
-        return dict(self.target.request("features", kinds=list(kinds)))
+        return self.target.client.features(list(kinds))
 
     def missing(self, *kinds: str) -> list[str]:
         """The kinds of ``kinds`` this kernel cannot make (empty when all work)."""
         return [kind for kind, ok in self.supports(*kinds).items() if not ok]
 
-    def tun_open(self, name: str, mode: str = "tun", ns: str = "main") -> Any:
+    def tun_open(self, name: str, mode: str = "tun", ns: str = "main") -> TunDevice:
         """Open (and so create) tun/tap device ``name``, with this notebook as its user-space end."""
         from .tundev import TunDevice
 
-        return TunDevice(self.target, ns, name, mode)
+        return TunDevice(self.target.client, ns, name, mode)
 
     def wait_stp(self, *bridges: str, timeout: float = 60.0, min_time: float = 1.0) -> dict[str, Any]:
         """Wait until every port of ``bridges`` ('br0' or 'sw2/br0') is forwarding or blocking.
 
         Waits at least ``min_time`` seconds: a bridge notices a port's carrier change up to a
         second late, so right after a link goes down or up every port may still look settled.
+        "Interrupt kernel" stops the wait (the lab stays as it was).
 
         Returns {'converged', 'elapsed', 'events': [{'t', 'port', 'bridge', 'state'}], 'states'}."""
         pairs = [b.split("/", 1) if "/" in b else ["main", b] for b in bridges]
-        return dict(self.target.request("stp_wait", bridges=pairs, timeout=timeout, min_time=min_time))
+        return self.target.client.stp_wait(pairs, timeout=timeout, min_time=min_time)
 
     def capture(self, *devices: str, filter: str = "", count: int | None = None, duration: float | None = None,
-                snaplen: int = 262144) -> Any:
+                snaplen: int = 262144) -> Capture:
         """Capture on each device ('veth1' in main, or 'h1/eth0') with tcpdump on the target.
 
         Use as ``with lab.capture("veth1", "lo", filter="icmp") as cap:``; returns once every
@@ -531,7 +387,7 @@ class Lab:
 
         return Capture(self, devices, filter=filter, count=count, duration=duration, snaplen=snaplen)
 
-    def view(self, capture: Any = None, *, title: str | None = None) -> Any:
+    def view(self, capture: Capture | None = None, *, title: str | None = None) -> StepView:
         """The cell view: topology (changes since the last view highlighted), the commands the
         steps since the last view ran, and the capture's panes when one is given."""
         from .widgets.stepview import step_view

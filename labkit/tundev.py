@@ -9,37 +9,38 @@ if it had arrived on tun0. The device disappears when the handle is closed.
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .targets.base import Target
+if TYPE_CHECKING:
+    from .targets.agent_client import AgentClient
 
 
 class TunDevice:
     """The user-space end of a tun or tap device (the file descriptor of /dev/net/tun)."""
 
-    def __init__(self, target: Target, ns: str, name: str, mode: str) -> None:
-        self.target, self.ns, self.name, self.mode = target, ns, name, mode
-        self.id = int(target.request("tun_open", ns=ns, name=name, mode=mode)["id"])
+    def __init__(self, client: AgentClient, ns: str, name: str, mode: str) -> None:
+        self.client, self.ns, self.name, self.mode = client, ns, name, mode
+        self.id = int(client.tun_open(ns, name, mode)["id"])
         self.closed = False
 
     def read(self, timeout: float = 1.0) -> bytes | None:
         """The next packet, or None if none arrives within ``timeout`` seconds."""
-        got = self.target.request("tun_read", id=self.id, timeout=timeout, max_packets=1)
+        got = self.client.tun_read(self.id, timeout=timeout, max_packets=1)
         return base64.b64decode(got[0]) if got else None
 
     def read_all(self, timeout: float = 1.0, max_packets: int = 64) -> list[bytes]:
         """Every packet that arrives within ``timeout`` seconds (returns early at ``max_packets``)."""
-        got = self.target.request("tun_read", id=self.id, timeout=timeout, max_packets=max_packets)
+        got = self.client.tun_read(self.id, timeout=timeout, max_packets=max_packets)
         return [base64.b64decode(p) for p in got]
 
     def write(self, packet: bytes | Any) -> int:
         """Hand ``packet`` (bytes, or a scapy packet) to the kernel as received on the device."""
         data = bytes(packet)
-        return int(self.target.request("tun_write", id=self.id, data=base64.b64encode(data).decode()))
+        return int(self.client.tun_write(self.id, base64.b64encode(data).decode()))
 
     def close(self) -> None:
         if not self.closed:
-            self.target.request("tun_close", id=self.id)
+            self.client.tun_close(self.id)
             self.closed = True
 
     def __enter__(self) -> TunDevice:

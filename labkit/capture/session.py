@@ -26,7 +26,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import InvalidInput, LabkitError
+from ..errors import Interrupted, InvalidInput, LabkitError
+from ..names import check_filter
 from .decode import Frame
 from .pcap import PcapStream
 
@@ -85,7 +86,7 @@ class Capture:
         if duration is not None and duration <= 0:
             raise InvalidInput(f"duration={duration} is not a time", hint="give seconds > 0, or None")
         self.lab = lab
-        self.filter = filter
+        self.filter = check_filter(filter)  # refused here already: one starting with '-' would be a tcpdump option
         self.count = count
         self.duration = duration
         self.snaplen = snaplen
@@ -106,6 +107,10 @@ class Capture:
         return self.lab.target
 
     @property
+    def client(self) -> Any:
+        return self.lab.target.client
+
+    @property
     def running(self) -> bool:
         return self.started_at is not None and self.stopped_at is None
 
@@ -121,15 +126,15 @@ class Capture:
         started: list[DeviceCapture] = []
         try:
             for cap in self.devices.values():
-                info = self.target.request("capture_start", ns=cap.ns, dev=cap.dev, filter=self.filter,
-                                           snaplen=self.snaplen, count=self.count, wait=False)
+                info = self.client.capture_start(cap.ns, cap.dev, filter=self.filter, snaplen=self.snaplen,
+                                                 count=self.count, wait=False)
                 cap.id, cap.pid = info["id"], int(info["pid"])
                 started.append(cap)
-            ready = self.target.request("capture_ready", ids=[c.id for c in started])
+            ready = self.client.capture_ready([c.id for c in started])
         except BaseException:
             for cap in started:
                 try:
-                    self.target.request("capture_remove", id=cap.id)
+                    self.client.capture_remove(cap.id)
                 except LabkitError:
                     pass
             raise
@@ -151,7 +156,7 @@ class Capture:
     def _read(self, cap: DeviceCapture) -> int:
         new = 0
         while True:
-            answer = self.target.request("capture_read", id=cap.id, offset=len(cap.stream.raw), max_bytes=READ_CHUNK)
+            answer = self.client.capture_read(cap.id, offset=len(cap.stream.raw), max_bytes=READ_CHUNK)
             data = base64.b64decode(answer["data"])
             frames = cap.stream.feed(data)
             cap.frames.extend(frames)
@@ -169,6 +174,14 @@ class Capture:
         after ``timeout`` seconds (at once when None)."""
         if self.started_at is None:
             self.start()
+        try:
+            self._wait(timeout)
+        except KeyboardInterrupt:  # "Interrupt kernel" during the wait: stop the tcpdumps, keep what they saw
+            self.stop()
+            raise Interrupted("interrupted: the capture was stopped", hint="your lab is intact; the packets captured so far are kept") from None
+        return self.stop()
+
+    def _wait(self, timeout: float | None) -> None:
         begun = time.monotonic()
         while self.running:
             self.poll()
@@ -182,20 +195,19 @@ class Capture:
             if timeout is not None and now - begun >= timeout:
                 break
             time.sleep(self.poll_interval)
-        return self.stop()
 
     def stop(self) -> Capture:
         """Stop every tcpdump (SIGINT: it then reports its counts), read the rest, and free the target's files."""
         if not self.running:
             return self
         for cap in self.devices.values():
-            answer = self.target.request("capture_stop", id=cap.id)
+            answer = self.client.capture_stop(cap.id)
             cap.stats = dict(answer.get("stats", {}))
         for cap in self.devices.values():
             self._read(cap)
             cap.running = False
             try:
-                self.target.request("capture_remove", id=cap.id)
+                self.client.capture_remove(cap.id)
             except LabkitError:
                 pass
         self.stopped_at = time.time()
@@ -247,7 +259,7 @@ class Capture:
 
     def commands(self) -> list[str]:
         """The tcpdump commands a learner would type for this capture, one per device."""
-        quoted = f" '{self.filter}'" if self.filter else ""
+        quoted = " '" + self.filter.replace("'", "'\\''") + "'" if self.filter else ""  # shell-quoted, as typed
         count = f" -c {self.count}" if self.count else ""
         return [("" if cap.ns == "main" else f"ip netns exec {cap.ns} ") + f"tcpdump -n -e -i {cap.dev}{count}{quoted}"
                 for cap in self.devices.values()]

@@ -1,10 +1,26 @@
 """The agent: one long-lived process per lab on the target, owner of its namespaces.
 
-It speaks JSON lines on stdin/stdout: each request ``{"id", "method", "params"}``
-gets one answer ``{"id", "ok": true, "result"}`` or ``{"id", "ok": false, "error"}``.
+It speaks JSON lines on stdin/stdout (protocol version :data:`PROTOCOL_VERSION`):
+
+* request ``{"id": N, "method": "...", "params": {...}}`` → exactly one reply
+  ``{"id": N, "ok": true, "result": ...}`` or ``{"id": N, "ok": false, "error": {...}}``;
+* ``{"id": M, "method": "cancel", "params": {"id": N}}`` cancels request N (the learner
+  pressed "Interrupt kernel"): N then replies with an ``Interrupted`` error;
+* while request N runs it may push ``{"event": N, "data": {...}}`` lines (packets,
+  kernel changes, program output).
+
+Requests are served concurrently, each in its own worker thread, so a long
+``run`` or a wait for STP never blocks a step; kernel work is serialised by one lock
+(see :mod:`.agent_api`). A line that is not a JSON object gets an error reply; it
+never ends the agent.
+
 It runs as root (directly, through ``sudo -n``, inside a user namespace, or in a VM
-over SSH). When its controller goes away (stdin closes, SIGTERM, or the parent dies)
-it ends its children and removes the lab's namespaces, so nothing is left behind.
+over SSH), in its own session, so the notebook kernel's process-group SIGINT never
+reaches it. When its controller goes away (stdin closes, SIGTERM, SIGHUP, or the
+parent dies: PR_SET_PDEATHSIG) it ends its children and removes the lab's
+namespaces, so nothing is left behind. Every child is started by one long-lived
+thread (:class:`Spawner`), because a child's parent-death signal fires when the
+*thread* that forked it exits.
 
 Run it with ``python -m labkit.targets.agent --lab-id ID``.
 """
@@ -13,57 +29,117 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import inspect
 import json
 import os
 import platform
+import queue
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any
 
-from ..errors import LabkitError, NotFound, TargetError
+from ..errors import InvalidInput, LabkitError, NotFound, StepFailed, TargetError
 from ..names import check_lab_id
 from ..steps.base import Op
+from .agent_api import PROTOCOL_VERSION, Call, Cancelled, Handler, concurrent, exclusive
 from .collect import collect
 from .kernel import Kernel
 from .procs import terminate
 
 PR_SET_PDEATHSIG = 1
-Handler = Callable[..., Any]
+_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded once here: a forked child must not dlopen
+EXTENSIONS = ("agent_capture", "agent_tun", "agent_stp")
+SPAWN_SETTLE = 0.25  # seconds a new background program is watched: one that dies at once is an error
+
+
+class Spawner:
+    """The one thread that starts every child process of the agent.
+
+    A child's PR_SET_PDEATHSIG fires when the thread that forked it exits, so children
+    are forked by this thread, which lives as long as the agent, never by a worker."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[tuple[list[str], dict[str, Any], Future[subprocess.Popen[bytes]]]] = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="labkit-spawner", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            argv, kwargs, result = self._jobs.get()
+            try:
+                result.set_result(subprocess.Popen(argv, preexec_fn=_die_with_parent, **kwargs))
+            except BaseException as exc:
+                result.set_exception(exc)
+
+    def popen(self, argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        """``subprocess.Popen(argv, **kwargs)``, forked by the spawner thread, dying with the agent."""
+        if threading.current_thread() is self._thread:
+            return subprocess.Popen(argv, preexec_fn=_die_with_parent, **kwargs)
+        result: Future[subprocess.Popen[bytes]] = Future()
+        self._jobs.put((argv, kwargs, result))
+        return result.result()
 
 
 class Agent:
-    """Request handlers over one lab's :class:`Kernel`; extensions add handlers via ``register``."""
+    """Request handlers over one lab's :class:`Kernel`; extensions add theirs (see :mod:`.agent_api`)."""
 
     def __init__(self, lab_id: str, target: str = "local") -> None:
         self.kernel = Kernel(check_lab_id(lab_id))
         self.target = target
-        self.handlers: dict[str, Handler] = {
-            "hello": self.hello, "apply": self.apply, "snapshot": self.snapshot, "run": self.run,
-            "spawn": self.spawn, "spawn_poll": self.spawn_poll, "spawn_stop": self.spawn_stop,
-            "destroy": self.destroy, "wipe": self.wipe, "ping": lambda: "pong",
-            "features": self.features, "python": self.python, "apply_confirmed": self.apply_confirmed, "confirm": self.confirm,
+        # One thread does all kernel work, in order: pyroute2's sockets belong to the thread
+        # that made them, and steps must never interleave.
+        self._kernel_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="labkit-kernel")
+        self._kernel_ident = self._kernel_thread.submit(threading.get_ident).result()
+        self.kernel_lock = threading.RLock()  # for extension state shared with concurrent handlers
+        self.lock = self.kernel_lock  # older extensions' name for it
+        self.spawner = Spawner()
+        self.private_dir = tempfile.mkdtemp(prefix=f"labkit-{lab_id}-")  # 0700: program logs live here
+        self.handlers: dict[str, Handler | Callable[..., Any]] = {
+            "hello": exclusive(self.hello), "apply": exclusive(self.apply), "snapshot": exclusive(self.snapshot),
+            "run": concurrent(self.run), "spawn": exclusive(self.spawn), "spawn_poll": exclusive(self.spawn_poll),
+            "spawn_stop": exclusive(self.spawn_stop), "destroy": exclusive(self.destroy), "wipe": exclusive(self.wipe),
+            "ping": exclusive(lambda: "pong"), "sleep": concurrent(self.sleep), "features": exclusive(self.features),
+            "python": exclusive(self.python), "apply_confirmed": exclusive(self.apply_confirmed),
+            "confirm": exclusive(self.confirm),
         }
         self.children: dict[int, subprocess.Popen[bytes]] = {}
-        self.cleanups: list[Callable[[], None]] = []
+        self.named: dict[str, int] = {}  # background programs started with a name → pid
+        self.cleanups: list[Callable[[], None]] = []  # run once, by the next cleanup or wipe
+        self.extension_cleanups: list[Callable[[], None]] = []  # run by every cleanup and wipe
         self.keep = False
-        self.lock = threading.RLock()
         self.pending: dict[str, Any] | None = None
-        for module in ("agent_capture", "agent_tun", "agent_stp"):
-            try:
-                extension = __import__(f"{__package__}.{module}", fromlist=["register"])
-            except ImportError:
-                continue
-            extension.register(self)
+        for module in EXTENSIONS:  # an extension that fails to import is a broken agent: say so loudly
+            extension = __import__(f"{__package__}.{module}", fromlist=["EXTENSION", "register"])
+            if hasattr(extension, "EXTENSION"):
+                ext = extension.EXTENSION(self)
+                self.handlers.update(ext.handlers())
+                self.extension_cleanups.append(ext.cleanup)
+            else:
+                extension.register(self)
+
+    def popen(self, argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+        """Start a child process that dies with the agent (see :class:`Spawner`)."""
+        return self.spawner.popen(argv, **kwargs)
+
+    def on_kernel(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``fn`` on the kernel thread (at once when already there) and return its result."""
+        if threading.get_ident() == self._kernel_ident:
+            return fn(*args, **kwargs)
+        return self._kernel_thread.submit(fn, *args, **kwargs).result()
 
     # -- handlers -----------------------------------------------------------------
     def hello(self) -> dict[str, Any]:
-        return {"lab_id": self.kernel.lab_id, "pid": os.getpid(), "uid": os.geteuid(), "kernel": platform.release(),
-                "python": platform.python_version(), "namespaces": self.kernel.labels()}
+        return {"protocol": PROTOCOL_VERSION, "lab_id": self.kernel.lab_id, "pid": os.getpid(), "uid": os.geteuid(),
+                "kernel": platform.release(), "python": platform.python_version(), "namespaces": self.kernel.labels(),
+                "methods": sorted(self.handlers)}
 
     def apply(self, ops: list[dict[str, Any]]) -> list[dict[str, Any]]:
         done = self.kernel.apply([Op.from_dict(o) for o in ops])
@@ -86,7 +162,7 @@ class Agent:
         results = self.apply(ops)
         token = f"c{time.monotonic_ns()}"
         undo = [Op.from_dict(u) for r in reversed(results) for u in r["undo"]]
-        timer = threading.Timer(timeout, self._roll_back, args=(token,))
+        timer = threading.Timer(timeout, self.on_kernel, args=(self._roll_back, token))
         self.pending = {"token": token, "undo": undo, "timer": timer, "state": "waiting", "applied_at": time.monotonic()}
         timer.daemon = True
         timer.start()
@@ -95,12 +171,14 @@ class Agent:
     def _roll_back(self, token: str) -> None:
         with self.lock:
             if self.pending and self.pending["token"] == token and self.pending["state"] == "waiting":
+                failed = []
                 for op in self.pending["undo"]:
                     try:
                         self.kernel.apply([op])
-                    except LabkitError:
-                        continue
+                    except LabkitError as exc:
+                        failed.append(f"`{op.command}`: {exc.what}")
                 self.pending["state"] = "rolled back"
+                self.pending["undo_failed"] = failed
                 self.pending["rolled_back_after"] = round(time.monotonic() - self.pending["applied_at"], 3)
 
     def confirm(self, token: str) -> dict[str, Any]:
@@ -111,7 +189,7 @@ class Agent:
         pending["timer"].cancel()
         self.pending = None
         if pending["state"] == "rolled back":
-            return {"kept": False, "rolled_back_after": pending["rolled_back_after"],
+            return {"kept": False, "rolled_back_after": pending["rolled_back_after"], "undo_failed": pending.get("undo_failed", []),
                     "undo": [op.to_dict() for op in pending["undo"]]}
         return {"kept": True, "undo": [op.to_dict() for op in pending["undo"]]}
 
@@ -119,29 +197,82 @@ class Agent:
         return collect(self.kernel, self.target)
 
     def _argv(self, ns: str, argv: list[str]) -> list[str]:
-        if not self.kernel.has_ns(ns):
+        if not isinstance(argv, list) or not argv or not all(isinstance(a, str) and a and "\0" not in a for a in argv):
+            raise InvalidInput(f"{argv!r} is not a command line", hint="give the program and its arguments as strings")
+        if not self.on_kernel(self.kernel.has_ns, ns):
             raise NotFound(f"namespace {ns!r} does not exist", where=f"lab {self.kernel.lab_id}",
-                           hint=f"existing: {', '.join(self.kernel.labels())}")
+                           hint=f"existing: {', '.join(self.on_kernel(self.kernel.labels))}")
         return ["ip", "netns", "exec", self.kernel.netns(ns), *argv]
 
-    def run(self, ns: str, argv: list[str], input: str | None = None, timeout: float = 30.0) -> dict[str, Any]:
+    def run(self, call: Call, ns: str, argv: list[str], input: str | None = None, timeout: float = 30.0) -> dict[str, Any]:
+        """Run ``argv`` in ``ns`` to its end (or ``timeout`` s, or until cancelled) and return its output."""
+        words = self._argv(ns, argv)
         try:
-            done = subprocess.run(self._argv(ns, argv), input=input, capture_output=True, text=True,
-                                  timeout=timeout, check=False, preexec_fn=_die_with_parent)
-        except subprocess.TimeoutExpired as exc:
-            return {"returncode": 124, "stdout": _text(exc.stdout), "stderr": _text(exc.stderr) + f"\n(timed out after {timeout} s)"}
+            proc = self.popen(words, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except FileNotFoundError as exc:
             raise TargetError(f"cannot run {argv[0]!r}: {exc}", hint="install it on the target") from None
-        return {"returncode": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+        started = time.monotonic()
+        send = input.encode() if input is not None else None
+        out = err = b""
+        while True:
+            try:
+                out, err = proc.communicate(send, timeout=0.05)
+                break
+            except subprocess.TimeoutExpired:
+                send = None  # sent with the first call; a retry must not send it again
+                stopped = "interrupted" if call.cancelled.is_set() else \
+                    "timed out" if time.monotonic() - started > timeout else ""
+                if stopped:
+                    proc.kill()
+                    out, err = proc.communicate()
+                    if stopped == "interrupted":
+                        tail = _text(out).strip()[-400:]
+                        raise Cancelled(f"`{' '.join(argv)}` was stopped", where=f"namespace {ns}",
+                                        hint="your lab is intact" + (f"; it had printed: {tail}" if tail else "")) from None
+                    return {"returncode": 124, "stdout": _text(out),
+                            "stderr": _text(err) + f"\n(timed out after {timeout} s)"}
+        return {"returncode": proc.returncode, "stdout": _text(out), "stderr": _text(err)}
 
-    def spawn(self, ns: str, argv: list[str]) -> dict[str, Any]:
-        """Start a background program in ``ns``; its output goes to a file read by spawn_poll."""
-        log = open(f"/tmp/labkit-{self.kernel.lab_id}-{time.monotonic_ns()}.log", "w+b")  # noqa: SIM115
-        proc = subprocess.Popen(self._argv(ns, argv), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                preexec_fn=_die_with_parent)
+    def sleep(self, call: Call, seconds: float) -> float:
+        """Wait ``seconds`` (cancellable): for tests of the protocol."""
+        call.sleep(float(seconds))
+        return float(seconds)
+
+    def spawn(self, ns: str, argv: list[str], name: str | None = None) -> dict[str, Any]:
+        """Start a background program in ``ns``; its output goes to a private file read by spawn_poll.
+
+        With ``name``, a program of that name still running is stopped first, so a notebook
+        cell that starts a server can be run again. One that exits with an error at once
+        raises, with what it printed."""
+        if name is not None and name in self.named and self.named[name] in self.children:
+            self.spawn_stop(self.named.pop(name))
+        words = self._argv(ns, argv)
+        log = tempfile.NamedTemporaryFile(dir=self._private_dir(), prefix="program-", suffix=".log", delete=False)  # noqa: SIM115
+        try:
+            proc = self.popen(words, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        except FileNotFoundError as exc:
+            log.close()
+            os.unlink(log.name)
+            raise TargetError(f"cannot run {argv[0]!r}: {exc}", hint="install it on the target") from None
         proc.log = log  # type: ignore[attr-defined]
         self.children[proc.pid] = proc
+        if name is not None:
+            self.named[name] = proc.pid
+        try:
+            code = proc.wait(timeout=SPAWN_SETTLE)
+        except subprocess.TimeoutExpired:
+            code = None
+        if code:
+            output = self.spawn_stop(proc.pid)["output"].strip()
+            raise StepFailed(f"`{' '.join(argv)}` exited at once with status {code}", where=f"namespace {ns}",
+                             hint=output[-600:] or "it printed nothing; check its arguments")
         return {"pid": proc.pid}
+
+    def _private_dir(self) -> str:
+        if not os.path.isdir(self.private_dir):  # `wipe` removes it
+            self.private_dir = tempfile.mkdtemp(prefix=f"labkit-{self.kernel.lab_id}-")
+        return self.private_dir
 
     def spawn_poll(self, pid: int) -> dict[str, Any]:
         proc = self._child(pid)
@@ -163,6 +294,7 @@ class Agent:
         proc.log.close()  # type: ignore[attr-defined]
         os.unlink(proc.log.name)  # type: ignore[attr-defined]
         del self.children[pid]
+        self.named = {n: p for n, p in self.named.items() if p != pid}
         return result
 
     def _child(self, pid: int) -> subprocess.Popen[bytes]:
@@ -204,53 +336,92 @@ class Agent:
         return found
 
     def wipe(self) -> dict[str, Any]:
-        """Remove every namespace and background program of the lab, and keep serving."""
-        return {"removed": self.cleanup()}
+        """Remove every namespace and background program of the lab, and keep serving.
+
+        In a VM the guest's own namespace keeps its ``host`` label (only the label is
+        ever removed, never that namespace)."""
+        attached = self.kernel.host_attached
+        removed = self.cleanup()
+        if attached:
+            self.kernel.attach_host()
+        return {"removed": [label for label in removed if label != Kernel.HOST or not attached]}
 
     # -- lifecycle ----------------------------------------------------------------
     def cleanup(self) -> list[str]:
-        for fn in reversed(self.cleanups):
-            try:
-                fn()
-            except Exception:
-                continue
-        self.cleanups.clear()
-        for pid in list(self.children):
-            try:
-                self.spawn_stop(pid)
-            except Exception:
-                continue
-        removed: list[str] = []
-        if not self.keep:
-            for label in reversed(self.kernel.labels()):
-                try:
-                    self.kernel.delete_ns(label)
-                    removed.append(label)
-                except OSError:
-                    continue
-        self.kernel.close()
-        return removed
+        """Stop everything the lab runs and remove its namespaces (unless ``keep``)."""
+        return list(self.on_kernel(self._cleanup))
 
-    def handle(self, request: dict[str, Any]) -> dict[str, Any]:
+    def _cleanup(self) -> list[str]:
+        with self.kernel_lock:
+            for fn in [*reversed(self.cleanups), *reversed(self.extension_cleanups)]:
+                try:
+                    fn()
+                except Exception:
+                    continue
+            self.cleanups.clear()
+            for pid in list(self.children):
+                try:
+                    self.spawn_stop(pid)
+                except Exception:
+                    continue
+            removed: list[str] = []
+            if not self.keep:
+                for label in reversed(self.kernel.labels()):
+                    try:
+                        self.kernel.delete_ns(label)
+                        removed.append(label)
+                    except OSError:
+                        continue
+            self.kernel.close()
+            shutil.rmtree(self.private_dir, ignore_errors=True)
+            return removed
+
+    # -- serving ------------------------------------------------------------------
+    def handler(self, method: Any) -> Handler:
+        found = self.handlers.get(method) if isinstance(method, str) else None
+        if found is None:
+            raise TargetError(f"unknown request {method!r}", hint="the agent and the library differ; start a new Lab()")
+        return found if isinstance(found, Handler) else exclusive(found)
+
+    def handle(self, request: dict[str, Any], call: Call | None = None) -> dict[str, Any]:
+        """Serve one request (in the calling thread) and return its reply."""
         rid = request.get("id")
-        method = self.handlers.get(request.get("method", ""))
-        if method is None:
-            return {"id": rid, "ok": False, "error": TargetError(f"unknown request {request.get('method')!r}").to_dict()}
+        call = call or Call(rid if isinstance(rid, int) else -1, str(request.get("method")))
         try:
-            with self.lock:
-                return {"id": rid, "ok": True, "result": method(**request.get("params", {}))}
+            handler = self.handler(request.get("method"))
+            params = request.get("params", {})
+            if not isinstance(params, dict):
+                raise InvalidInput(f"the params of {request.get('method')!r} are not an object")
+            args = (call,) if handler.wants_call else ()
+            _check_params(handler.fn, len(args), params, str(request.get("method")))
+            if handler.exclusive:
+                call.check()
+                result = self.on_kernel(handler.fn, *args, **params)
+            else:
+                result = handler.fn(*args, **params)
+            return {"id": rid, "ok": True, "result": result}
         except LabkitError as exc:
             return {"id": rid, "ok": False, "error": exc.to_dict()}
         except Exception as exc:
             detail = traceback.format_exc(limit=3)
             return {"id": rid, "ok": False,
-                    "error": TargetError(f"agent error in {request.get('method')}: {exc!r}", hint=detail.strip().splitlines()[-1]).to_dict()}
+                    "error": TargetError(f"agent error in {request.get('method')}: {exc!r}",
+                                         hint=detail.strip().splitlines()[-1]).to_dict()}
+
+
+def _check_params(fn: Callable[..., Any], skip: int, params: dict[str, Any], method: str) -> None:
+    """A request whose params do not fit the handler is the caller's error, not the agent's."""
+    try:
+        inspect.signature(fn).bind(*([None] * skip), **params)
+    except TypeError as exc:
+        raise InvalidInput(f"bad params for {method!r}: {exc}", hint="the agent and the library differ; start a new Lab()") from None
 
 
 def _die_with_parent() -> None:
-    """In a child: get SIGKILL when the agent dies, so no tcpdump or dnsmasq outlives it."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    """In a child, before exec: get SIGKILL when the agent dies, so no tcpdump or dnsmasq outlives it.
+
+    Only an async-signal-safe prctl(2) through the libc handle loaded at import: no dlopen here."""
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _text(value: Any) -> str:
@@ -259,23 +430,97 @@ def _text(value: Any) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
-def serve(agent: Agent, rx: IO[str], tx: IO[str]) -> None:
-    """Answer requests until stdin closes."""
-    lock = threading.Lock()
-    for line in rx:
-        if not line.strip():
-            continue
+class Server:
+    """The agent's conversation: read requests, serve each in a worker, write replies and events.
+
+    One thread reads stdin (so a signal handler never has to interrupt a read: it
+    only sets a flag), workers serve requests, and one lock keeps the lines whole."""
+
+    def __init__(self, agent: Agent, rx: IO[bytes], tx: IO[str]) -> None:
+        self.agent, self.rx, self.tx = agent, rx, tx
+        self.write_lock = threading.Lock()
+        self.calls: dict[int, Call] = {}
+        self.calls_lock = threading.Lock()
+        self.lines: queue.Queue[bytes | None] = queue.Queue()
+        self.stopping = threading.Event()
+
+    def send(self, message: dict[str, Any]) -> None:
+        line = json.dumps(message, default=str) + "\n"
+        with self.write_lock:
+            try:
+                self.tx.write(line)
+                self.tx.flush()
+            except (BrokenPipeError, OSError, ValueError):
+                self.stopping.set()
+
+    def _read(self) -> None:
+        try:
+            for line in iter(self.rx.readline, b""):
+                self.lines.put(line)
+        except (OSError, ValueError):
+            pass
+        self.lines.put(None)
+
+    def serve(self) -> None:
+        """Answer requests until stdin closes, ``destroy`` is asked, or a signal says stop."""
+        threading.Thread(target=self._read, name="labkit-stdin", daemon=True).start()
+        while not self.stopping.is_set():
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            if line.strip() and self.dispatch(line):
+                break
+        for call in list(self.calls.values()):
+            call.cancelled.set()
+
+    def dispatch(self, line: bytes) -> bool:
+        """Start serving one line; True when it was the last (``destroy``)."""
         try:
             request = json.loads(line)
-        except json.JSONDecodeError:
-            answer = {"id": None, "ok": False, "error": TargetError("the agent got a line that is not JSON").to_dict()}
-        else:
-            answer = agent.handle(request)
-        with lock:
-            tx.write(json.dumps(answer, default=str) + "\n")
-            tx.flush()
-        if request.get("method") == "destroy":
-            break
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            request = None
+        if not isinstance(request, dict) or not isinstance(request.get("method"), str):
+            rid = request.get("id") if isinstance(request, dict) else None
+            self.send({"id": rid, "ok": False, "error": TargetError(
+                "the agent got a line that is not a request object", hint='send {"id": N, "method": "...", "params": {}}').to_dict()})
+            return False
+        rid, method = request.get("id"), request["method"]
+        if method == "cancel":
+            target = (request.get("params") or {}).get("id")
+            with self.calls_lock:
+                found = self.calls.get(target) if isinstance(target, int) else None
+            if found is not None:
+                found.cancelled.set()
+            self.send({"id": rid, "ok": True, "result": {"cancelled": found is not None}})
+            return False
+        if method == "destroy":
+            for call in list(self.calls.values()):
+                call.cancelled.set()
+            self.send(self.agent.handle(request))
+            return True
+        call = Call(rid if isinstance(rid, int) else -1, method, emit_line=self.send)
+        if isinstance(rid, int):
+            with self.calls_lock:
+                self.calls[rid] = call
+        threading.Thread(target=self._work, args=(request, call), name=f"labkit-{method}-{rid}", daemon=True).start()
+        return False
+
+    def _work(self, request: dict[str, Any], call: Call) -> None:
+        try:
+            self.send(self.agent.handle(request, call))
+        finally:
+            with self.calls_lock:
+                self.calls.pop(call.id, None)
+
+
+def serve(agent: Agent, rx: IO[bytes], tx: IO[str]) -> Server:
+    """Answer requests from ``rx`` until it closes; the server, for its state."""
+    server = Server(agent, rx, tx)
+    server.serve()
+    return server
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -285,7 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allow-host", action="store_true",
                         help="name the agent's own namespace 'host' (only in a disposable VM)")
     args = parser.parse_args(argv)
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     tx = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the protocol
     agent = Agent(args.lab_id, args.target)
@@ -293,18 +538,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.target != "vagrant":
             parser.error("--allow-host is only for a disposable VM (--target vagrant): the local sandbox never touches the host")
         agent.kernel.attach_host()
+    server = Server(agent, sys.stdin.buffer, tx)
 
-    def on_signal(signum: int, _frame: Any) -> None:
-        agent.cleanup()
-        os._exit(128 + signum)
+    def on_signal(_signum: int, _frame: Any) -> None:
+        server.stopping.set()  # only a flag: the main loop sees it within 0.2 s and cleans up
 
-    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # an interrupt is the notebook's, sent as `cancel`
+    for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
     try:
-        serve(agent, sys.stdin, tx)
+        server.serve()
     finally:
         agent.cleanup()
-        terminate([p for p in agent.children])
+        terminate(list(agent.children))
     return 0
 
 

@@ -37,8 +37,8 @@ import time
 from typing import Any
 
 from ..errors import InvalidInput, MissingTool, NoPrivileges, NotFound, StepFailed, TargetError, WrongNamespace
-from ..names import check_ifname
-from .agent import Agent, _die_with_parent
+from ..names import check_filter, check_ifname
+from .agent import Agent
 
 LISTENING = re.compile(r"listening on (\S+), link-type (\S+)")
 STATS = {"captured": re.compile(r"(\d+) packets? captured"),
@@ -115,6 +115,7 @@ class Captures:
             raise MissingTool("tcpdump is not installed on the target, so nothing can be captured",
                               where=f"lab {self.agent.kernel.lab_id}", hint="apt-get install tcpdump")
         check_ifname(dev)
+        filter = check_filter(filter)
         if not 0 < int(snaplen) <= 262144:
             raise InvalidInput(f"snaplen {snaplen} is out of range", hint="use 1..262144 bytes (0 is not allowed here)")
         self._check_device(ns, dev)
@@ -140,12 +141,12 @@ class Captures:
                 argv[1:1] = ["-Z", "root"]  # no uid change: keeps PR_SET_PDEATHSIG (see the module docstring)
         if count:
             argv += ["-c", str(int(count))]
-        if filter.strip():
-            argv.append(filter.strip())
+        if check_filter(filter):
+            argv += ["--", check_filter(filter)]  # after `--`: never an option, whatever it says
         out = open(path, "wb")  # noqa: SIM115 - owned by the capture until it is stopped
         try:
-            proc = subprocess.Popen(self.agent._argv(ns, argv), stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.PIPE, preexec_fn=_die_with_parent)
+            proc = self.agent.popen(self.agent._argv(ns, argv), stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.PIPE)
         except BaseException:
             out.close()
             os.unlink(path)

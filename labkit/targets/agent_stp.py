@@ -9,42 +9,82 @@ so a notebook can show how long the network took to converge.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from ..model import STP_STATES
+from .agent_api import Call, Handler, concurrent
 
-STABLE = ("forwarding", "blocking", "disabled")
+STABLE = ("forwarding", "blocking")
+POLL = 0.05  # seconds between two reads of the port states
 
 
-def register(agent: Any) -> None:
-    def port_states(bridges: list[list[str]]) -> dict[str, tuple[str, str]]:
-        """{'ns/port': (bridge, state)} for every port of the given [ns, bridge] pairs."""
-        states: dict[str, tuple[str, str]] = {}
-        for ns, bridge in bridges:
-            master = agent.kernel.index(ns, bridge, "bridge")
-            for link in agent.kernel.dump(ns, "links"):
-                if link.get("IFLA_MASTER") != master:
-                    continue
-                data = (link.get("IFLA_LINKINFO") or {}).get("IFLA_INFO_SLAVE_DATA") or {}
-                code = data.get("IFLA_BRPORT_STATE", 0)
-                states[f"{ns}/{link['IFLA_IFNAME']}"] = (bridge, STP_STATES[code] if 0 <= code < len(STP_STATES) else "?")
-        return states
+def port_states(kernel: Any, bridges: list[list[str]]) -> dict[str, tuple[str, str]]:
+    """{'ns/port': (bridge, state)} for every port of the given [ns, bridge] pairs."""
+    states: dict[str, tuple[str, str]] = {}
+    for ns, bridge in bridges:
+        master = kernel.index(ns, bridge, "bridge")
+        for link in kernel.dump(ns, "links"):
+            if link.get("IFLA_MASTER") != master:
+                continue
+            data = (link.get("IFLA_LINKINFO") or {}).get("IFLA_INFO_SLAVE_DATA") or {}
+            code = data.get("IFLA_BRPORT_STATE", 0)
+            states[f"{ns}/{link['IFLA_IFNAME']}"] = (bridge, STP_STATES[code] if 0 <= code < len(STP_STATES) else "?")
+    return states
 
-    def stp_wait(bridges: list[list[str]], timeout: float = 60.0, min_time: float = 0.0) -> dict[str, Any]:
-        start = time.monotonic()
-        last = port_states(bridges)
-        events = [{"t": 0.0, "port": key, "bridge": b, "state": s} for key, (b, s) in sorted(last.items())]
-        while True:
-            elapsed = time.monotonic() - start
-            stable = all(state in STABLE for _bridge, state in last.values())
-            if (stable and elapsed >= min_time) or elapsed > timeout:
-                return {"converged": stable, "elapsed": round(elapsed, 3), "events": events,
-                        "states": {k: s for k, (_b, s) in last.items()}}
-            time.sleep(0.05)
-            now = port_states(bridges)
-            for key, (bridge, state) in sorted(now.items()):
-                if last.get(key, ("", ""))[1] != state:
-                    events.append({"t": round(time.monotonic() - start, 3), "port": key, "bridge": bridge, "state": state})
-            last = now
 
-    agent.handlers.update(stp_wait=stp_wait)
+def unsettled_reason(bridges: list[list[str]], states: dict[str, tuple[str, str]]) -> str:
+    """Why these bridges cannot be called converged ('' when every bridge has a port and
+    every port is forwarding or blocking). A disabled port is not converged: it is down."""
+    for ns, bridge in bridges:
+        ports = {key: state for key, (owner, state) in states.items() if owner == bridge and key.startswith(f"{ns}/")}
+        if not ports:
+            return f"{bridge} has no ports"
+        if all(state == "disabled" for state in ports.values()):
+            return f"every port of {bridge} is disabled (are the links down?)"
+        moving = sorted(f"{key.split('/', 1)[1]} {state}" for key, state in ports.items() if state not in STABLE + ("disabled",))
+        if moving:
+            return f"{bridge}: " + ", ".join(moving)
+    return ""
+
+
+def stp_wait(read: Callable[[], dict[str, tuple[str, str]]], bridges: list[list[str]], timeout: float, min_time: float,
+             sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    """Poll the port states until they settle (or ``timeout``), recording every transition."""
+    start = time.monotonic()
+    last = read()
+    events = [{"t": 0.0, "port": key, "bridge": b, "state": st} for key, (b, st) in sorted(last.items())]
+    while True:
+        elapsed = time.monotonic() - start
+        reason = unsettled_reason(bridges, last)
+        if (not reason and elapsed >= min_time) or elapsed > timeout:
+            return {"converged": not reason, "reason": reason or None, "timed_out": bool(reason), "elapsed": round(elapsed, 3),
+                    "events": events, "states": {k: st for k, (_b, st) in last.items()}}
+        sleep(POLL)
+        now = read()
+        for key, (bridge, state) in sorted(now.items()):
+            if last.get(key, ("", ""))[1] != state:
+                events.append({"t": round(time.monotonic() - start, 3), "port": key, "bridge": bridge, "state": state})
+        last = now
+
+
+class StpExtension:
+    """``stp_wait``: a long, cancellable wait that reads the kernel on the kernel thread."""
+
+    def __init__(self, agent: Any) -> None:
+        self.agent = agent
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"stp_wait": concurrent(self.stp_wait)}
+
+    def cleanup(self) -> None:
+        pass
+
+    def stp_wait(self, call: Call, bridges: list[list[str]], timeout: float = 60.0, min_time: float = 0.0) -> dict[str, Any]:
+        def read() -> dict[str, tuple[str, str]]:
+            return dict(self.agent.on_kernel(port_states, self.agent.kernel, bridges))
+
+        return stp_wait(read, bridges, float(timeout), float(min_time), sleep=call.sleep)
+
+
+EXTENSION = StpExtension

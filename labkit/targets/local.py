@@ -17,7 +17,9 @@ import sys
 
 from ..errors import NoPrivileges
 from ..names import check_lab_id
-from .base import AgentPipe, AgentTarget
+from ..settings import settings
+from .base import AgentTarget
+from .client import AgentConnection
 
 MODES = ("root", "sudo", "rootless")
 
@@ -52,7 +54,7 @@ def _userns_works() -> bool:
 
 def choose_mode(requested: str | None = None) -> str:
     """The way to run the agent: the requested one, or the best that works here."""
-    requested = requested or os.environ.get("LABKIT_MODE") or None
+    requested = requested or settings().mode
     if requested:
         if requested not in MODES:
             raise NoPrivileges(f"unknown privilege mode {requested!r}", hint=f"use one of {', '.join(MODES)}")
@@ -92,5 +94,4 @@ class LocalTarget(AgentTarget):
         self.mode = choose_mode(mode)
         env = dict(os.environ)
         env["PYTHONPATH"] = _package_root() + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        self._pipe = AgentPipe(agent_argv(self.lab_id, self.mode), env=env, what="labkit agent")
-        self.info = self._pipe.request("hello")
+        self.connect(AgentConnection(agent_argv(self.lab_id, self.mode), env=env, what="labkit agent"))

@@ -14,7 +14,6 @@ command, so they run inside the namespace where the VM's network lives.
 from __future__ import annotations
 
 import os
-import shlex
 import shutil
 import subprocess
 import time
@@ -23,8 +22,10 @@ from pathlib import Path
 from ..errors import MissingTool, TargetError
 from ..names import check_lab_id
 from ..progress import PHASES, Progress, default_progress, parse_machine_readable, phase_of
-from .base import AgentPipe, AgentTarget
+from ..settings import settings
+from .base import AgentTarget
 from .bundle import BOOTSTRAP, agent_zip
+from .client import AgentConnection
 from .local import new_lab_id
 from .ssh import SshConfig, parse_ssh_config
 
@@ -43,8 +44,9 @@ class VagrantTarget(AgentTarget):
         if shutil.which("vagrant") is None:
             raise MissingTool("vagrant is not installed", hint="apt-get install vagrant vagrant-libvirt (or install VirtualBox + Vagrant)")
         self.lab_id = check_lab_id(lab_id or new_lab_id())
-        self.prefix = prefix if prefix is not None else shlex.split(os.environ.get("LABKIT_VM_PREFIX", ""))
-        self.provider = provider or os.environ.get("LABKIT_VM_PROVIDER")
+        config = settings()
+        self.prefix = prefix if prefix is not None else list(config.vm_prefix)
+        self.provider = provider or config.vm_provider
         self.destroy_on_close = destroy_on_close
         self.env = env
         self.timings: dict[str, float] = {}
@@ -54,9 +56,8 @@ class VagrantTarget(AgentTarget):
         t0 = time.perf_counter()
         bundle = agent_zip()
         remote = ["sudo", "-n", "python3", "-c", BOOTSTRAP, self.lab_id, "--allow-host"]
-        self._pipe = AgentPipe([*self.prefix, *self.ssh.argv(remote)], env=self.env, what="labkit agent in the VM",
-                               preamble=f"{len(bundle)}\n".encode() + bundle)
-        self.info = self._pipe.request("hello")
+        self.connect(AgentConnection([*self.prefix, *self.ssh.argv(remote)], env=self.env, what="labkit agent in the VM",
+                                     preamble=f"{len(bundle)}\n".encode() + bundle))
         self.timings["agent_start"] = time.perf_counter() - t0
 
     # -- vagrant --------------------------------------------------------------------

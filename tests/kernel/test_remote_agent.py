@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 
-from labkit import Lab
+from labkit import Lab, steps
 from labkit.errors import StepFailed
-from labkit.targets.base import AgentPipe
+from labkit.targets.base import AgentTarget
 from labkit.targets.bundle import BOOTSTRAP, agent_zip
+from labkit.targets.client import AgentConnection
 
 SYSTEM_PYTHON = "/usr/bin/python3"
 
 
-class BootstrappedTarget:
+class BootstrappedTarget(AgentTarget):
     """The agent started exactly as over SSH in the VM, but with a local python3 as the 'guest'."""
 
     name = "bootstrapped"
@@ -24,13 +25,8 @@ class BootstrappedTarget:
     def __init__(self) -> None:
         self.lab_id = f"bs{os.getpid() % 10000}"
         bundle = agent_zip()
-        self._pipe = AgentPipe([SYSTEM_PYTHON, "-I", "-c", BOOTSTRAP, self.lab_id], preamble=f"{len(bundle)}\n".encode() + bundle)
-
-    def request(self, method: str, **params: Any) -> Any:
-        return self._pipe.request(method, **params)
-
-    def close(self) -> None:
-        self._pipe.close()
+        self.connect(AgentConnection([SYSTEM_PYTHON, "-I", "-c", BOOTSTRAP, self.lab_id],
+                                     preamble=f"{len(bundle)}\n".encode() + bundle))
 
 
 @pytest.fixture
@@ -72,14 +68,28 @@ def test_an_unconfirmed_change_rolls_itself_back(remote_lab: Lab) -> None:
 
 
 def test_confirmed_raises_when_the_target_rolled_back(remote_lab: Lab, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = remote_lab.target.request
+    real = remote_lab.target.client.confirm
 
-    def slow(method: str, **params: Any) -> Any:
-        if method == "confirm":
-            time.sleep(1.5)                  # as if the change had cut our connection for a while
-        return real(method, **params)
+    def slow(token: str) -> Any:
+        time.sleep(1.5)                      # as if the change had cut our connection for a while
+        return real(token)
 
-    monkeypatch.setattr(remote_lab.target, "request", slow)
+    monkeypatch.setattr(remote_lab.target.client, "confirm", slow)
     with pytest.raises(StepFailed, match="rolled it back"), remote_lab.confirmed(timeout=1.0):
         remote_lab.bridge("br8")
     assert remote_lab.snapshot().interface("br8") is None
+
+
+def test_rollback_fires_on_time_while_a_long_request_runs(remote_lab: Lab) -> None:
+    """The agent's timer must not wait behind a `run`: the kernel work is never blocked by a wait."""
+    import threading
+
+    client = remote_lab.target.client
+    answer = client.apply_confirmed([op.to_dict() for op in steps.bridge("br9").ops], timeout=1.0)
+    busy = threading.Thread(target=remote_lab.run, args=("sleep", "4"), kwargs={"timeout": 10})
+    busy.start()
+    time.sleep(1.8)
+    assert remote_lab.snapshot().interface("br9") is None, "the rollback waited behind the running request"
+    verdict = client.confirm(answer["token"])
+    busy.join()
+    assert verdict["kept"] is False and verdict["rolled_back_after"] < 1.6

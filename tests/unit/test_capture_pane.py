@@ -115,7 +115,13 @@ class FakeTarget:
         self.calls: list[str] = []
         self.running = True
 
-    def request(self, method: str, **params: Any) -> Any:
+    @property
+    def client(self) -> Any:
+        from labkit.targets.mock import MockTarget
+
+        return MockTarget(self.answer).client
+
+    def answer(self, method: str, params: dict[str, Any]) -> Any:
         self.calls.append(method)
         if method == "capture_start":
             return {"id": params["dev"], "pid": 4242}

@@ -9,27 +9,19 @@ import pytest
 from labkit import Lab
 from labkit.errors import MissingTool, NoPrivileges
 from labkit.steps import ops
+from labkit.targets.mock import MockTarget
 
 
-class FakeTarget:
-    """Records requests; every op 'changes' the kernel and is undone by a link_del."""
+def fake_agent(method: str, params: dict[str, Any]) -> Any:
+    """Every op 'changes' the kernel and is undone by a link_del; other requests answer {}."""
+    if method == "apply":
+        return [{"op": op, "changed": True, "undo": [ops.link_del(op["ns"], "undo-" + op["action"]).to_dict()],
+                 "commands": [op["command"]]} for op in params["ops"]]
+    return {}
 
-    name = "fake"
-    lab_id = "fake01"
 
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, Any]]] = []
-        self.closed = False
-
-    def request(self, method: str, **params: Any) -> Any:
-        self.requests.append((method, params))
-        if method == "apply":
-            return [{"op": op, "changed": True, "undo": [ops.link_del(op["ns"], "undo-" + op["action"]).to_dict()],
-                     "commands": [op["command"]]} for op in params["ops"]]
-        return {}
-
-    def close(self) -> None:
-        self.closed = True
+def FakeTarget() -> MockTarget:
+    return MockTarget(fake_agent, lab_id="fake01")
 
 
 def test_the_baseline_is_one_atomic_request_and_steps_are_recorded() -> None:
@@ -66,12 +58,29 @@ def test_a_batch_is_one_request() -> None:
     assert batch.change is not None and len(batch.change.commands) == 5
 
 
-def test_a_failing_baseline_closes_the_target() -> None:
-    class Broken(FakeTarget):
-        def request(self, method: str, **params: Any) -> Any:
-            raise NoPrivileges("no", hint="run as root")
+def test_steps_in_a_batch_say_they_are_planned() -> None:
+    lab = Lab(FakeTarget(), uplink=False)
+    with lab.batch():
+        planned = lab.veth("a0", "b0")
+    assert planned.planned and "planned" in repr(planned) and "already so" not in repr(planned)
 
-    target = Broken()
+
+def test_step_methods_have_the_steps_signatures() -> None:
+    import inspect
+
+    from labkit import steps
+
+    lab = Lab(FakeTarget(), uplink=False)
+    for name in ("veth", "bridge", "vxlan", "up", "addr"):
+        assert list(inspect.signature(getattr(lab, name)).parameters) == list(inspect.signature(getattr(steps, name)).parameters)
+        assert getattr(Lab, name).__doc__ == getattr(steps, name).__doc__
+
+
+def test_a_failing_baseline_closes_the_target() -> None:
+    def broken(method: str, params: dict[str, Any]) -> Any:
+        raise NoPrivileges("no", hint="run as root")
+
+    target = MockTarget(broken)
     with pytest.raises(NoPrivileges):
         Lab(target)
     assert target.closed

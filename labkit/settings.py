@@ -1,0 +1,52 @@
+"""Every ``LABKIT_*`` setting, read once from the environment into one typed object.
+
+========================  ==========================================================  =============
+variable                  meaning                                                     default
+========================  ==========================================================  =============
+``LABKIT_TARGET``         where labs run: ``local`` (namespaces here) or ``vagrant``   ``local``
+``LABKIT_MODE``           local privilege mode: ``root``, ``sudo`` or ``rootless``     best that works
+``LABKIT_VAGRANT_DIR``    the folder of the Vagrantfile for the ``vagrant`` target     ``.``
+``LABKIT_VM_PREFIX``      a command put before every vagrant/ssh command               (none)
+``LABKIT_VM_PROVIDER``    vagrant's ``--provider``                                     vagrant's choice
+``LABKIT_VM_TESTS``       ``1``: the test suite boots a real VM (and fails, not        ``0``
+                          skips, when a tool for it is missing)
+========================  ==========================================================  =============
+
+Code reads :func:`settings` (or is given a :class:`Settings`), never ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Settings:
+    """labkit's settings (see the module docstring for each one)."""
+
+    target: str = "local"
+    mode: str | None = None
+    vagrant_dir: str = "."
+    vm_prefix: tuple[str, ...] = field(default_factory=tuple)
+    vm_provider: str | None = None
+    vm_tests: bool = False
+
+    @staticmethod
+    def from_env(env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return Settings(
+            target=env.get("LABKIT_TARGET", "local") or "local",
+            mode=env.get("LABKIT_MODE") or None,
+            vagrant_dir=env.get("LABKIT_VAGRANT_DIR", ".") or ".",
+            vm_prefix=tuple(shlex.split(env.get("LABKIT_VM_PREFIX", ""))),
+            vm_provider=env.get("LABKIT_VM_PROVIDER") or None,
+            vm_tests=env.get("LABKIT_VM_TESTS", "0") == "1",
+        )
+
+
+def settings() -> Settings:
+    """The settings of this process, as the environment says now."""
+    return Settings.from_env()
