@@ -42,7 +42,7 @@ def unsettled_reason(bridges: list[list[str]], states: dict[str, tuple[str, str]
             return f"{bridge} has no ports"
         if all(state == "disabled" for state in ports.values()):
             return f"every port of {bridge} is disabled (are the links down?)"
-        moving = sorted(f"{key.split('/', 1)[1]} {state}" for key, state in ports.items() if state not in STABLE + ("disabled",))
+        moving = sorted(f"{key.split('/', 1)[1]} {state}" for key, state in ports.items() if state not in (*STABLE, "disabled"))
         if moving:
             return f"{bridge}: " + ", ".join(moving)
     return ""

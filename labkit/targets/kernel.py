@@ -10,7 +10,6 @@ failed step leaves nothing behind.
 from __future__ import annotations
 
 import errno
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -219,22 +218,26 @@ class Kernel:
                 raise StepFailed(f"unknown op {op.action!r}", hint="this agent is older than the library; restart the lab")
             try:
                 done.append((op, run(self, op)))
-            except LabkitError as exc:
-                self.rollback(done)
-                if done:
-                    exc.hint = (exc.hint + ". " if exc.hint else "") + "The step's earlier changes were undone"
-                raise
-            except (OSError, subprocess.SubprocessError) as exc:
-                self.rollback(done)
-                raise StepFailed(f"`{op.command}` failed: {exc}", where=f"namespace {op.ns}",
-                                 hint="the step's earlier changes were undone") from None
+            except Exception as exc:  # any failure, even a bug of ours: the step is all or nothing
+                failed = self.rollback(done)
+                error = exc if isinstance(exc, LabkitError) else StepFailed(
+                    f"`{op.command}` failed: {type(exc).__name__}: {exc}", where=f"namespace {op.ns}",
+                    hint="check the step's values")
+                if failed:
+                    error.hint = (error.hint + ". " if error.hint else "") + \
+                        f"Undoing the step's earlier changes failed for: {'; '.join(failed)} (lab.snapshot() shows what is left)"
+                elif done:
+                    error.hint = (error.hint + ". " if error.hint else "") + "The step's earlier changes were undone"
+                raise error from None
         return done
 
-    def rollback(self, done: list[tuple[Op, Done]]) -> None:
-        """Undo ``done`` in reverse order, best effort (an undo that fails is skipped)."""
+    def rollback(self, done: list[tuple[Op, Done]]) -> list[str]:
+        """Undo ``done`` in reverse order; the undo commands that failed, with why (never hidden)."""
+        failed: list[str] = []
         for _op, result in reversed(done):
             for undo in result.undo:
                 try:
                     self.apply([undo])
-                except LabkitError:
-                    continue
+                except LabkitError as exc:
+                    failed.append(f"`{undo.command}` ({exc.what})")
+        return failed
