@@ -20,19 +20,28 @@ from typing import Any
 from ..errors import InvalidInput, NotFound, StepFailed
 from ..names import check_ifname
 from . import nsutil
+from .agent_api import Call, Handler, concurrent, exclusive
 
 TUNSETIFF = 0x400454CA
 IFF_TUN, IFF_TAP, IFF_NO_PI = 0x0001, 0x0002, 0x1000
 
 
-def register(agent: Any) -> None:
-    fds: dict[int, dict[str, Any]] = {}
+class TunExtension:
+    """The open tun/tap handles of one agent: opened on the kernel thread, read concurrently."""
 
-    def tun_open(ns: str, name: str, mode: str = "tun") -> dict[str, Any]:
+    def __init__(self, agent: Any) -> None:
+        self.agent = agent
+        self.fds: dict[int, dict[str, Any]] = {}
+
+    def handlers(self) -> dict[str, Handler]:
+        return {"tun_open": exclusive(self.tun_open), "tun_read": concurrent(self.tun_read),
+                "tun_write": exclusive(self.tun_write), "tun_close": exclusive(self.tun_close)}
+
+    def tun_open(self, ns: str, name: str, mode: str = "tun") -> dict[str, Any]:
         check_ifname(name)
         if mode not in ("tun", "tap"):
             raise InvalidInput(f"mode {mode!r} is unknown", hint="use 'tun' or 'tap'")
-        agent.kernel.ipr(ns)  # the namespace must exist
+        self.agent.kernel.ipr(ns)  # the namespace must exist
         flags = (IFF_TUN if mode == "tun" else IFF_TAP) | IFF_NO_PI
 
         def open_device() -> int:
@@ -45,50 +54,54 @@ def register(agent: Any) -> None:
             return fd
 
         try:
-            fd = nsutil.in_netns(agent.kernel.netns(ns), open_device)
+            fd = nsutil.in_netns(self.agent.kernel.netns(ns), open_device)
         except FileNotFoundError:
             raise NotFound("/dev/net/tun is missing", hint="load the tun module or use the VM target") from None
         except OSError as exc:
             raise StepFailed(f"cannot open {mode} device {name!r}: {exc}", where=f"namespace {ns}",
                              hint="a device of that name and another mode may exist already") from None
-        fds[fd] = {"ns": ns, "name": name, "mode": mode}
+        self.fds[fd] = {"ns": ns, "name": name, "mode": mode}
         return {"id": fd, "name": name, "mode": mode}
 
-    def _fd(id: int) -> int:
-        if id not in fds:
+    def _fd(self, id: int) -> int:
+        if id not in self.fds:
             raise NotFound(f"no open tun/tap handle {id}", hint="it was closed; open it again with lab.tun_open()")
         return id
 
-    def tun_read(id: int, timeout: float = 1.0, max_packets: int = 64) -> list[str]:
-        fd = _fd(id)
+    def tun_read(self, call: Call, id: int, timeout: float = 1.0, max_packets: int = 64) -> list[str]:
+        """Up to ``max_packets`` packets the kernel sent into the device within ``timeout`` s (cancellable)."""
+        fd = self.agent.on_kernel(self._fd, id)
         packets: list[str] = []
         deadline = time.monotonic() + timeout
         while len(packets) < max_packets:
+            call.check()
             wait = deadline - time.monotonic()
             if wait <= 0:
                 break
-            ready, _, _ = select.select([fd], [], [], wait)
+            ready, _, _ = select.select([fd], [], [], min(wait, 0.1))
             if not ready:
-                break
+                continue
             try:
                 packets.append(base64.b64encode(os.read(fd, 65536)).decode())
             except BlockingIOError:
                 continue
+            except OSError:  # closed meanwhile
+                break
         return packets
 
-    def tun_write(id: int, data: str) -> int:
-        return os.write(_fd(id), base64.b64decode(data))
+    def tun_write(self, id: int, data: str) -> int:
+        return os.write(self._fd(id), base64.b64decode(data))
 
-    def tun_close(id: int) -> bool:
-        fd = _fd(id)
+    def tun_close(self, id: int) -> bool:
+        fd = self._fd(id)
         os.close(fd)
-        del fds[fd]
+        del self.fds[fd]
         return True
 
-    def close_all() -> None:
-        for fd in list(fds):
+    def cleanup(self) -> None:
+        for fd in list(self.fds):
             os.close(fd)
-            del fds[fd]
+            del self.fds[fd]
 
-    agent.handlers.update(tun_open=tun_open, tun_read=tun_read, tun_write=tun_write, tun_close=tun_close)
-    agent.cleanups.append(close_all)
+
+EXTENSION = TunExtension
