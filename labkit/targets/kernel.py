@@ -10,6 +10,7 @@ failed step leaves nothing behind.
 from __future__ import annotations
 
 import errno
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,9 @@ MODULE_OF = {
     "gretap": "ip_gre", "sit": "sit", "vxlan": "vxlan", "macvlan": "macvlan", "bridge": "bridge",
     "veth": "veth", "dummy": "dummy", "tun": "tun",
 }
+
+
+SETTLE_TIMEOUT = 2.0  # seconds a step waits for devices it brought up to show their operstate
 
 
 @dataclass
@@ -229,7 +233,30 @@ class Kernel:
                 elif done:
                     error.hint = (error.hint + ". " if error.hint else "") + "The step's earlier changes were undone"
                 raise error from None
+        self.settle([(op.ns, op.args["name"]) for op, d in done if op.action == "link_set" and op.args.get("up") and d.changed])
         return done
+
+    def settle(self, devices: list[tuple[str, str]], timeout: float = SETTLE_TIMEOUT) -> list[str]:
+        """Wait (a bounded time) until each device brought up shows its real operational state.
+
+        ``ip link set up`` returns before the kernel's link watcher has moved the
+        operstate from DOWN to UP, so a picture drawn at once would contradict the
+        command. Settled means: UP, or no carrier (a veth whose peer is down, a tap
+        nobody opened: DOWN is then the truth), or UNKNOWN (lo). The devices still
+        settling when time runs out are returned, so the caller can say so."""
+        deadline = time.monotonic() + timeout
+        waiting = list(devices)
+        while waiting:
+            still = []
+            for label, name in waiting:
+                link = self.link(label, name) if self.has_ns(label) else None
+                if link is not None and link.get("IFLA_OPERSTATE") not in ("UP", "UNKNOWN") and link.get("IFLA_CARRIER", 0):
+                    still.append((label, name))
+            waiting = still
+            if not waiting or time.monotonic() >= deadline:
+                break
+            time.sleep(0.01)
+        return [f"{label}/{name}" for label, name in waiting]
 
     def rollback(self, done: list[tuple[Op, Done]]) -> list[str]:
         """Undo ``done`` in reverse order; the undo commands that failed, with why (never hidden)."""
