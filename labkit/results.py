@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import LabkitError
+from .errors import LabkitError, NotFound
 from .steps.base import Op, Step
 
 if TYPE_CHECKING:
@@ -128,7 +128,11 @@ class Background:
 
     @property
     def running(self) -> bool:
-        return self.poll()["returncode"] is None
+        """True while it runs; False once it exited or was stopped (also by a newer one of its name)."""
+        try:
+            return self.poll()["returncode"] is None
+        except NotFound:
+            return False
 
     def wait(self, timeout: float = 30.0) -> int | None:
         """Wait until it exits (or ``timeout`` s pass); its exit code, or None if still running."""

@@ -121,7 +121,7 @@ def test_interrupt_during_a_capture(kernel: Any) -> None:
 
 
 def test_a_plain_sigint_to_the_kernel_alone_keeps_replies_in_step(kernel: Any) -> None:
-    km, kc = kernel
+    _km, kc = kernel
     import signal
 
     msg = run_cell(kc, "import os; print(os.getpid())")

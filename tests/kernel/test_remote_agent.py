@@ -10,23 +10,7 @@ import pytest
 
 from labkit import Lab, steps
 from labkit.errors import StepFailed
-from labkit.targets.base import AgentTarget
-from labkit.targets.bundle import BOOTSTRAP, agent_zip
-from labkit.targets.client import AgentConnection
-
-SYSTEM_PYTHON = "/usr/bin/python3"
-
-
-class BootstrappedTarget(AgentTarget):
-    """The agent started exactly as over SSH in the VM, but with a local python3 as the 'guest'."""
-
-    name = "bootstrapped"
-
-    def __init__(self) -> None:
-        self.lab_id = f"bs{os.getpid() % 10000}"
-        bundle = agent_zip()
-        self.connect(AgentConnection([SYSTEM_PYTHON, "-I", "-c", BOOTSTRAP, self.lab_id],
-                                     preamble=f"{len(bundle)}\n".encode() + bundle))
+from tests.contract.targets import SYSTEM_PYTHON, BootstrappedTarget
 
 
 @pytest.fixture
