@@ -14,7 +14,11 @@ import os
 import zipfile
 from pathlib import Path
 
-#: Runs in the guest as ``python3 -c BOOTSTRAP <lab id> [--allow-host]``: read the zip's size, the zip, then serve.
+AGENT_MODULE = "labkit.targets.agent"
+
+#: Runs in the guest as ``python3 -c BOOTSTRAP labkit.targets.agent --lab-id ID [--allow-host]`` (the
+#: module name and ``--lab-id`` in its command line let ``labkit reset`` there recognise a live lab):
+#: read the zip's size, the zip, then serve.
 BOOTSTRAP = (
     "import os,sys,tempfile\n"
     "n=int(sys.stdin.buffer.readline())\n"
@@ -24,10 +28,15 @@ BOOTSTRAP = (
     "sys.path.insert(0,path)\n"
     "from labkit.targets.agent import main\n"
     "try:\n"
-    "    main(['--lab-id',sys.argv[1],'--target','vagrant']+sys.argv[2:])\n"
+    "    main(['--lab-id',sys.argv[3],'--target','vagrant']+sys.argv[4:])\n"
     "finally:\n"
     "    os.unlink(path)\n"
 )
+
+
+def bootstrap_argv(python: str, lab_id: str, *extra: str) -> list[str]:
+    """The command line that starts the agent from a zip sent on stdin."""
+    return [python, "-c", BOOTSTRAP, AGENT_MODULE, "--lab-id", lab_id, *extra]
 
 
 def _add_package(archive: zipfile.ZipFile, root: Path, name: str) -> None:

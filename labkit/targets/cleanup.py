@@ -12,9 +12,8 @@ from dataclasses import dataclass, field
 
 from ..names import split_netns_name
 from . import nsutil
+from .bundle import AGENT_MODULE
 from .procs import alive, pids_in_netns, terminate
-
-AGENT_MODULE = "labkit.targets.agent"
 
 
 @dataclass

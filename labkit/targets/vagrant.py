@@ -24,7 +24,7 @@ from ..names import check_lab_id
 from ..progress import PHASES, Progress, default_progress, parse_machine_readable, phase_of
 from ..settings import settings
 from .base import AgentTarget
-from .bundle import BOOTSTRAP, agent_zip
+from .bundle import agent_zip, bootstrap_argv
 from .client import AgentConnection
 from .local import new_lab_id
 from .ssh import SshConfig, parse_ssh_config
@@ -55,7 +55,7 @@ class VagrantTarget(AgentTarget):
         self.ssh = self.ssh_config()
         t0 = time.perf_counter()
         bundle = agent_zip()
-        remote = ["sudo", "-n", "python3", "-c", BOOTSTRAP, self.lab_id, "--allow-host"]
+        remote = ["sudo", "-n", *bootstrap_argv("python3", self.lab_id, "--allow-host")]
         self.connect(AgentConnection([*self.prefix, *self.ssh.argv(remote)], env=self.env, what="labkit agent in the VM",
                                      preamble=f"{len(bundle)}\n".encode() + bundle))
         self.timings["agent_start"] = time.perf_counter() - t0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from labkit.targets.base import AgentTarget
-from labkit.targets.bundle import BOOTSTRAP, agent_zip
+from labkit.targets.bundle import agent_zip, bootstrap_argv
 from labkit.targets.client import AgentConnection
 
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -19,7 +19,7 @@ class BootstrappedTarget(AgentTarget):
     def __init__(self) -> None:
         self.lab_id = f"bs{os.getpid() % 10000}"
         bundle = agent_zip()
-        self.connect(AgentConnection([SYSTEM_PYTHON, "-I", "-c", BOOTSTRAP, self.lab_id],
+        self.connect(AgentConnection(bootstrap_argv(SYSTEM_PYTHON, self.lab_id),
                                      preamble=f"{len(bundle)}\n".encode() + bundle))
 
 

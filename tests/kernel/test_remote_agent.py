@@ -77,3 +77,18 @@ def test_rollback_fires_on_time_while_a_long_request_runs(remote_lab: Lab) -> No
     verdict = client.confirm(answer["token"])
     busy.join()
     assert verdict["kept"] is False and verdict["rolled_back_after"] < 1.6
+
+
+def test_labkit_reset_leaves_a_live_remote_lab_alone(remote_lab: Lab) -> None:
+    """In the VM the agent runs from a zip over SSH; `labkit reset` there must see it is alive."""
+    import subprocess
+    import sys
+
+    from labkit.targets.cleanup import survey
+
+    remote_lab.netns("kept")
+    remains = survey()[remote_lab.lab_id]
+    assert not remains.orphaned, "a live bootstrapped agent was taken for an orphan"
+    out = subprocess.run([sys.executable, "-m", "labkit.cli", "reset"], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "kept" in [n.name for n in remote_lab.snapshot().namespaces] and remote_lab.run("true").ok

@@ -45,4 +45,4 @@ def test_the_agent_bundle_carries_labkit_and_pyroute2_but_no_notebook_code() -> 
     names = zipfile.ZipFile(BytesIO(agent_zip())).namelist()
     assert "labkit/targets/agent.py" in names and "pyroute2/__init__.py" in names
     assert not any("__pycache__" in n for n in names)
-    assert "main(['--lab-id',sys.argv[1],'--target','vagrant']" in BOOTSTRAP
+    assert "main(['--lab-id',sys.argv[3],'--target','vagrant']" in BOOTSTRAP
