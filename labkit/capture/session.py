@@ -20,6 +20,7 @@ final packets when the notebook is executed headless.
 from __future__ import annotations
 
 import base64
+import shlex
 import os
 import time
 from collections.abc import Callable, Iterable
@@ -28,6 +29,7 @@ from typing import Any
 
 from ..errors import Interrupted, InvalidInput, LabkitError
 from ..names import check_filter
+from ..names import netns_name
 from .decode import Frame
 from .pcap import PcapStream
 
@@ -54,6 +56,7 @@ class DeviceCapture:
     id: str = ""
     pid: int = 0
     link_type: str = ""
+    argv: list[str] = field(default_factory=list)  # the tcpdump command line that runs on the target
     stream: PcapStream = field(default_factory=PcapStream)
     frames: list[Frame] = field(default_factory=list)
     running: bool = True
@@ -128,7 +131,7 @@ class Capture:
             for cap in self.devices.values():
                 info = self.client.capture_start(cap.ns, cap.dev, filter=self.filter, snaplen=self.snaplen,
                                                  count=self.count, wait=False)
-                cap.id, cap.pid = info["id"], int(info["pid"])
+                cap.id, cap.pid, cap.argv = info["id"], int(info["pid"]), [str(a) for a in info.get("argv", [])]
                 started.append(cap)
             ready = self.client.capture_ready([c.id for c in started])
         except BaseException:
@@ -258,11 +261,10 @@ class Capture:
         return {key: {**cap.stats, "saved": len(cap.frames), "lost": cap.lost} for key, cap in self.devices.items()}
 
     def commands(self) -> list[str]:
-        """The tcpdump commands a learner would type for this capture, one per device."""
-        quoted = " '" + self.filter.replace("'", "'\\''") + "'" if self.filter else ""  # shell-quoted, as typed
-        count = f" -c {self.count}" if self.count else ""
-        return [("" if cap.ns == "main" else f"ip netns exec {cap.ns} ") + f"tcpdump -n -e -i {cap.dev}{count}{quoted}"
-                for cap in self.devices.values()]
+        """The tcpdump commands that run on the target for this capture, exactly, one per device
+        (paste one into a root shell on the target to watch the same device)."""
+        return [shlex.join(["ip", "netns", "exec", netns_name(self.lab.lab_id, cap.ns), *cap.argv]) if cap.argv
+                else f"(tcpdump on {cap.key} not started)" for cap in self.devices.values()]
 
     def pcap(self, dev: str) -> bytes:
         """The pcap file of ``dev`` exactly as tcpdump wrote it."""

@@ -184,3 +184,22 @@ def test_rootless_lab_captures_with_the_python_fallback() -> None:
         with pytest.raises(InvalidInput, match="filter"):
             lab.capture("veth1", filter="icmp and")
     assert not any(alive(pid) for pid in pids)
+
+
+def test_the_command_shown_is_the_tcpdump_that_runs() -> None:
+    """The capture view's command is the argv of the running tcpdump, real namespace included."""
+    import shlex
+
+    from labkit.targets.procs import pids_in_netns
+
+    with Lab(uplink=False) as lab:
+        lab.veth("cva", "cvb")
+        lab.up("cva", "cvb")
+        with lab.capture("cvb", filter="icmp") as cap:
+            shown = shlex.split(cap.commands()[0])
+            assert shown[:4] == ["ip", "netns", "exec", f"labkit-{lab.lab_id}-main"]
+            running = []
+            for pid in pids_in_netns(f"labkit-{lab.lab_id}-main"):
+                with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                    running.append(fh.read().decode().split("\0")[:-1])
+            assert shown[4:] in running, f"shown {shown[4:]}, running {running}"

@@ -124,7 +124,7 @@ class FakeTarget:
     def answer(self, method: str, params: dict[str, Any]) -> Any:
         self.calls.append(method)
         if method == "capture_start":
-            return {"id": params["dev"], "pid": 4242}
+            return {"id": params["dev"], "pid": 4242, "argv": ["tcpdump", "-i", params["dev"], "-w", "-", "--", params["filter"]]}
         if method == "capture_ready":
             return [{"id": i, "link_type": "EN10MB"} for i in params["ids"]]
         if method == "capture_read":
@@ -138,6 +138,8 @@ class FakeTarget:
 
 
 class FakeLab:
+    lab_id = "t1"
+
     def __init__(self) -> None:
         self.target = FakeTarget()
 
@@ -156,7 +158,7 @@ def test_capture_session_against_a_fake_target(tmp_path: Path) -> None:
     assert lab.target.calls[:2] == ["capture_start", "capture_ready"] and "capture_remove" in lab.target.calls
     assert cap.save(tmp_path / "one.pcap") == [str(tmp_path / "one.pcap")]
     assert (tmp_path / "one.pcap").read_bytes() == pcap_of(2)
-    assert cap.commands() == ["tcpdump -n -e -i veth1 'icmp'"]
+    assert cap.commands() == ["ip netns exec labkit-t1-main tcpdump -i veth1 -w - -- icmp"]
     assert len(cap.packets("veth1")) == 2
 
 
