@@ -50,6 +50,12 @@ class Interface:
         return f"{self.namespace}/{self.name}"
 
     @property
+    def node_id(self) -> str:
+        """The id of this interface's node in the picture. '/' can be in neither a namespace
+        label nor an interface name, so ids never collide (``a-b`` + ``c`` vs ``a`` + ``b-c``)."""
+        return f"itf-{self.key}"
+
+    @property
     def is_up(self) -> bool:
         return "UP" in self.flags
 

@@ -135,7 +135,7 @@ def build(snap: Snapshot, delta: Diff | None = None, paths: dict[str, int] | Non
 
 def _node(itf: Interface, delta: Diff | None, paths: dict[str, int]) -> Node:
     attrs = {"shape": KIND_SHAPE.get(itf.kind, "box"), "style": "filled,rounded" if itf.kind not in ("bridge",) else "filled",
-             "fillcolor": KIND_FILL.get(itf.kind, "#ffffff"), "tooltip": tooltip_of(itf), "id": f"itf-{itf.namespace}-{itf.name}"}
+             "fillcolor": KIND_FILL.get(itf.kind, "#ffffff"), "tooltip": tooltip_of(itf), "id": itf.node_id}
     if not itf.is_up:
         attrs["fontcolor"] = "#777777"
     label = label_of(itf)

@@ -22,8 +22,8 @@ HERE = Path(__file__).parent
 
 
 def node_id(itf: Interface) -> str:
-    """The SVG id graphviz gives an interface node (see labkit.render.graph)."""
-    return f"itf-{itf.namespace}-{itf.name}"
+    """The SVG id graphviz gives an interface node (see :attr:`labkit.model.Interface.node_id`)."""
+    return itf.node_id
 
 
 def details_of(snap: Snapshot, paths: dict[str, int] | None = None) -> dict[str, dict[str, Any]]:

@@ -23,14 +23,14 @@ def test_details_cover_every_interface_node_of_the_picture(recorded: dict) -> No
     assert ids and ids <= set(details)
     port = next(d for d in details.values() if d["stp_state"])
     assert port["master"] and port["state"] and "rx_packets" in port["stats"]
-    assert details["itf-main-veth0"]["captured"] == 3
+    assert details["itf-main/veth0"]["captured"] == 3
     assert all(isinstance(d["mtu"], int) and isinstance(d["addresses"], list) for d in details.values())
 
 
 def test_topology_widget_ships_its_javascript_without_a_cdn() -> None:
     js = (HERE / "topology.js").read_text()
     assert "export default" in js and "http" not in js.replace("http://www.w3.org", "")
-    widget = TopologyWidget("<svg></svg>", {"itf-main-lo": {"name": "lo"}})
+    widget = TopologyWidget("<svg></svg>", {"itf-main/lo": {"name": "lo"}})
     assert widget.svg == "<svg></svg>" and widget.selected == ""
 
 
@@ -75,3 +75,11 @@ def test_step_view_shows_picture_commands_once_and_advances_the_mark(recorded: d
     assert "no new commands" in second.children[-1].value
     assert "changes since the last view" in second.children[0].value
     assert "<svg" in second.children[1].svg
+
+
+def test_node_ids_never_collide() -> None:
+    from labkit.model import Interface
+
+    one = Interface("c", "a-b", 1, "veth", None, 1500, "UP", ())
+    other = Interface("b-c", "a", 2, "veth", None, 1500, "UP", ())
+    assert one.node_id != other.node_id
