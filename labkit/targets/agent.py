@@ -51,6 +51,7 @@ from ..names import check_lab_id
 from ..steps.base import Op
 from .agent_api import PROTOCOL_VERSION, Call, Cancelled, Handler, concurrent, exclusive
 from .collect import collect
+from .executors import EXECUTORS
 from .kernel import Kernel
 from .procs import terminate
 
@@ -92,7 +93,7 @@ class Agent:
     """Request handlers over one lab's :class:`Kernel`; extensions add theirs (see :mod:`.agent_api`)."""
 
     def __init__(self, lab_id: str, target: str = "local") -> None:
-        self.kernel = Kernel(check_lab_id(lab_id))
+        self.kernel = Kernel(check_lab_id(lab_id), EXECUTORS)
         self.target = target
         # One thread does all kernel work, in order: pyroute2's sockets belong to the thread
         # that made them, and steps must never interleave.

@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyroute2.netlink.exceptions import NetlinkError
 
@@ -17,7 +17,10 @@ from ..errors import InvalidInput, MissingTool, NotFound, StepFailed
 from ..steps import ops
 from ..steps.base import Op
 from . import nsutil
-from .kernel import Done, Kernel
+from .done import Done
+
+if TYPE_CHECKING:
+    from .kernel import Kernel
 
 RT_TABLE_MAIN = 254
 RTPROT_KERNEL = 2

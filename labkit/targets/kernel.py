@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import errno
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pyroute2 import IPRoute
@@ -30,6 +29,7 @@ from ..errors import (
 from ..names import netns_name, split_netns_name
 from ..steps.base import Op
 from . import nsutil
+from .done import Done, Executor
 from .rtnl import NetlinkFailure, RawNetlink
 
 #: Device kinds and the kernel module that provides each (for KernelLacks hints).
@@ -43,22 +43,14 @@ MODULE_OF = {
 SETTLE_TIMEOUT = 2.0  # seconds a step waits for devices it brought up to show their operstate
 
 
-@dataclass
-class Done:
-    """What one op did: whether it changed the kernel, and the ops that undo it."""
-
-    changed: bool
-    undo: list[Op] = field(default_factory=list)
-    commands: list[str] = field(default_factory=list)  # the exact commands, when the op's text was a template
-
-
 class Kernel:
     """The namespaces of one lab on this kernel, and the netlink sockets into them."""
 
     HOST = "host"
 
-    def __init__(self, lab_id: str) -> None:
+    def __init__(self, lab_id: str, executors: Mapping[str, Executor]) -> None:
         self.lab_id = lab_id
+        self.executors = executors  # op action → the function that runs it (see .executors)
         self.host_attached = False
         self._sockets: dict[str, IPRoute] = {}
         self._readers: dict[str, RawNetlink] = {}
@@ -210,13 +202,9 @@ class Kernel:
 
     def apply(self, ops: list[Op]) -> list[tuple[Op, Done]]:
         """Run ``ops`` in order; on failure undo the done ones and raise."""
-        from .ipops import EXECUTORS as IP_EXECUTORS
-        from .linkops import EXECUTORS as LINK_EXECUTORS
-
-        executors = {**LINK_EXECUTORS, **IP_EXECUTORS}
         done: list[tuple[Op, Done]] = []
         for op in ops:
-            run = executors.get(op.action)
+            run = self.executors.get(op.action)
             if run is None:
                 self.rollback(done)
                 raise StepFailed(f"unknown op {op.action!r}", hint="this agent is older than the library; restart the lab")

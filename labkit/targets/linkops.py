@@ -10,14 +10,17 @@ import fcntl
 import os
 import struct
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import AlreadyExists, InvalidInput, NotFound, StepFailed
 from ..steps import ops
 from ..steps.base import Op
 from . import nsutil
-from .kernel import Done, Kernel
+from .done import Done
 from .rtnl import bridge_data
+
+if TYPE_CHECKING:
+    from .kernel import Kernel
 
 IFF_UP = 0x1
 TUNSETIFF = 0x400454CA

@@ -9,14 +9,16 @@ import pytest
 from labkit.errors import StepFailed
 from labkit.steps import ops
 from labkit.targets import linkops
-from labkit.targets.kernel import Done, Kernel
+from labkit.targets.done import Done
+from labkit.targets.executors import EXECUTORS
+from labkit.targets.kernel import Kernel
 
 pytestmark = pytest.mark.kernel
 
 
 @pytest.fixture
 def kernel():
-    k = Kernel(f"at{os.getpid() % 100000}")
+    k = Kernel(f"at{os.getpid() % 100000}", EXECUTORS)
     k.apply([ops.netns_add("main")])
     yield k
     k.delete_ns("main")
