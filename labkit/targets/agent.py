@@ -28,12 +28,9 @@ Run it with ``python -m labkit.targets.agent --lab-id ID``.
 from __future__ import annotations
 
 import argparse
-import ctypes
 import inspect
-import json
 import os
 import platform
-import queue
 import shutil
 import signal
 import subprocess
@@ -43,50 +40,22 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from typing import IO, Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from ..errors import InvalidInput, LabkitError, NotFound, StepFailed, TargetError
 from ..names import check_lab_id
 from ..steps.base import Op
 from .agent_api import PROTOCOL_VERSION, Call, Cancelled, Handler, concurrent, exclusive
+from .agent_server import Server
 from .collect import collect
 from .executors import EXECUTORS
 from .kernel import Kernel
 from .procs import terminate
+from .spawner import Spawner, set_parent_death_signal
 
-PR_SET_PDEATHSIG = 1
-_LIBC = ctypes.CDLL(None, use_errno=True)  # loaded once here: a forked child must not dlopen
-EXTENSIONS = ("agent_capture", "agent_tun", "agent_stp")
+EXTENSIONS = ("agent_capture", "agent_tun", "agent_stp", "agent_confirm")
 SPAWN_SETTLE = 0.25  # seconds a new background program is watched: one that dies at once is an error
-
-
-class Spawner:
-    """The one thread that starts every child process of the agent.
-
-    A child's PR_SET_PDEATHSIG fires when the thread that forked it exits, so children
-    are forked by this thread, which lives as long as the agent, never by a worker."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.Queue[tuple[list[str], dict[str, Any], Future[subprocess.Popen[bytes]]]] = queue.Queue()
-        self._thread = threading.Thread(target=self._loop, name="labkit-spawner", daemon=True)
-        self._thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            argv, kwargs, result = self._jobs.get()
-            try:
-                result.set_result(subprocess.Popen(argv, preexec_fn=_die_with_parent, **kwargs))
-            except BaseException as exc:
-                result.set_exception(exc)
-
-    def popen(self, argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
-        """``subprocess.Popen(argv, **kwargs)``, forked by the spawner thread, dying with the agent."""
-        if threading.current_thread() is self._thread:
-            return subprocess.Popen(argv, preexec_fn=_die_with_parent, **kwargs)
-        result: Future[subprocess.Popen[bytes]] = Future()
-        self._jobs.put((argv, kwargs, result))
-        return result.result()
 
 
 class Agent:
@@ -108,15 +77,13 @@ class Agent:
             "run": concurrent(self.run), "spawn": exclusive(self.spawn), "spawn_poll": exclusive(self.spawn_poll),
             "spawn_stop": exclusive(self.spawn_stop), "destroy": exclusive(self.destroy), "wipe": exclusive(self.wipe),
             "ping": exclusive(lambda: "pong"), "sleep": concurrent(self.sleep), "features": exclusive(self.features),
-            "python": exclusive(self.python), "apply_confirmed": exclusive(self.apply_confirmed),
-            "confirm": exclusive(self.confirm),
+            "python": exclusive(self.python),
         }
         self.children: dict[int, subprocess.Popen[bytes]] = {}
         self.named: dict[str, int] = {}  # background programs started with a name → pid
         self.cleanups: list[Callable[[], None]] = []  # run once, by the next cleanup or wipe
         self.extension_cleanups: list[Callable[[], None]] = []  # run by every cleanup and wipe
         self.keep = False
-        self.pending: dict[str, Any] | None = None
         for module in EXTENSIONS:  # an extension that fails to import is a broken agent: say so loudly
             extension = __import__(f"{__package__}.{module}", fromlist=["EXTENSION", "register"])
             if hasattr(extension, "EXTENSION"):
@@ -152,47 +119,6 @@ class Agent:
         import labkit
 
         return {"executable": sys.executable, "path": os.path.dirname(os.path.dirname(os.path.abspath(labkit.__file__)))}
-
-    def apply_confirmed(self, ops: list[dict[str, Any]], timeout: float = 5.0) -> dict[str, Any]:
-        """Apply ops, then undo them by ourselves unless ``confirm`` comes within ``timeout`` s.
-
-        Like a router's commit-confirmed: a change that cuts the controller off (say,
-        enslaving the eth0 that carries our SSH session the wrong way) rolls itself back."""
-        if self.pending is not None:
-            raise TargetError("a confirmed change is already waiting", hint="confirm it or let it roll back first")
-        results = self.apply(ops)
-        token = f"c{time.monotonic_ns()}"
-        undo = [Op.from_dict(u) for r in reversed(results) for u in r["undo"]]
-        timer = threading.Timer(timeout, self.on_kernel, args=(self._roll_back, token))
-        self.pending = {"token": token, "undo": undo, "timer": timer, "state": "waiting", "applied_at": time.monotonic()}
-        timer.daemon = True
-        timer.start()
-        return {"token": token, "results": results, "timeout": timeout}
-
-    def _roll_back(self, token: str) -> None:
-        with self.lock:
-            if self.pending and self.pending["token"] == token and self.pending["state"] == "waiting":
-                failed = []
-                for op in self.pending["undo"]:
-                    try:
-                        self.kernel.apply([op])
-                    except LabkitError as exc:
-                        failed.append(f"`{op.command}`: {exc.what}")
-                self.pending["state"] = "rolled back"
-                self.pending["undo_failed"] = failed
-                self.pending["rolled_back_after"] = round(time.monotonic() - self.pending["applied_at"], 3)
-
-    def confirm(self, token: str) -> dict[str, Any]:
-        """Keep the change (if it is still waiting); says whether it had already rolled back."""
-        pending = self.pending
-        if pending is None or pending["token"] != token:
-            raise NotFound(f"no confirmed change {token!r} is waiting", hint="apply it with apply_confirmed first")
-        pending["timer"].cancel()
-        self.pending = None
-        if pending["state"] == "rolled back":
-            return {"kept": False, "rolled_back_after": pending["rolled_back_after"], "undo_failed": pending.get("undo_failed", []),
-                    "undo": [op.to_dict() for op in pending["undo"]]}
-        return {"kept": True, "undo": [op.to_dict() for op in pending["undo"]]}
 
     def snapshot(self) -> dict[str, Any]:
         return collect(self.kernel, self.target)
@@ -418,110 +344,10 @@ def _check_params(fn: Callable[..., Any], skip: int, params: dict[str, Any], met
         raise InvalidInput(f"bad params for {method!r}: {exc}", hint="the agent and the library differ; start a new Lab()") from None
 
 
-def _die_with_parent() -> None:
-    """In a child, before exec: get SIGKILL when the agent dies, so no tcpdump or dnsmasq outlives it.
-
-    Only an async-signal-safe prctl(2) through the libc handle loaded at import: no dlopen here."""
-    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 def _text(value: Any) -> str:
     if value is None:
         return ""
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
-
-
-class Server:
-    """The agent's conversation: read requests, serve each in a worker, write replies and events.
-
-    One thread reads stdin (so a signal handler never has to interrupt a read: it
-    only sets a flag), workers serve requests, and one lock keeps the lines whole."""
-
-    def __init__(self, agent: Agent, rx: IO[bytes], tx: IO[str]) -> None:
-        self.agent, self.rx, self.tx = agent, rx, tx
-        self.write_lock = threading.Lock()
-        self.calls: dict[int, Call] = {}
-        self.calls_lock = threading.Lock()
-        self.lines: queue.Queue[bytes | None] = queue.Queue()
-        self.stopping = threading.Event()
-
-    def send(self, message: dict[str, Any]) -> None:
-        line = json.dumps(message, default=str) + "\n"
-        with self.write_lock:
-            try:
-                self.tx.write(line)
-                self.tx.flush()
-            except (BrokenPipeError, OSError, ValueError):
-                self.stopping.set()
-
-    def _read(self) -> None:
-        try:
-            for line in iter(self.rx.readline, b""):
-                self.lines.put(line)
-        except (OSError, ValueError):
-            pass
-        self.lines.put(None)
-
-    def serve(self) -> None:
-        """Answer requests until stdin closes, ``destroy`` is asked, or a signal says stop."""
-        threading.Thread(target=self._read, name="labkit-stdin", daemon=True).start()
-        while not self.stopping.is_set():
-            try:
-                line = self.lines.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if line is None:
-                break
-            if line.strip() and self.dispatch(line):
-                break
-        for call in list(self.calls.values()):
-            call.cancelled.set()
-
-    def dispatch(self, line: bytes) -> bool:
-        """Start serving one line; True when it was the last (``destroy``)."""
-        try:
-            request = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            request = None
-        if not isinstance(request, dict) or not isinstance(request.get("method"), str):
-            rid = request.get("id") if isinstance(request, dict) else None
-            self.send({"id": rid, "ok": False, "error": TargetError(
-                "the agent got a line that is not a request object", hint='send {"id": N, "method": "...", "params": {}}').to_dict()})
-            return False
-        rid, method = request.get("id"), request["method"]
-        if method == "cancel":
-            target = (request.get("params") or {}).get("id")
-            with self.calls_lock:
-                found = self.calls.get(target) if isinstance(target, int) else None
-            if found is not None:
-                found.cancelled.set()
-            self.send({"id": rid, "ok": True, "result": {"cancelled": found is not None}})
-            return False
-        if method == "destroy":
-            for call in list(self.calls.values()):
-                call.cancelled.set()
-            self.send(self.agent.handle(request))
-            return True
-        call = Call(rid if isinstance(rid, int) else -1, method, emit_line=self.send)
-        if isinstance(rid, int):
-            with self.calls_lock:
-                self.calls[rid] = call
-        threading.Thread(target=self._work, args=(request, call), name=f"labkit-{method}-{rid}", daemon=True).start()
-        return False
-
-    def _work(self, request: dict[str, Any], call: Call) -> None:
-        try:
-            self.send(self.agent.handle(request, call))
-        finally:
-            with self.calls_lock:
-                self.calls.pop(call.id, None)
-
-
-def serve(agent: Agent, rx: IO[bytes], tx: IO[str]) -> Server:
-    """Answer requests from ``rx`` until it closes; the server, for its state."""
-    server = Server(agent, rx, tx)
-    server.serve()
-    return server
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -531,7 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--allow-host", action="store_true",
                         help="name the agent's own namespace 'host' (only in a disposable VM)")
     args = parser.parse_args(argv)
-    _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    set_parent_death_signal(signal.SIGTERM)
     tx = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the protocol
     agent = Agent(args.lab_id, args.target)
