@@ -38,6 +38,7 @@ from typing import Any
 
 from ..errors import InvalidInput, MissingTool, NoPrivileges, NotFound, StepFailed, TargetError, WrongNamespace
 from ..names import check_filter, check_ifname
+from ..programs.pycapture import BUFFER_KIB
 from .agent import Agent
 
 LISTENING = re.compile(r"listening on (\S+), link-type (\S+)")
@@ -45,7 +46,6 @@ STATS = {"captured": re.compile(r"(\d+) packets? captured"),
          "received": re.compile(r"(\d+) packets? received by filter"),
          "dropped": re.compile(r"(\d+) packets? dropped by kernel")}
 MAX_READ = 4 << 20
-BUFFER_KIB = 32768  # the kernel ring tcpdump reads from: 32 MiB absorbs a burst while tcpdump catches up
 
 
 class _Capture:
@@ -296,144 +296,11 @@ def register(agent: Agent) -> None:
     agent.cleanups.append(captures.cleanup)
 
 
-# -- the rootless fallback: a small tcpdump in Python ------------------------------------------------
-# In a user namespace (Binder's rootless mode) tcpdump opens the device but then fails to change its
-# user ("Couldn't change to 'root'": setgroups is denied there). This program does what the agent
-# needs of tcpdump with an AF_PACKET socket instead: the same "listening on" line, pcap on stdout
-# flushed per packet, the kernel's own timestamps, the filter compiled by libpcap and run in the
-# kernel, SIGINT to stop, and the same three counts at the end.
-
-def _compile_filter(expression: str, dlt: int, snaplen: int) -> bytes:
-    """The classic-BPF program of a pcap-filter ``expression``, as the kernel's sock_filter array."""
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("pcap") or "libpcap.so.0.8"
-    pcap = ctypes.CDLL(name)
-
-    class BpfProgram(ctypes.Structure):
-        _fields_ = [("bf_len", ctypes.c_uint), ("bf_insns", ctypes.c_void_p)]
-
-    pcap.pcap_open_dead.restype = ctypes.c_void_p
-    pcap.pcap_geterr.restype = ctypes.c_char_p
-    handle = pcap.pcap_open_dead(dlt, snaplen)
-    program = BpfProgram()
-    if pcap.pcap_compile(ctypes.c_void_p(handle), ctypes.byref(program), expression.encode(), 1, 0xFFFFFFFF) != 0:
-        raise SystemExit(f"tcpdump: {pcap.pcap_geterr(ctypes.c_void_p(handle)).decode()}")
-    return ctypes.string_at(program.bf_insns, program.bf_len * 8)
-
-
-def capture_main(argv: list[str] | None = None) -> int:
-    """``labkit-capture -i DEV [-s SNAPLEN] [-c COUNT] [FILTER]``, run in the namespace as ``python -c``.
-
-    Standard library only, imports inside: :func:`_capture_program` sends its source as the program."""
-    import argparse
-    import ctypes
-    import signal
-    import socket
-    import struct
-    import sys
-    import threading
-    import time
-
-    parser = argparse.ArgumentParser(prog="labkit-capture")
-    parser.add_argument("-i", dest="dev", required=True)
-    parser.add_argument("-s", dest="snaplen", type=int, default=262144)
-    parser.add_argument("-c", dest="count", type=int, default=0)
-    parser.add_argument("filter", nargs="*")
-    args = parser.parse_args(argv)
-    ETH_P_ALL = 0x0003
-    PACKET_OUTGOING = 4
-    SO_ATTACH_FILTER = 26
-    SO_TIMESTAMPNS = 35
-    SO_RCVBUFFORCE = 33
-    PACKET_ADD_MEMBERSHIP = 1
-    PACKET_MR_PROMISC = 1
-    PACKET_STATISTICS = 6
-    SOL_PACKET = 263
-    DLT_OF_ARPHRD = {1: (1, "EN10MB (Ethernet)"), 772: (1, "EN10MB (Ethernet)"), 65534: (101, "RAW (Raw IP)")}
-    err, out = sys.stderr, sys.stdout.buffer
-    try:
-        with open(f"/sys/class/net/{args.dev}/type", encoding="ascii") as fh:
-            arphrd = int(fh.read())
-    except OSError:
-        print(f"tcpdump: {args.dev}: No such device exists", file=err, flush=True)
-        return 1
-    if arphrd not in DLT_OF_ARPHRD:
-        print(f"tcpdump: {args.dev}: device type {arphrd} is not supported by the rootless capture", file=err, flush=True)
-        return 1
-    dlt, dlt_name = DLT_OF_ARPHRD[arphrd]
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-    for option, value in ((SO_RCVBUFFORCE, BUFFER_KIB << 10), (socket.SO_RCVBUF, BUFFER_KIB << 10)):
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, option, value)
-            break
-        except OSError:
-            continue
-    sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-    if args.filter:
-        try:
-            code = _compile_filter(" ".join(args.filter), dlt, args.snaplen)
-        except (OSError, SystemExit) as exc:
-            print(str(exc) if isinstance(exc, SystemExit) else f"tcpdump: libpcap is missing: {exc}", file=err, flush=True)
-            return 1
-        insns = ctypes.create_string_buffer(code)
-        sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, struct.pack("HL", len(code) // 8, ctypes.addressof(insns)))
-    ifindex = socket.if_nametoindex(args.dev)
-    sock.bind((args.dev, ETH_P_ALL))
-    sock.setsockopt(SOL_PACKET, PACKET_ADD_MEMBERSHIP, struct.pack("iHH8s", ifindex, PACKET_MR_PROMISC, 0, b""))
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, args.snaplen, dlt))
-    out.flush()
-    print(f"labkit-capture: listening on {args.dev}, link-type {dlt_name}, snapshot length {args.snaplen} bytes",
-          file=err, flush=True)
-    sock.settimeout(0.1)
-    captured, draining = 0, False
-    cmsg_space = socket.CMSG_SPACE(16)
-    while not (args.count and captured >= args.count):
-        try:
-            data, ancillary, _flags, address = sock.recvmsg(262144, cmsg_space)
-        except (TimeoutError, BlockingIOError):
-            if draining:
-                break
-            if stop.is_set():  # drain what the kernel already holds, then end
-                draining = True
-                sock.setblocking(False)
-            continue
-        except InterruptedError:
-            continue
-        if arphrd == 772 and address[2] == PACKET_OUTGOING:
-            continue  # lo: every packet goes out and comes in; show it once, as tcpdump does
-        stamp = time.time()
-        for level, kind, cdata in ancillary:
-            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(cdata) >= 16:
-                sec, nsec = struct.unpack("qq", cdata[:16])
-                stamp = sec + nsec / 1e9
-        sec = int(stamp)
-        usec = min(999_999, int((stamp - sec) * 1e6))
-        kept = data[:args.snaplen]
-        out.write(struct.pack("<IIII", sec, usec, len(kept), len(data)) + kept)
-        out.flush()
-        captured += 1
-        if stop.is_set() and not draining:
-            draining = True
-            sock.setblocking(False)
-    stats = sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
-    tp_packets, tp_drops = struct.unpack("II", stats)
-    print(f"{captured} packets captured\n{tp_packets} packets received by filter\n{tp_drops} packets dropped by kernel",
-          file=err, flush=True)
-    return 0
-
-
 def _capture_program() -> str:
-    """capture_main as a stand-alone program (standard library only: it starts in a few ms)."""
+    """The rootless fallback capture (:mod:`labkit.programs.pycapture`) as one program text:
+    standard library only, so ``python -I -c`` starts it in a few ms, from a zip too."""
     import inspect
 
-    return "\n".join(["import sys", f"BUFFER_KIB = {BUFFER_KIB}", inspect.getsource(_compile_filter),
-                      inspect.getsource(capture_main), "raise SystemExit(capture_main(sys.argv[1:]))"])
+    from ..programs import pycapture
 
-
-if __name__ == "__main__":
-    raise SystemExit(capture_main())
+    return inspect.getsource(pycapture)  # its `__main__` block runs it

@@ -63,7 +63,7 @@ def test_seed000_requests_on_veth1_replies_on_lo(tmp_path: Path) -> None:
         view = lab.view(cap, title="seed 000")
         panes = view.children[-1]
         assert [p.rows.value.count('class="lk-row"') for p in panes.panes] == [2, 2, 2]
-        assert "tcpdump -n -e -i veth1 'icmp'" in view.children[-2].value
+        assert f"ip netns exec labkit-{lab.lab_id}-main tcpdump -Z root -i veth1 " in view.children[-2].value  # the argv that runs
         assert not any(alive(pid) for pid in pids), "stopped captures leave no tcpdump"
     assert not any(alive(pid) for pid in pids)
 
