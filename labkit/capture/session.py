@@ -20,16 +20,16 @@ final packets when the notebook is executed headless.
 from __future__ import annotations
 
 import base64
-import shlex
 import os
+import shlex
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Interrupted, InvalidInput, LabkitError
-from ..names import check_filter
-from ..names import netns_name
+from ..names import check_filter, netns_name
 from .decode import Frame
 from .pcap import PcapStream
 
@@ -80,7 +80,7 @@ class Capture:
 
     def __init__(self, lab: Any, devices: Iterable[str], *, filter: str = "", count: int | None = None,
                  duration: float | None = None, snaplen: int = 262144, start: bool = True,
-                 poll_interval: float = 0.1) -> None:
+                 poll_interval: float = 0.1, live: bool = True) -> None:
         names = list(devices)
         if not names:
             raise InvalidInput("a capture needs at least one device", hint="e.g. lab.capture('veth1', 'lo')")
@@ -101,6 +101,9 @@ class Capture:
         self.started_at: float | None = None
         self.stopped_at: float | None = None
         self.listeners: list[Callable[[Capture], None]] = []
+        self.live = live
+        self._feed_lock = threading.Lock()  # the live stream and the reads feed the same pcap streams
+        self._follow: Any = None
         if start:
             self.start()
 
@@ -144,6 +147,9 @@ class Capture:
         for cap, info in zip(started, ready, strict=True):
             cap.link_type = info.get("link_type", "")
         self.started_at = time.time()
+        if self.live:
+            by_id = {cap.id: cap for cap in started}
+            self._follow = self.client.capture_follow([cap.id for cap in started], lambda data: self._on_data(by_id, data))
         return self
 
     def poll(self) -> int:
@@ -156,7 +162,24 @@ class Capture:
             self._notify()
         return new
 
+    def _on_data(self, by_id: dict[str, DeviceCapture], event: dict[str, Any]) -> None:
+        """A live event from the agent (in the client's reader thread): new pcap bytes of one device."""
+        cap = by_id.get(event.get("id", ""))
+        if cap is None:
+            return
+        with self._feed_lock:
+            if int(event.get("offset", -1)) != len(cap.stream.raw):
+                return  # already read by a poll: the bytes are in the stream
+            frames = cap.stream.feed(base64.b64decode(event.get("data", "")))
+            cap.frames.extend(frames)
+        if frames:
+            self._notify()
+
     def _read(self, cap: DeviceCapture) -> int:
+        with self._feed_lock:
+            return self._read_locked(cap)
+
+    def _read_locked(self, cap: DeviceCapture) -> int:
         new = 0
         while True:
             answer = self.client.capture_read(cap.id, offset=len(cap.stream.raw), max_bytes=READ_CHUNK)
@@ -179,7 +202,7 @@ class Capture:
             self.start()
         try:
             self._wait(timeout)
-        except KeyboardInterrupt:  # "Interrupt kernel" during the wait: stop the tcpdumps, keep what they saw
+        except (KeyboardInterrupt, Interrupted):  # "Interrupt kernel" during the wait: stop the tcpdumps, keep what they saw
             self.stop()
             raise Interrupted("interrupted: the capture was stopped", hint="your lab is intact; the packets captured so far are kept") from None
         return self.stop()
@@ -206,6 +229,10 @@ class Capture:
         for cap in self.devices.values():
             answer = self.client.capture_stop(cap.id)
             cap.stats = dict(answer.get("stats", {}))
+        if self._follow is not None:  # it ends by itself once every tcpdump has stopped and been read
+            if not self._follow.wait(2.0):
+                self._follow.cancel()
+            self._follow = None
         for cap in self.devices.values():
             self._read(cap)
             cap.running = False

@@ -40,6 +40,7 @@ from ..errors import InvalidInput, MissingTool, NoPrivileges, NotFound, StepFail
 from ..names import check_filter, check_ifname
 from ..programs.pycapture import BUFFER_KIB
 from .agent import Agent
+from .agent_api import Call, Handler, concurrent, exclusive
 
 LISTENING = re.compile(r"listening on (\S+), link-type (\S+)")
 STATS = {"captured": re.compile(r"(\d+) packets? captured"),
@@ -119,8 +120,6 @@ class Captures:
         if not 0 < int(snaplen) <= 262144:
             raise InvalidInput(f"snaplen {snaplen} is out of range", hint="use 1..262144 bytes (0 is not allowed here)")
         self._check_device(ns, dev)
-        if self.cleanup not in self.agent.cleanups:  # `wipe` ran the cleanups (and cleared them) but keeps serving
-            self.agent.cleanups.append(self.cleanup)
         self._next += 1
         cap = self._launch(f"c{self._next}", ns, dev, filter, int(snaplen), count, int(buffer_kib))
         if wait:
@@ -285,15 +284,41 @@ class Captures:
                            hint="run the same tcpdump with lab.run(...) to see why")
 
 
-def register(agent: Agent) -> None:
-    """Add the capture requests to ``agent`` and stop every capture when it cleans up."""
-    captures = Captures(agent)
-    agent.handlers.update({
-        "capture_start": captures.start, "capture_ready": captures.ready, "capture_read": captures.read,
-        "capture_stop": captures.stop, "capture_remove": captures.remove, "capture_list": captures.list,
-    })
+class CaptureExtension(Captures):
+    """The capture requests as an agent extension; ``capture_follow`` streams while traffic runs."""
 
-    agent.cleanups.append(captures.cleanup)
+    def handlers(self) -> dict[str, Handler]:
+        return {"capture_start": exclusive(self.start), "capture_ready": exclusive(self.ready),
+                "capture_read": exclusive(self.read), "capture_stop": exclusive(self.stop),
+                "capture_remove": exclusive(self.remove), "capture_list": exclusive(self.list),
+                "capture_follow": concurrent(self.follow)}
+
+    def follow(self, call: Call, ids: list[str], interval: float = 0.02) -> dict[str, Any]:
+        """Push each capture's new pcap bytes as events until all have stopped and been read.
+
+        tcpdump writes every packet at once (``-U --immediate-mode``), so a packet on the wire
+        reaches the notebook within about ``interval`` seconds, batched when they come fast."""
+        caps = [self.agent.on_kernel(self._get, cid) for cid in ids]
+        offsets = {cap.id: 0 for cap in caps}
+        handles = {cap.id: open(cap.path, "rb") for cap in caps}  # noqa: SIM115 - closed below
+        try:
+            while True:
+                sent = False
+                for cap in caps:
+                    data = handles[cap.id].read(MAX_READ)
+                    if data:
+                        call.emit({"id": cap.id, "offset": offsets[cap.id], "data": base64.b64encode(data).decode("ascii")})
+                        offsets[cap.id] += len(data)
+                        sent = True
+                if not sent and all(cap.proc.poll() is not None and cap.reader.is_alive() is False for cap in caps):
+                    return {"ended": True, "offsets": offsets}
+                call.sleep(0.0 if sent else float(interval))
+        finally:
+            for handle in handles.values():
+                handle.close()
+
+
+EXTENSION = CaptureExtension
 
 
 def _capture_program() -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypedDict
 
-from .client import DEFAULT_DEADLINE, AgentConnection
+from .client import DEFAULT_DEADLINE, AgentConnection, Subscription
 
 SLACK = 15.0  # seconds a call waits beyond the agent-side timeout it asked for
 
@@ -123,6 +123,11 @@ class AgentClient:
 
     def capture_start(self, ns: str, dev: str, **options: Any) -> dict[str, Any]:
         return dict(self._call("capture_start", what="starting tcpdump", ns=ns, dev=dev, **options))
+
+    def capture_follow(self, ids: list[str], on_data: Callable[[dict[str, Any]], None], interval: float = 0.02) -> Subscription:
+        """Stream the new bytes of each capture's pcap as events ``{id, offset, data}`` (base64),
+        every ``interval`` s at most, until every capture has stopped or the subscription is cancelled."""
+        return self.connection.subscribe("capture_follow", {"ids": ids, "interval": interval}, on_data)
 
     def capture_ready(self, ids: list[str], timeout: float = 5.0) -> list[dict[str, Any]]:
         return list(self._call("capture_ready", deadline=timeout + SLACK, ids=ids, timeout=timeout))

@@ -41,6 +41,28 @@ class _Pending:
     on_event: Callable[[dict[str, Any]], None] | None = None
 
 
+class Subscription:
+    """A request that streams events until it ends or is cancelled."""
+
+    def __init__(self, connection: AgentConnection, rid: int, pending: _Pending) -> None:
+        self.connection, self.id, self._pending = connection, rid, pending
+
+    @property
+    def done(self) -> bool:
+        return self._pending.done.is_set()
+
+    def cancel(self) -> None:
+        """Stop it on the agent and wait (a bounded time) until it has ended."""
+        if not self.done:
+            self.connection._cancel(self.id, self._pending)
+        with self.connection._state_lock:
+            self.connection._pending.pop(self.id, None)
+
+    def wait(self, timeout: float) -> bool:
+        """True once it ended by itself within ``timeout`` seconds."""
+        return self._pending.done.wait(timeout)
+
+
 class AgentConnection:
     """A running agent process and its multiplexed JSON-lines conversation."""
 
@@ -155,6 +177,13 @@ class AgentConnection:
             with self._state_lock:
                 self._pending.pop(rid, None)
         return self._result(pending)
+
+    def subscribe(self, method: str, params: dict[str, Any], on_event: Callable[[dict[str, Any]], None]) -> Subscription:
+        """Start a long request whose events go to ``on_event`` (in the reader thread), without
+        waiting for it; :meth:`Subscription.cancel` ends it."""
+        rid, pending = self._register(method, on_event)
+        self._send(rid, method, params)
+        return Subscription(self, rid, pending)
 
     def _cancel(self, rid: int, pending: _Pending) -> None:
         """Ask the agent to stop request ``rid``, and wait a bounded time for its reply."""

@@ -203,3 +203,28 @@ def test_the_command_shown_is_the_tcpdump_that_runs() -> None:
                 with open(f"/proc/{pid}/cmdline", "rb") as fh:
                     running.append(fh.read().decode().split("\0")[:-1])
             assert shown[4:] in running, f"shown {shown[4:]}, running {running}"
+
+
+def test_packets_reach_the_capture_while_the_traffic_runs() -> None:
+    """Live: rows arrive during a `lab.run` in the same cell, not when the capture ends."""
+    import threading
+    import time
+
+    with Lab(uplink=False) as lab:
+        lab.netns("lv")
+        lab.veth("la", "lb", peer_ns="lv")
+        lab.addr("la", "10.66.0.1/24")
+        lab.addr("lb", "10.66.0.2/24", ns="lv")
+        lab.up("la")
+        lab.up("lb", ns="lv")
+        seen: list[tuple[float, int]] = []
+        with lab.capture("lv/lb", filter="icmp") as cap:
+            cap.listeners.append(lambda c: seen.append((time.monotonic(), len(c.frames("lv/lb")))))
+            ping = threading.Thread(target=lab.run, args=("ping", "-c", "10", "-i", "0.2", "10.66.0.2"))
+            started = time.monotonic()
+            ping.start()
+            time.sleep(1.0)
+            mid = len(cap.frames("lv/lb"))
+            ping.join()
+        assert 2 <= mid < 20, f"after 1 s of a 2 s ping the capture held {mid} frames: not live"
+        assert len(cap.frames("lv/lb")) == 20 and seen and seen[0][0] - started < 0.5
