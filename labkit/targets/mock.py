@@ -15,6 +15,18 @@ from .agent_client import AgentClient
 Handler = Callable[[str, dict[str, Any]], Any]
 
 
+class MockSubscription:
+    """A stream that has already ended."""
+
+    done = True
+
+    def cancel(self) -> None:
+        pass
+
+    def wait(self, timeout: float) -> bool:
+        return True
+
+
 class MockConnection:
     """Stands in for :class:`~labkit.targets.client.AgentConnection`: calls go to a function."""
 
@@ -26,6 +38,13 @@ class MockConnection:
 
     def call(self, method: str, params: dict[str, Any] | None = None, **_options: Any) -> Any:
         return self.handler(method, dict(params or {}))
+
+    def subscribe(self, method: str, params: dict[str, Any], on_event: Callable[[dict[str, Any]], None]) -> MockSubscription:
+        """The handler's answer, if a list, is the events (delivered at once); the stream then ends."""
+        answer = self.handler(method, dict(params))
+        for event in answer if isinstance(answer, list) else []:
+            on_event(event)
+        return MockSubscription()
 
     def hello(self) -> dict[str, Any]:
         return {"protocol": PROTOCOL_VERSION, "pid": 0, **(self.handler("hello", {}) or {})}
