@@ -22,11 +22,12 @@ from . import steps
 from .errors import Interrupted, InvalidInput, LabkitError, StepFailed
 from .model import Snapshot
 from .results import Background, Change, RunResult
-from .settings import Settings, settings
+from .settings import settings
 from .state.diff import Diff, diff
 from .state.parse import parse
 from .steps.base import Step
 from .targets.base import Target
+from .targets.choose import target_from_settings
 from .transactions import Batch, Confirmed
 
 if TYPE_CHECKING:
@@ -59,19 +60,6 @@ def _step_method(build: Callable[P, Step]) -> Callable[Concatenate[Lab, P], Chan
     return method
 
 
-def target_from_settings(config: Settings, lab_id: str | None, mode: str | None) -> Target:
-    """The local sandbox, or the Vagrant VM when ``LABKIT_TARGET=vagrant``."""
-    if config.target == "vagrant":
-        from .targets.vagrant import VagrantTarget
-
-        return VagrantTarget(config.vagrant_dir, lab_id=lab_id)
-    if config.target != "local":
-        raise InvalidInput(f"LABKIT_TARGET={config.target!r} is not a target", hint="use 'local' or 'vagrant'")
-    from .targets.local import LocalTarget
-
-    return LocalTarget(lab_id=lab_id, mode=mode)
-
-
 class Lab:
     """A lab on a target: ``with Lab() as lab: lab.veth('veth0', 'veth1')``."""
 
@@ -97,11 +85,6 @@ class Lab:
         from .targets.vagrant import VagrantTarget
 
         return cls(VagrantTarget(path, **options), uplink=uplink)
-
-    @property
-    def client(self) -> Any:
-        """The typed client of this lab's agent."""
-        return self.target.client
 
     @property
     def check(self) -> Checks:
@@ -134,7 +117,8 @@ class Lab:
         return plan
 
     def _build_baseline(self) -> None:
-        self.target.client.apply([op.to_dict() for step in self._baseline_steps() for op in step.ops])
+        baseline = Step("The lab's baseline", tuple(op for step in self._baseline_steps() for op in step.ops))
+        self._baseline = Change.from_results(baseline, self.target.client.apply([op.to_dict() for op in baseline.ops]))
 
     def close(self) -> None:
         """Remove the lab: its namespaces, devices and processes (a VM keeps running).
@@ -237,8 +221,22 @@ class Lab:
         return None
 
     def script(self) -> str:
-        """Every command of this lab's steps so far, as a shell script a learner can keep."""
+        """Every command of this lab's steps so far, as the steps showed them (``ip -n h1 …``)."""
         return "\n".join(cmd for change in self.history if change.did_change for cmd in change.commands)
+
+    def shell_script(self, lab_id: str | None = None) -> str:
+        """This lab as a script for a root shell on the target: the baseline and every step that
+        changed the kernel, with the real namespace names (``ip -n labkit-<id>-h1 …``), ``main``
+        included, so pasting it never touches the host's own namespace.
+
+        With another ``lab_id`` it rebuilds the same lab in fresh namespaces of that id."""
+        from .names import check_lab_id
+        from .steps.shell import shell_script
+
+        changes = [self._baseline, *(c for c in self.history if c.did_change)]
+        labels = {ns.name for ns in self.snapshot().namespaces}
+        return shell_script([(c.title, c.ran_in) for c in changes], labels,
+                            check_lab_id(lab_id) if lab_id is not None else self.lab_id)
 
     # -- the steps (each signature and docstring is the step's own, see labkit.steps) --------
     netns = _step_method(steps.netns)

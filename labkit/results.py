@@ -27,13 +27,16 @@ class Change:
     undo_ops: list[Op] = field(default_factory=list)
     ran: list[str] | None = None
     planned: bool = False
+    ran_in: list[tuple[str, str]] = field(default_factory=list)  # (namespace, command) of each command that ran
 
     @staticmethod
     def from_results(step: Step, results: list[OpResult]) -> Change:
         """The change the agent reports for ``step`` (undo newest first)."""
+        ran_in = [(str(r["op"].get("ns", "main")), c) for r in results if r["changed"]
+                  for c in r.get("commands") or [r["op"]["command"]]]
         return Change(step, [r["changed"] for r in results],
                       [Op.from_dict(u) for r in reversed(results) for u in r["undo"]],
-                      [c for r in results if r["changed"] for c in r.get("commands") or [r["op"]["command"]]])
+                      [c for _ns, c in ran_in], ran_in=ran_in)
 
     @property
     def title(self) -> str:

@@ -47,7 +47,7 @@ def link_add(ns: str, name: str, kind: str, **params: Any) -> Op:
         if "stp" in params:
             words += ["stp_state", 1 if params["stp"] else 0]
         if "forward_delay" in params:
-            words += ["forward_delay", int(params["forward_delay"] * 100)]
+            words += ["forward_delay", int(round(params["forward_delay"] * 100))]
         if "priority" in params:
             words += ["priority", params["priority"]]
     else:

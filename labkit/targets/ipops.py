@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .kernel import Kernel
 
 RT_TABLE_MAIN = 254
-RTPROT_KERNEL = 2
+RTPROT_KERNEL, RTPROT_BOOT = 2, 3
 NUD_NOARP, NUD_PERMANENT = 0x40, 0x80
 _CONF_KEY = re.compile(r"^net\.ipv[46]\.(conf|neigh)\.([^.]+)\.")
 
@@ -75,7 +75,8 @@ def _routes_via(k: Kernel, label: str, index: int) -> list[dict[str, Any]]:
 
 
 def _route_spec(route: dict[str, Any]) -> dict[str, Any]:
-    spec: dict[str, Any] = {"family": route.get("family", 2), "dst_len": route.get("dst_len", 0)}
+    spec: dict[str, Any] = {"family": route.get("family", 2), "dst_len": route.get("dst_len", 0),
+                            "proto": route.get("proto", RTPROT_BOOT)}  # a moved route keeps who made it
     for attr, key in (("RTA_DST", "dst"), ("RTA_GATEWAY", "gateway"), ("RTA_PRIORITY", "priority"), ("RTA_PREFSRC", "prefsrc")):
         if route.get(attr) is not None:
             spec[key] = route[attr]
@@ -156,6 +157,7 @@ def _route_kwargs(k: Kernel, op: Op) -> dict[str, Any]:
     if a.get("dev"):
         kw["oif"] = k.index(op.ns, a["dev"])
     kw["family"] = family
+    kw["proto"] = RTPROT_BOOT  # what `ip route add` sets: the route looks the same whoever made it
     return kw
 
 

@@ -46,7 +46,7 @@ def netns_add(k: Kernel, op: Op) -> Done:
     label = op.args["name"]
     if not k.create_ns(label):
         return Done(False)
-    return Done(True, [ops.netns_del(label)])
+    return Done(True, [ops.netns_del(label)], [op.command, ops.link_set(label, "lo", up=True).command])  # lo comes up too
 
 
 def netns_del(k: Kernel, op: Op) -> Done:
