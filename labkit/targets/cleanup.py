@@ -8,7 +8,10 @@ its namespaces exist but no agent for its id is running: a crash or ``kill -9``.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..names import split_netns_name
 from . import nsutil
@@ -67,4 +70,7 @@ def remove(remains: LabRemains) -> LabRemains:
     terminate([pid for pid in pids if pid != os.getpid()])
     for netns in remains.namespaces:
         nsutil.delete_netns(netns)
+    for leftover in Path(tempfile.gettempdir()).glob(f"labkit-{remains.lab_id}-*"):  # program logs, captures
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
     return remains

@@ -51,12 +51,17 @@ def test_kill_9_of_holder_and_agent_then_reset_leaves_nothing() -> None:
         time.sleep(0.05)
     assert _ours(lab_id), "namespaces are left behind by the crash"
     assert survey()[lab_id].orphaned
+    import glob
+    import tempfile
+
+    assert glob.glob(f"{tempfile.gettempdir()}/labkit-{lab_id}-*"), "the crashed agent's private directory is left"
 
     done = subprocess.run([sys.executable, "-m", "labkit.cli", "reset"], capture_output=True, text=True, cwd=ROOT,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
     assert f"removed lab {lab_id}" in done.stdout
     assert _ours(lab_id) == []
     assert not any(alive(pid) for pid in daemons), "every process of the lab was ended"
+    assert not glob.glob(f"{tempfile.gettempdir()}/labkit-{lab_id}-*"), "reset left the lab's files in /tmp"
 
 
 def test_reset_keeps_running_labs() -> None:
