@@ -6,7 +6,8 @@ namespace made by ``vm/sandbox.sh``; vagrant and every ssh to the guest run in t
 Nothing reaches the guest from the host's own namespace.
 
 When it runs:
-  * ``LABKIT_VM_TESTS=1``: always (root needed); builds the box first if it is missing.
+  * ``LABKIT_VM_TESTS=1``: always (root needed); builds the box first if it is missing, and
+    *fails* (never skips) when a tool or root is missing.
   * ``LABKIT_VM_TESTS=0``: never.
   * unset: only when the box for the current build script is already in the cache and the tools
     (vagrant + vagrant-libvirt, libvirtd, qemu) are installed.
@@ -178,6 +179,8 @@ def _prune_old_boxes(box: Path) -> None:
 def vm_box() -> Path:
     """The box file, built (or found in the cache) by vm/build-box.sh."""
     reason = _why_not()
+    if reason and os.environ.get("LABKIT_VM_TESTS") == "1":
+        pytest.fail(f"LABKIT_VM_TESTS=1 asks for the VM tier, but it cannot run: {reason}", pytrace=False)
     if reason:
         pytest.skip(f"VM tests skipped: {reason}")
     t0 = time.monotonic()
