@@ -176,17 +176,19 @@ class Capture:
             self._notify()
 
     def _read(self, cap: DeviceCapture) -> int:
-        with self._feed_lock:
-            return self._read_locked(cap)
-
-    def _read_locked(self, cap: DeviceCapture) -> int:
+        """Read what is new in ``cap``'s pcap file on the target. The lock is never held across the
+        round trip: live events (another thread) feed the same stream meanwhile."""
         new = 0
         while True:
-            answer = self.client.capture_read(cap.id, offset=len(cap.stream.raw), max_bytes=READ_CHUNK)
+            with self._feed_lock:
+                offset = len(cap.stream.raw)
+            answer = self.client.capture_read(cap.id, offset=offset, max_bytes=READ_CHUNK)
             data = base64.b64decode(answer["data"])
-            frames = cap.stream.feed(data)
-            cap.frames.extend(frames)
-            new += len(frames)
+            with self._feed_lock:
+                if offset == len(cap.stream.raw):  # else a live event fed these bytes already
+                    frames = cap.stream.feed(data)
+                    cap.frames.extend(frames)
+                    new += len(frames)
             cap.running = bool(answer["running"])
             if not cap.running and answer.get("stats"):
                 cap.stats = dict(answer["stats"])

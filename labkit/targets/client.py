@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import subprocess
 import tempfile
 import threading
@@ -88,6 +89,11 @@ class AgentConnection:
             self._stdin.flush()
         self._reader = threading.Thread(target=self._read, args=(self.proc.stdout,), name="labkit-agent-reader", daemon=True)
         self._reader.start()
+        # Events are handed to their subscribers by a thread of their own: a subscriber that waits
+        # (for a lock, or for another reply) must never stop the reader delivering replies.
+        self._events: queue.Queue[tuple[Callable[[dict[str, Any]], None], dict[str, Any]] | None] = queue.Queue()
+        self._dispatcher = threading.Thread(target=self._dispatch, name="labkit-agent-events", daemon=True)
+        self._dispatcher.start()
 
     @property
     def pid(self) -> int:
@@ -117,10 +123,7 @@ class AgentConnection:
                 with self._state_lock:
                     pending = self._pending.get(message["event"])
                 if pending is not None and pending.on_event is not None:
-                    try:
-                        pending.on_event(message.get("data") or {})
-                    except Exception:
-                        pass  # a subscriber's bug must not stop the replies
+                    self._events.put((pending.on_event, message.get("data") or {}))
                 continue
             rid = message.get("id")
             with self._state_lock:
@@ -135,6 +138,18 @@ class AgentConnection:
             waiting, self._pending = list(self._pending.values()), {}
         for pending in waiting:
             pending.done.set()
+        self._events.put(None)
+
+    def _dispatch(self) -> None:
+        while True:
+            item = self._events.get()
+            if item is None:
+                return
+            callback, data = item
+            try:
+                callback(data)
+            except Exception:
+                pass  # a subscriber's bug must not stop the others
 
     # -- calls ---------------------------------------------------------------------
     def _send(self, rid: int, method: str, params: dict[str, Any]) -> None:

@@ -228,3 +228,29 @@ def test_packets_reach_the_capture_while_the_traffic_runs() -> None:
             ping.join()
         assert 2 <= mid < 20, f"after 1 s of a 2 s ping the capture held {mid} frames: not live"
         assert len(cap.frames("lv/lb")) == 20 and seen and seen[0][0] - started < 0.5
+
+
+@pytest.mark.timeout(60)
+def test_polling_and_live_events_never_deadlock() -> None:
+    """A poll (a round trip) while live events arrive, and a listener that itself asks the agent
+    something, must both go on: replies are never held up behind event subscribers."""
+    import threading
+    import time
+
+    with Lab(uplink=False) as lab:
+        lab.netns("dl")
+        lab.veth("da", "db", peer_ns="dl")
+        lab.addr("da", "10.67.0.1/24")
+        lab.addr("db", "10.67.0.2/24", ns="dl")
+        lab.up("da")
+        lab.up("db", ns="dl")
+        asked: list[bool] = []
+        with lab.capture("dl/db", filter="icmp") as cap:
+            cap.listeners.append(lambda c: asked.append(lab.run("true").ok) if len(asked) < 5 else None)
+            ping = threading.Thread(target=lab.run, args=("ping", "-c", "200", "-i", "0.01", "10.67.0.2"))
+            ping.start()
+            started = time.monotonic()
+            while ping.is_alive():
+                cap.poll()
+            assert time.monotonic() - started < 30
+        assert len(cap.frames("dl/db")) == 400 and asked and all(asked)
