@@ -23,6 +23,9 @@ from __future__ import annotations
 class LabkitError(Exception):
     """Base of every labkit error: ``what`` failed, ``where``, and ``hint`` (what next)."""
 
+    #: the word the notebook's box starts with (None: the class name); a failed check says "Not yet"
+    box_title: str | None = None
+
     def __init__(self, what: str, *, where: str = "", hint: str = "") -> None:
         self.what = what
         self.where = where
@@ -41,15 +44,19 @@ class LabkitError(Exception):
     def _render_traceback_(self) -> list[str]:
         """How IPython shows this error: a readable box plus one line, not a page of frames.
 
-        The cell still fails (so "Run all" stops and headless runs report it)."""
-        try:
-            from IPython.display import HTML, display
+        The cell still fails (so "Run all" stops and headless runs report it). IPython 9 asks
+        twice for one exception, so the box is shown only the first time (remembered on the
+        exception); the red line is returned every time."""
+        if not getattr(self, "_labkit_shown", False):
+            self._labkit_shown = True
+            try:
+                from IPython.display import HTML, display
 
-            from .ipython import render
+                from .ipython import render
 
-            display(HTML(render(self)))
-        except Exception:
-            pass
+                display(HTML(render(self)))
+            except Exception:
+                pass
         return [f"\x1b[1;31m{type(self).__name__}\x1b[0m: {self.message}"]
 
     def to_dict(self) -> dict[str, str]:
@@ -102,9 +109,14 @@ class TargetError(LabkitError):
 class Interrupted(LabkitError):
     """The learner interrupted a request; it was stopped on the target and the lab is intact."""
 
+    #: the request's result, when it had finished before the interrupt reached it
+    result: object = None
+
 
 class CheckFailed(LabkitError, AssertionError):
     """A self-check read the kernel and found another state than the exercise asks for."""
+
+    box_title = "Not yet"
 
 
 _BY_NAME: dict[str, type[LabkitError]] = {

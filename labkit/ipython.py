@@ -9,15 +9,27 @@ Errors are caught once, at the cell boundary: IPython asks an exception for
 from __future__ import annotations
 
 import html
+from typing import TYPE_CHECKING
 
-from .errors import CheckFailed, LabkitError
+if TYPE_CHECKING:  # errors.py imports this module lazily, to draw its box
+    from .errors import LabkitError
+
+#: JupyterLab's theme variables (``--jp-*``), so the box reads in the light and the dark theme alike;
+#: the fallbacks are for a plain HTML page (nbconvert, the classic notebook) that defines none.
+ERROR_COLOUR = "var(--jp-error-color1, #b71c1c)"
+CHECK_COLOUR = "var(--jp-warn-color1, #8a6d00)"
+BACKGROUND = "var(--jp-layout-color2, #fff8f6)"
+TEXT = "var(--jp-ui-font-color1, #1a1a1a)"
+MUTED = "var(--jp-ui-font-color2, #555)"
+FONT = "var(--jp-ui-font-family, sans-serif)"
 
 
 def render(error: LabkitError) -> str:
     """The HTML box for one error."""
-    check = isinstance(error, CheckFailed)
-    colour, title = ("#8a6d00", "Not yet") if check else ("#b71c1c", type(error).__name__)
-    where = f'<div style="color:#555">where: {html.escape(error.where)}</div>' if error.where else ""
+    check = error.box_title is not None
+    colour, title = (CHECK_COLOUR, error.box_title) if error.box_title else (ERROR_COLOUR, type(error).__name__)
+    where = f'<div style="color:{MUTED}">where: {html.escape(error.where)}</div>' if error.where else ""
     hint = f'<div style="margin-top:4px">→ {"hint" if check else "what to do"}: {html.escape(error.hint)}</div>' if error.hint else ""
-    return (f'<div class="labkit-error" style="border-left:4px solid {colour};background:#fff8f6;padding:6px 10px;'
-            f'font-family:sans-serif"><b style="color:{colour}">{html.escape(title)}</b>: {html.escape(error.what)}{where}{hint}</div>')
+    return (f'<div class="labkit-error" style="border-left:4px solid {colour};background:{BACKGROUND};color:{TEXT};'
+            f'padding:6px 10px;font-family:{FONT}"><b style="color:{colour}">{html.escape(title)}</b>: '
+            f'{html.escape(error.what)}{where}{hint}</div>')
