@@ -12,6 +12,8 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 
+from .kinds import KINDS as ALL_KINDS
+
 TOOLS = {
     "ip": "apt-get install iproute2", "tcpdump": "apt-get install tcpdump", "dot": "apt-get install graphviz",
     "nft": "apt-get install nftables", "dnsmasq": "apt-get install dnsmasq-base", "ping": "apt-get install iputils-ping",
@@ -19,7 +21,8 @@ TOOLS = {
 }
 OPTIONAL_TOOLS = {"vagrant": "apt-get install vagrant vagrant-libvirt (only for the VM target)",
                   "chromium": "apt-get install chromium (only for the browser tests)"}
-KINDS = ("veth", "bridge", "macvlan", "vxlan", "vlan", "ipvlan", "geneve", "ipip", "gre", "sit")
+#: every kind made with `ip link add` (labkit/kinds/); tun and tap are checked through /dev/net/tun
+KINDS = tuple(name for name, kind in ALL_KINDS.items() if kind.created_by == "link_add")
 
 
 @dataclass(frozen=True)

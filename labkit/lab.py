@@ -270,6 +270,7 @@ class Lab:
     vxlan = _step_method(steps.vxlan)
     geneve = _step_method(steps.geneve)
     tunnel = _step_method(steps.tunnel)
+    device = _step_method(steps.device)
     masquerade = _step_method(steps.masquerade)
 
     def ipip(self, name: str, local: str, remote: str, ns: str = "main") -> Change:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..kinds import KINDS
 from ..model import Interface, Snapshot
 from ..state.diff import Diff
 
@@ -23,9 +24,9 @@ STP_STYLE = {
     "learning": {"color": "#ff7f0e", "style": "dashed", "penwidth": "2"},
     "disabled": {"color": "#7f7f7f", "style": "dotted", "penwidth": "1"},
 }
-KIND_SHAPE = {"bridge": "box3d", "tun": "cds", "tap": "cds", "loopback": "ellipse"}
-KIND_FILL = {"bridge": "#dbe9f6", "veth": "#f2f2f2", "tun": "#fde9d9", "tap": "#fde9d9", "loopback": "#ffffff",
-             "macvlan": "#e8f4e8", "ipvlan": "#e8f4e8", "vlan": "#efe6f5", "vxlan": "#fff5cc", "geneve": "#fff5cc"}
+#: each kind's shape and colour, as it declares them (labkit/kinds/); lo is not a kind one creates
+KIND_SHAPE = {"loopback": "ellipse", **{name: kind.style.shape for name, kind in KINDS.items()}}
+KIND_FILL = {"loopback": "#ffffff", **{name: kind.style.fill for name, kind in KINDS.items()}}
 ADDED = {"color": "#1f77b4", "penwidth": "3"}
 CHANGED_FILL = "#fff3b0"
 PATH_COLOR = "#d62728"

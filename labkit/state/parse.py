@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..kinds import KINDS
+from ..kinds.bridge import bridge_id
 from ..model import STP_STATES, FdbEntry, Interface, Namespace, Neighbour, Route, Snapshot
 
 FLAG_NAMES = (
@@ -23,24 +25,6 @@ SCOPES = {0: "universe", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
 PROTOS = {1: "redirect", 2: "kernel", 3: "boot", 4: "static", 16: "dhcp"}
 NTF_SELF, NTF_MASTER = 0x02, 0x04
 NUD_PERMANENT_FDB = 0x80
-
-#: kind-specific facts worth showing, per kind: (info key, IFLA_INFO_DATA attribute)
-INFO_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
-    "bridge": (("stp", "IFLA_BR_STP_STATE"), ("priority", "IFLA_BR_PRIORITY"), ("forward_delay_cs", "IFLA_BR_FORWARD_DELAY"),
-               ("hello_time_cs", "IFLA_BR_HELLO_TIME"), ("max_age_cs", "IFLA_BR_MAX_AGE"), ("root_id", "IFLA_BR_ROOT_ID"),
-               ("bridge_id", "IFLA_BR_BRIDGE_ID"), ("root_port", "IFLA_BR_ROOT_PORT"), ("root_path_cost", "IFLA_BR_ROOT_PATH_COST"),
-               ("vlan_filtering", "IFLA_BR_VLAN_FILTERING")),
-    "vxlan": (("vni", "IFLA_VXLAN_ID"), ("remote", "IFLA_VXLAN_GROUP"), ("local", "IFLA_VXLAN_LOCAL"), ("port", "IFLA_VXLAN_PORT")),
-    "geneve": (("vni", "IFLA_GENEVE_ID"), ("remote", "IFLA_GENEVE_REMOTE"), ("port", "IFLA_GENEVE_PORT")),
-    "vlan": (("vlan_id", "IFLA_VLAN_ID"), ("protocol", "IFLA_VLAN_PROTOCOL")),
-    "macvlan": (("mode", "IFLA_MACVLAN_MODE"),),
-    "ipvlan": (("mode", "IFLA_IPVLAN_MODE"),),
-    "ipip": (("local", "IFLA_IPTUN_LOCAL"), ("remote", "IFLA_IPTUN_REMOTE")),
-    "sit": (("local", "IFLA_SIT_LOCAL"), ("remote", "IFLA_SIT_REMOTE")),
-    "gre": (("local", "IFLA_GRE_LOCAL"), ("remote", "IFLA_GRE_REMOTE")),
-    "gretap": (("local", "IFLA_GRE_LOCAL"), ("remote", "IFLA_GRE_REMOTE")),
-}
-
 
 def flag_names(flags: int) -> tuple[str, ...]:
     return tuple(name for bit, name in FLAG_NAMES if flags & bit)
@@ -64,34 +48,16 @@ def link_kind(link: dict[str, Any]) -> str:
     return "device"
 
 
-def bridge_id(value: Any) -> Any:
-    """A bridge id as iproute2 prints it: '8000.ce:f4:4f:e7:c9:94' (priority in hex, then MAC).
-
-    pyroute2 0.9 reads the 2-byte priority little-endian, so it is swapped back here."""
-    if isinstance(value, dict) and "addr" in value:
-        prio = int(value.get("prio", 0))
-        prio = ((prio & 0xFF) << 8) | (prio >> 8)
-        return f"{prio:04x}.{value['addr']}"
-    return value
-
-
 ID_KEYS = frozenset({"root_id", "bridge_id", "designated_root", "designated_bridge"})
 
 
 def _info(kind: str, link: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """The kind's own facts (its settings as the kernel reports them), as the kind declares them."""
+    declared = KINDS.get(kind)
+    if declared is None:
+        return ()
     data = (link.get("IFLA_LINKINFO") or {}).get("IFLA_INFO_DATA") or {}
-    facts: list[tuple[str, Any]] = []
-    for key, attr in INFO_KEYS.get(kind, ()):
-        if data.get(attr) is not None:
-            facts.append((key, bridge_id(data[attr]) if key in ID_KEYS else data[attr]))
-    if kind == "vxlan" and data.get("IFLA_VXLAN_REMOTE"):
-        facts.append(("remote", data["IFLA_VXLAN_REMOTE"]))
-    if kind in ("tun", "tap"):
-        queues = data.get("IFLA_TUN_NUM_QUEUES")
-        facts += [("persist", bool(data.get("IFLA_TUN_PERSIST"))),
-                  ("attached", bool(queues) if queues is not None else bool(link.get("IFLA_CARRIER"))),
-                  ("owner", data.get("IFLA_TUN_OWNER"))]
-    return tuple(facts)
+    return tuple(declared.facts(data, link))
 
 
 def _stp_state(link: dict[str, Any]) -> str | None:

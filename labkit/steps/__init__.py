@@ -6,6 +6,7 @@ Nothing here touches the kernel; a target applies the plan.
 from .addr import addr, addr_del, move_ip, neigh_flush, route, route_del
 from .base import Op, Step
 from .bridge import bridge, bridge_set, enslave, port, release, stp
+from .device import device
 from .link import delete, down, mac, move, mtu, up
 from .nat import masquerade
 from .netns import netns
@@ -17,7 +18,7 @@ from .tuntap import tuntap
 from .veth import veth
 
 __all__ = [
-    "Op", "Step", "accept_local", "addr", "addr_del", "bridge", "bridge_set", "delete", "down", "enslave",
+    "Op", "Step", "accept_local", "addr", "addr_del", "bridge", "bridge_set", "delete", "device", "down", "enslave",
     "geneve", "ip_forward", "ipvlan", "mac", "macvlan", "masquerade", "move", "move_ip", "mtu", "neigh_flush",
     "netns", "port", "release", "route", "route_del", "rp_filter", "stp", "sysctl", "tunnel", "tuntap", "up",
     "veth", "vlan", "vxlan",

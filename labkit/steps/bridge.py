@@ -15,40 +15,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import kinds
 from ..errors import InvalidInput
-from ..names import check_ifname, check_range
+from ..names import check_bool, check_ifname, check_ns, check_range
 from . import ops
 from .base import Step
 
 
-def _stp_settings(stp: bool | None, forward_delay: float | None, priority: int | None,
-                  hello_time: float | None = None, max_age: float | None = None) -> dict[str, Any]:
-    settings: dict[str, Any] = {}
-    if stp is not None:
-        settings["stp"] = bool(stp)
-    if forward_delay is not None:
-        if not 2 <= forward_delay <= 30:
-            raise InvalidInput(f"forward_delay {forward_delay} s is out of range",
-                               hint="the kernel accepts 2 to 30 seconds when STP is on")
-        settings["forward_delay"] = float(forward_delay)
-    if priority is not None:
-        settings["priority"] = check_range(priority, 0, 65535, "bridge priority")
-    if hello_time is not None:
-        if not 1 <= hello_time <= 10:
-            raise InvalidInput(f"hello_time {hello_time} s is out of range", hint="use 1 to 10 seconds")
-        settings["hello_time"] = float(hello_time)
-    if max_age is not None:
-        if not 6 <= max_age <= 40:
-            raise InvalidInput(f"max_age {max_age} s is out of range", hint="use 6 to 40 seconds")
-        settings["max_age"] = float(max_age)
-    return settings
+def _settings(**given: Any) -> dict[str, Any]:
+    """Bridge settings checked by the bridge's declaration (labkit/kinds/bridge.py); None means "leave as is"."""
+    return kinds.get("bridge").check(given)
 
 
 def bridge(name: str, stp: bool = False, forward_delay: float | None = None, priority: int | None = None,
            ns: str = "main") -> Step:
     """A new bridge, with kernel STP on or off."""
     check_ifname(name)
-    settings = _stp_settings(stp, forward_delay, priority)
+    check_ns(ns)
+    settings = _settings(stp=check_bool(stp, "stp"), forward_delay=forward_delay, priority=priority)
     return Step(f"Create bridge {name}" + (" with STP" if stp else ""), (ops.link_add(ns, name, "bridge", **settings),))
 
 
@@ -56,29 +40,27 @@ def stp(name: str, on: bool = True, forward_delay: float | None = None, priority
         hello_time: float | None = None, max_age: float | None = None, ns: str = "main") -> Step:
     """Turn kernel STP on or off on a bridge, and tune its timers and priority."""
     check_ifname(name)
-    settings = _stp_settings(on, forward_delay, priority, hello_time, max_age)
+    check_ns(ns)
+    on = check_bool(on, "on")
+    settings = _settings(stp=on, forward_delay=forward_delay, priority=priority, hello_time=hello_time, max_age=max_age)
     return Step(f"STP {'on' if on else 'off'} on {name}", (ops.bridge_set(ns, name, **settings),))
 
 
 def bridge_set(name: str, ns: str = "main", **settings: Any) -> Step:
     """Change bridge settings: stp, forward_delay, priority, hello_time, max_age, ageing_time."""
     check_ifname(name)
-    ageing = settings.pop("ageing_time", None)
-    values = _stp_settings(settings.pop("stp", None), settings.pop("forward_delay", None),
-                           settings.pop("priority", None), settings.pop("hello_time", None),
-                           settings.pop("max_age", None))
-    if settings:
-        raise InvalidInput(f"unknown bridge settings {sorted(settings)}",
-                           hint="use stp, forward_delay, priority, hello_time, max_age or ageing_time")
-    if ageing is not None:
-        values["ageing_time"] = float(ageing)
+    check_ns(ns)
+    values = _settings(**settings)
+    if not values:
+        raise InvalidInput("bridge_set() names no setting", hint="e.g. lab.bridge_set('br0', priority=4096)")
     return Step(f"Set {', '.join(values)} on {name}", (ops.bridge_set(ns, name, **values),))
 
 
 def enslave(dev: str, bridge_name: str, ns: str = "main") -> Step:
     """Make ``dev`` a port of ``bridge_name``."""
     check_ifname(dev)
-    check_ifname(bridge_name)
+    check_ifname(bridge_name, "bridge")
+    check_ns(ns)
     if dev == bridge_name:
         raise InvalidInput(f"{dev!r} cannot be a port of itself", hint="enslave another device, e.g. enslave('veth0', 'br0')")
     return Step(f"Attach {dev} to {bridge_name}", (ops.link_set(ns, dev, master=bridge_name),),
@@ -88,12 +70,14 @@ def enslave(dev: str, bridge_name: str, ns: str = "main") -> Step:
 def release(dev: str, ns: str = "main") -> Step:
     """Detach ``dev`` from its bridge."""
     check_ifname(dev)
+    check_ns(ns)
     return Step(f"Detach {dev} from its bridge", (ops.link_set(ns, dev, master=None),))
 
 
 def port(dev: str, cost: int | None = None, priority: int | None = None, ns: str = "main") -> Step:
     """Set a bridge port's STP path cost or port priority."""
     check_ifname(dev)
+    check_ns(ns)
     settings: dict[str, Any] = {}
     if cost is not None:
         settings["cost"] = check_range(cost, 1, 65535, "port cost")

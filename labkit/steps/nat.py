@@ -7,7 +7,8 @@ private bridge network can talk to the LAN through one address.
 
 from __future__ import annotations
 
-from ..names import check_ifname, check_network
+from ..errors import InvalidInput
+from ..names import check_network, check_ns, check_safe_name
 from . import ops
 from .base import Step
 
@@ -15,9 +16,16 @@ TABLE = "labkit_nat"
 
 
 def masquerade(source: str, out_dev: str, ns: str = "main") -> Step:
-    """Masquerade packets from ``source`` (a network) leaving through ``out_dev``."""
-    net = check_network(source)
-    check_ifname(out_dev)
+    """Masquerade packets from ``source`` (a network) leaving through ``out_dev``.
+
+    The device name is written into the nft script, so it must keep to ``[A-Za-z0-9_.-]``
+    (a name with ``"`` or ``}`` would otherwise change the ruleset)."""
+    net = check_network(source, "source network")
+    if net.version != 4:
+        raise InvalidInput(f"source {source!r} is IPv6; this masquerade is IPv4 (nft table ip)",
+                           hint="give an IPv4 network such as '10.0.0.0/24'")
+    check_safe_name(out_dev)
+    check_ns(ns)
     script = (
         f"table ip {TABLE} {{\n"
         f"  chain postrouting {{\n"

@@ -8,13 +8,13 @@ kernel, so two labs never collide and the host's own namespace is never touched.
 
 from __future__ import annotations
 
-from ..names import check_label
+from ..names import check_ns
 from . import ops
 from .base import Step
 
 
 def netns(name: str) -> Step:
     """A new, empty namespace (only a loopback device ``lo``, which the lab brings up)."""
-    check_label(name)
+    check_ns(name, "name")
     return Step(f"Create namespace {name}", (ops.netns_add(name),),
                 "A new namespace starts with only lo; labkit brings lo up as a host would.")

@@ -8,21 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import kinds
 from .base import Op, ip, tool
-
-#: link kinds → the extra words `ip link add NAME type KIND ...` takes for them.
-_KIND_WORDS: dict[str, tuple[tuple[str, str], ...]] = {
-    "macvlan": (("mode", "mode"),),
-    "ipvlan": (("mode", "mode"),),
-    "vlan": (("protocol", "protocol"), ("id", "vlan_id")),
-    "vxlan": (("id", "vni"), ("remote", "remote"), ("group", "group"), ("local", "local"), ("dev", "dev"), ("dstport", "port")),
-    "geneve": (("id", "vni"), ("remote", "remote"), ("dstport", "port")),
-    "ipip": (("local", "local"), ("remote", "remote"), ("ttl", "ttl")),
-    "gre": (("local", "local"), ("remote", "remote"), ("ttl", "ttl")),
-    "gretap": (("local", "local"), ("remote", "remote"), ("ttl", "ttl")),
-    "sit": (("local", "local"), ("remote", "remote"), ("ttl", "ttl")),
-    "bridge": (("stp_state", "stp"), ("forward_delay", "forward_delay"), ("priority", "priority")),
-}
 
 
 def netns_add(name: str) -> Op:
@@ -34,7 +21,10 @@ def netns_del(name: str) -> Op:
 
 
 def link_add(ns: str, name: str, kind: str, **params: Any) -> Op:
-    """``ip link add`` of any kind; ``link`` is the lower device (macvlan, vlan, ipvlan)."""
+    """``ip link add`` of any kind; ``link`` is the parent device (macvlan, vlan, ipvlan).
+
+    The words after ``type KIND`` come from the kind's declaration (labkit/kinds/), the
+    same values the agent packs into the netlink request."""
     words: list[object] = []
     if params.get("link"):
         words += ["link", params["link"]]
@@ -43,19 +33,8 @@ def link_add(ns: str, name: str, kind: str, **params: Any) -> Op:
         words += ["peer", "name", params["peer"]]
         if params.get("peer_ns", ns) != ns:
             words += ["netns", params["peer_ns"]]
-    elif kind == "bridge":
-        if "stp" in params:
-            words += ["stp_state", 1 if params["stp"] else 0]
-        if "forward_delay" in params:
-            words += ["forward_delay", int(round(params["forward_delay"] * 100))]
-        if "priority" in params:
-            words += ["priority", params["priority"]]
-    else:
-        for word, key in _KIND_WORDS.get(kind, ()):
-            if params.get(key) is not None:
-                words += [word, params[key]]
-    if kind == "vxlan" and params.get("port") is None:
-        words += ["dstport", 4789]
+    settings = {key: value for key, value in params.items() if key not in ("link", "peer", "peer_ns")}
+    words += kinds.get(kind).words(settings)
     return Op("link_add", ns, {"name": name, "kind": kind, **params}, ip(ns, "link", "add", *words))
 
 
@@ -123,17 +102,9 @@ def sysctl(ns: str, key: str, value: str) -> Op:
 
 
 def bridge_set(ns: str, name: str, **settings: Any) -> Op:
-    """Bridge settings: ``stp`` (bool), ``forward_delay`` (s), ``priority``, ``hello_time`` (s), ``max_age`` (s)."""
-    words: list[object] = []
-    if "stp" in settings:
-        words += ["stp_state", 1 if settings["stp"] else 0]
-    for key in ("forward_delay", "hello_time", "max_age"):
-        if key in settings:
-            words += [key, int(round(settings[key] * 100))]
-    if "priority" in settings:
-        words += ["priority", settings["priority"]]
-    if "ageing_time" in settings:
-        words += ["ageing_time", int(round(settings["ageing_time"] * 100))]
+    """Bridge settings: ``stp`` (bool), ``forward_delay`` (s), ``priority``, ``hello_time`` (s), ``max_age`` (s),
+    ``ageing_time`` (s); the words and their values come from the bridge's declaration."""
+    words = kinds.get("bridge").words(settings)
     return Op("bridge_set", ns, {"name": name, **settings}, ip(ns, "link", "set", "dev", name, "type", "bridge", *words))
 
 

@@ -7,30 +7,31 @@ does the same with a variable-length header (base 8 bytes) and port 6081.
 
 from __future__ import annotations
 
+from .. import kinds
 from ..errors import InvalidInput
-from ..names import check_ifname, check_ip, check_range
+from ..names import check_ifname, check_ns
 from . import ops
 from .base import Step
 
 
 def vxlan(name: str, vni: int, remote: str | None = None, local: str | None = None, dev: str | None = None,
           port: int = 4789, group: str | None = None, ns: str = "main") -> Step:
+    """A VXLAN tunnel end (VTEP): VNI ``vni``, to a unicast ``remote`` or a multicast ``group``, over ``dev``."""
     check_ifname(name)
-    check_range(vni, 0, 16777215, "VXLAN id")
-    check_range(port, 1, 65535, "UDP port")
-    for address in (remote, local, group):
-        if address:
-            check_ip(address)
-    if remote and group:
+    check_ns(ns)
+    if vni is None:
+        raise InvalidInput("a VXLAN device needs its network id (vni)", hint="e.g. lab.vxlan('vx0', 42, remote='10.0.0.2')")
+    settings = kinds.get("vxlan").check({"vni": vni, "remote": remote, "local": local, "dev": dev, "port": port, "group": group})
+    if "remote" in settings and "group" in settings:
         raise InvalidInput("a VXLAN device has either a remote or a multicast group, not both", hint="drop one of them")
-    if dev:
-        check_ifname(dev)
-    return Step(f"Create VXLAN {vni} device {name}",
-                (ops.link_add(ns, name, "vxlan", vni=vni, remote=remote, local=local, dev=dev, port=port, group=group),))
+    return Step(f"Create VXLAN {vni} device {name}", (ops.link_add(ns, name, "vxlan", **settings),))
 
 
 def geneve(name: str, vni: int, remote: str, port: int = 6081, ns: str = "main") -> Step:
+    """A Geneve tunnel end with id ``vni`` towards ``remote``."""
     check_ifname(name)
-    check_range(vni, 0, 16777215, "Geneve id")
-    check_ip(remote)
-    return Step(f"Create Geneve {vni} device {name}", (ops.link_add(ns, name, "geneve", vni=vni, remote=remote, port=port),))
+    check_ns(ns)
+    if vni is None or remote is None:
+        raise InvalidInput("a Geneve device needs its id (vni) and its remote", hint="e.g. lab.geneve('gn0', 42, '10.0.0.2')")
+    settings = kinds.get("geneve").check({"vni": vni, "remote": remote, "port": port})
+    return Step(f"Create Geneve {vni} device {name}", (ops.link_add(ns, name, "geneve", **settings),))

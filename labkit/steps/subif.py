@@ -10,36 +10,40 @@
 
 from __future__ import annotations
 
+from .. import kinds
 from ..errors import InvalidInput
-from ..names import check_ifname, check_range
+from ..names import check_ifname, check_ns
 from . import ops
 from .base import Step
 
-MACVLAN_MODES = ("bridge", "private", "vepa", "passthru", "source")
-IPVLAN_MODES = ("l2", "l3", "l3s")
+
+def _child(kind: str, name: str, parent: str, ns: str, **settings: object) -> Step:
+    check_ifname(name)
+    check_ifname(parent, "parent")
+    check_ns(ns)
+    if name == parent:
+        raise InvalidInput(f"{name!r} cannot be its own parent", hint=f"e.g. lab.{kind}('{kind[:2]}0', 'eth0')")
+    for key, value in settings.items():
+        if value is None:
+            raise InvalidInput(f"{kind} {key}=None is not a {key}", hint=f"leave {key} out for the default, or name one")
+    checked = kinds.get(kind).check(settings)
+    shown = ", ".join(str(v) for v in checked.values())
+    return Step(f"Create {kind} {name} on {parent}" + (f" ({shown})" if shown else ""),
+                (ops.link_add(ns, name, kind, link=parent, **checked),))
 
 
 def macvlan(name: str, parent: str, mode: str = "bridge", ns: str = "main") -> Step:
-    check_ifname(name)
-    check_ifname(parent)
-    if mode not in MACVLAN_MODES:
-        raise InvalidInput(f"macvlan mode {mode!r} is unknown", hint=f"use one of {', '.join(MACVLAN_MODES)}")
-    return Step(f"Create macvlan {name} on {parent} ({mode})", (ops.link_add(ns, name, "macvlan", link=parent, mode=mode),))
+    """A macvlan child of ``parent`` with a MAC of its own (modes: bridge, private, vepa, passthru, source)."""
+    return _child("macvlan", name, parent, ns, mode=mode)
 
 
 def ipvlan(name: str, parent: str, mode: str = "l2", ns: str = "main") -> Step:
-    check_ifname(name)
-    check_ifname(parent)
-    if mode not in IPVLAN_MODES:
-        raise InvalidInput(f"ipvlan mode {mode!r} is unknown", hint=f"use one of {', '.join(IPVLAN_MODES)}")
-    return Step(f"Create ipvlan {name} on {parent} ({mode})", (ops.link_add(ns, name, "ipvlan", link=parent, mode=mode),))
+    """An ipvlan child of ``parent`` that shares its MAC (modes: l2, l3, l3s)."""
+    return _child("ipvlan", name, parent, ns, mode=mode)
 
 
 def vlan(name: str, parent: str, vlan_id: int, protocol: str = "802.1Q", ns: str = "main") -> Step:
-    check_ifname(name)
-    check_ifname(parent)
-    check_range(vlan_id, 1, 4094, "VLAN id")
-    if protocol not in ("802.1Q", "802.1ad"):
-        raise InvalidInput(f"VLAN protocol {protocol!r} is unknown", hint="use '802.1Q' or '802.1ad'")
-    return Step(f"Create VLAN {vlan_id} device {name} on {parent}",
-                (ops.link_add(ns, name, "vlan", link=parent, vlan_id=vlan_id, protocol=protocol),))
+    """An 802.1Q (or 802.1ad) sub-interface of ``parent`` with VLAN id ``vlan_id``."""
+    if vlan_id is None:
+        raise InvalidInput("a VLAN device needs its id", hint="e.g. lab.vlan('eth0.10', 'eth0', 10)")
+    return _child("vlan", name, parent, ns, protocol=protocol, vlan_id=vlan_id)

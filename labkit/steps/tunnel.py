@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
+from .. import kinds
 from ..errors import InvalidInput
-from ..names import check_ifname, check_ip, check_range
+from ..names import check_choice, check_ifname, check_ns
 from . import ops
 from .base import Step
 
@@ -17,12 +18,11 @@ KINDS = ("ipip", "gre", "gretap", "sit")
 
 
 def tunnel(name: str, kind: str, local: str, remote: str, ttl: int = 64, ns: str = "main") -> Step:
+    """An IP tunnel of ``kind`` (ipip, gre, gretap, sit) between two IPv4 ends."""
     check_ifname(name)
-    if kind not in KINDS:
-        raise InvalidInput(f"tunnel kind {kind!r} is unknown", hint=f"use one of {', '.join(KINDS)}")
-    for address in (local, remote):
-        if check_ip(address).version != 4:
-            raise InvalidInput(f"{kind} tunnel ends must be IPv4 addresses, got {address!r}", hint="e.g. local='10.0.0.1'")
-    check_range(ttl, 1, 255, "TTL")
-    return Step(f"Create {kind} tunnel {name} {local} → {remote}",
-                (ops.link_add(ns, name, kind, local=local, remote=remote, ttl=ttl),))
+    check_choice(kind, KINDS, "tunnel kind")
+    check_ns(ns)
+    if local is None or remote is None:
+        raise InvalidInput(f"a {kind} tunnel needs both ends", hint="e.g. lab.tunnel('tun1', 'gre', '10.0.0.1', '10.0.0.2')")
+    settings = kinds.get(kind).check({"local": local, "remote": remote, "ttl": ttl})
+    return Step(f"Create {kind} tunnel {name} {local} → {remote}", (ops.link_add(ns, name, kind, **settings),))

@@ -10,17 +10,22 @@ device stays when no program holds it, but its carrier is down until one does.
 
 from __future__ import annotations
 
+import re
+
 from ..errors import InvalidInput
-from ..names import check_ifname
+from ..names import check_choice, check_ifname, check_ns, shown
 from . import ops
 from .base import Step
 
 MODES = ("tun", "tap")
+_USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 
 
 def tuntap(name: str, mode: str = "tap", ns: str = "main", user: str | None = None) -> Step:
-    """A persistent tun or tap device (``ip tuntap add``)."""
+    """A persistent tun or tap device (``ip tuntap add``); ``user`` may then open it without root."""
     check_ifname(name)
-    if mode not in MODES:
-        raise InvalidInput(f"tuntap mode {mode!r} is unknown", hint="use mode='tun' (IP packets) or mode='tap' (Ethernet frames)")
+    check_choice(mode, MODES, "tuntap mode")
+    check_ns(ns)
+    if user is not None and (not isinstance(user, str) or not _USER.fullmatch(user)):
+        raise InvalidInput(f"user {shown(user)} is not a user name", hint="give a login name such as 'root' or 'alice', or leave it out")
     return Step(f"Create {mode} device {name}", (ops.tuntap_add(ns, name, mode, user),))

@@ -9,7 +9,7 @@ the peer lives in another namespace; ``ethtool -S veth0`` shows ``peer_ifindex``
 from __future__ import annotations
 
 from ..errors import InvalidInput
-from ..names import check_ifname, check_label
+from ..names import check_ifname, check_ns
 from . import ops
 from .base import Step
 
@@ -18,8 +18,8 @@ def veth(name: str, peer: str, ns: str = "main", peer_ns: str | None = None) -> 
     """A veth pair ``name`` ↔ ``peer``; the peer end may go straight into ``peer_ns``."""
     check_ifname(name)
     check_ifname(peer)
-    check_label(ns)
-    peer_ns = check_label(peer_ns) if peer_ns else ns
+    check_ns(ns)
+    peer_ns = check_ns(peer_ns, "peer_ns") if peer_ns is not None else ns
     if name == peer and peer_ns == ns:
         raise InvalidInput(f"both ends of the veth pair are called {name!r}", hint="give the peer another name, e.g. 'veth1'")
     where = "" if peer_ns == ns else f" (peer in {peer_ns})"

@@ -236,28 +236,31 @@ class Agent:
 
     def features(self, kinds: list[str]) -> dict[str, bool]:
         """Which device kinds this kernel can make, tried for real in a scratch namespace."""
+        from .. import kinds as registry
         from ..steps import ops as make
 
         probe = "probe"
         self.kernel.create_ns(probe)
         found: dict[str, bool] = {}
         try:
-            for number, kind in enumerate(kinds):
+            for number, name in enumerate(kinds):
+                kind = registry.KINDS.get(name)
+                if kind is None or kind.created_by != "link_add":  # tun and tap are made through /dev/net/tun
+                    found[name] = kind is not None and os.path.exists("/dev/net/tun")
+                    continue
                 lower = f"lower{number}"  # each child kind gets its own parent: macvlan and ipvlan cannot share one
-                table: dict[str, dict[str, Any]] = {
-                    "vlan": {"link": lower, "vlan_id": 10}, "ipvlan": {"link": lower, "mode": "l2"},
-                    "macvlan": {"link": lower, "mode": "bridge"}, "vxlan": {"vni": 42, "remote": "10.0.0.2"},
-                    "geneve": {"vni": 42, "remote": "10.0.0.2"}, "bridge": {}, "veth": {"peer": f"pp{number}"},
-                }
-                params = table.get(kind, {"local": "10.0.0.1", "remote": "10.0.0.2"})
-                plan = [make.link_add(probe, f"p{number}", kind, **params)]
-                if "link" in params:
+                params = {key: value.format(name=f"p{number}") if isinstance(value, str) else value
+                          for key, value in kind.probe.items()}
+                if kind.parent:
+                    params["link"] = lower
+                plan = [make.link_add(probe, f"p{number}", name, **params)]
+                if kind.parent:
                     plan.insert(0, make.link_add(probe, lower, "veth", peer=f"lp{number}", peer_ns=probe))
                 try:
                     self.kernel.apply(plan)
-                    found[kind] = True
+                    found[name] = True
                 except LabkitError:
-                    found[kind] = False
+                    found[name] = False
         finally:
             self.kernel.delete_ns(probe)
         return found

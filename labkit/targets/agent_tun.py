@@ -18,12 +18,10 @@ import time
 from typing import Any
 
 from ..errors import InvalidInput, NotFound, StepFailed
+from ..kinds.tuntap import IFF_NO_PI, IFF_TAP, IFF_TUN, TUNSETIFF
 from ..names import check_ifname
 from . import nsutil
 from .agent_api import Call, Handler, concurrent, exclusive
-
-TUNSETIFF = 0x400454CA
-IFF_TUN, IFF_TAP, IFF_NO_PI = 0x0001, 0x0002, 0x1000
 
 
 class TunExtension:

@@ -34,12 +34,12 @@ def collect(k: Kernel, target: str = "local") -> dict[str, Any]:
             "fdb": k.dump(label, "fdb"),
             "neigh": k.dump(label, "neigh"),
             "sysctl": nsutil.read_sysctl(k.netns(label), keys),
-            "nsids": _nsids(k, label, labels),
+            "nsids": nsids(k, label, labels),
         }
     return {"lab_id": k.lab_id, "taken_at": time.time(), "target": target, "namespaces": spaces}
 
 
-def _nsids(k: Kernel, label: str, labels: list[str]) -> dict[str, str]:
+def nsids(k: Kernel, label: str, labels: list[str]) -> dict[str, str]:
     """How namespace ``label`` numbers the other lab namespaces (IFLA_LINK_NETNSID → label)."""
     ids: dict[str, str] = {}
     reader = k.reader(label)

@@ -63,7 +63,7 @@ def addr_del(k: Kernel, op: Op) -> Done:
     return Done(True, [ops.addr_add(op.ns, dev, cidr)])
 
 
-def _routes_via(k: Kernel, label: str, index: int) -> list[dict[str, Any]]:
+def routes_via(k: Kernel, label: str, index: int) -> list[dict[str, Any]]:
     """Routes of the main table that leave through ``index`` and were added by someone
     (not the kernel's connected routes, which follow the addresses by themselves)."""
     found = []
@@ -72,6 +72,14 @@ def _routes_via(k: Kernel, label: str, index: int) -> list[dict[str, Any]]:
                 and route.get("RTA_TABLE", route.get("table")) == RT_TABLE_MAIN and route.get("type") == 1:
             found.append(route)
     return found
+
+
+def route_ops(label: str, dev: str, routes: list[dict[str, Any]]) -> list[Op]:
+    """``ip route add`` ops that put ``routes`` (as :func:`routes_via` found them) back on ``dev``.
+
+    Setting a device down, or deleting it, makes the kernel drop the routes through it;
+    an undo of either brings them back with these."""
+    return [ops.route_add(label, _route_text(r), r.get("RTA_GATEWAY"), dev) for r in routes]
 
 
 def _route_spec(route: dict[str, Any]) -> dict[str, Any]:
@@ -93,11 +101,11 @@ def move_ip(k: Kernel, op: Op) -> Done:
             return Done(False)
         raise NotFound(f"{src!r} has no IP address to move", where=f"namespace {op.ns}",
                        hint=f"give it one first: lab.addr({src!r}, '20.1.0.10/24')")
-    routes = _routes_via(k, op.ns, src_i)
+    routes = routes_via(k, op.ns, src_i)
     if routes and not (k.link(op.ns, dst) or {}).get("flags", 0) & 0x1:
         raise InvalidInput(f"{dst!r} is down, so the routes via {src!r} ({', '.join(_route_text(r) for r in routes)}) cannot move to it",
                            where=f"namespace {op.ns}", hint=f"bring it up first: lab.up({dst!r})")
-    sock = k.ipr(op.ns)
+    sock, reader = k.ipr(op.ns), k.reader(op.ns)
     done: list[Callable[[], Any]] = []
     try:
         for route in routes:
@@ -105,10 +113,11 @@ def move_ip(k: Kernel, op: Op) -> Done:
                 done.append(functools.partial(sock.route, "add", oif=src_i, **_route_spec(route)))
         for cidr, _family in moving:
             itf = ipaddress.ip_interface(cidr)
-            k.call(op, sock.addr, "del", index=src_i, address=str(itf.ip), prefixlen=itf.network.prefixlen)
-            done.append(functools.partial(sock.addr, "add", index=src_i, address=str(itf.ip), prefixlen=itf.network.prefixlen))
-            k.call(op, sock.addr, "add", index=dst_i, address=str(itf.ip), prefixlen=itf.network.prefixlen)
-            done.append(functools.partial(sock.addr, "del", index=dst_i, address=str(itf.ip), prefixlen=itf.network.prefixlen))
+            address, prefixlen = str(itf.ip), itf.network.prefixlen  # addresses: the raw writer, as addr_add (rtnl's rule)
+            k.call(op, reader.address, False, src_i, address, prefixlen)
+            done.append(functools.partial(reader.address, True, src_i, address, prefixlen))
+            k.call(op, reader.address, True, dst_i, address, prefixlen)
+            done.append(functools.partial(reader.address, False, dst_i, address, prefixlen))
         for route in routes:
             _tolerant(k, op, errno.EEXIST, sock.route, "add", oif=dst_i, **_route_spec(route))
     except Exception:

@@ -26,6 +26,7 @@ from ..errors import (
     StepFailed,
     WrongNamespace,
 )
+from ..kinds import module_of
 from ..names import netns_name, split_netns_name
 from ..steps.base import Op
 from . import nsutil
@@ -33,11 +34,6 @@ from .done import Done, Executor
 from .rtnl import NetlinkFailure, RawNetlink
 
 #: Device kinds and the kernel module that provides each (for KernelLacks hints).
-MODULE_OF = {
-    "vlan": "8021q", "ipvlan": "ipvlan", "geneve": "geneve", "ipip": "ipip", "gre": "ip_gre",
-    "gretap": "ip_gre", "sit": "sit", "vxlan": "vxlan", "macvlan": "macvlan", "bridge": "bridge",
-    "veth": "veth", "dummy": "dummy", "tun": "tun",
-}
 
 
 SETTLE_TIMEOUT = 2.0  # seconds a step waits for devices it brought up to show their operstate
@@ -186,7 +182,7 @@ class Kernel:
         kind = op.args.get("kind")
         if op.action == "link_add" and code == errno.EOPNOTSUPP and kind:
             return KernelLacks(
-                f"this kernel cannot make {kind} devices (module {MODULE_OF.get(kind, kind)} is missing)",
+                f"this kernel cannot make {kind} devices (module {module_of(kind)} is missing)",
                 where=where, hint="run this lab on the VM target: Lab.vagrant(), whose Debian kernel has it")
         if code == errno.EEXIST:
             return AlreadyExists(f"`{op.command}` failed: it already exists", where=where,

@@ -12,21 +12,21 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AlreadyExists, InvalidInput, NotFound, StepFailed
+from .. import kinds
+from ..errors import AlreadyExists, InvalidInput, NotFound, StepFailed, WrongNamespace
+from ..kinds.tuntap import IFF_NO_PI, IFF_TAP, IFF_TUN, TUNSETIFF, TUNSETOWNER, TUNSETPERSIST
 from ..steps import ops
 from ..steps.base import Op
 from . import nsutil
+from .collect import nsids
 from .done import Done
-from .rtnl import bridge_data
+from .ipops import route_ops, routes_via
+from .rtnl import info_data
 
 if TYPE_CHECKING:
     from .kernel import Kernel
 
 IFF_UP = 0x1
-TUNSETIFF = 0x400454CA
-TUNSETPERSIST = 0x400454CB
-TUNSETOWNER = 0x400454CC
-IFF_TUN, IFF_TAP, IFF_NO_PI = 0x0001, 0x0002, 0x1000
 
 
 def kind_of(link: dict[str, Any]) -> str:
@@ -53,86 +53,68 @@ def netns_del(k: Kernel, op: Op) -> Done:
     return Done(k.delete_ns(op.args["name"]))
 
 
-def _link_kwargs(k: Kernel, op: Op) -> dict[str, Any]:
-    """pyroute2 keyword arguments for ``link('add')`` of ``op``'s kind."""
-    a = op.args
-    kind = a["kind"]
-    kw: dict[str, Any] = {"ifname": a["name"], "kind": kind}
+def _settings(op: Op) -> dict[str, Any]:
+    """The kind's own settings in a ``link_add`` op (not its name, kind, parent or veth peer)."""
+    return {key: value for key, value in op.args.items() if key not in ("name", "kind", "link", "peer", "peer_ns")}
+
+
+def _is_the_same(k: Kernel, op: Op, existing: dict[str, Any]) -> list[str]:
+    """What differs between the device asked for and the one the kernel has (empty: "already so")."""
+    a, kind = op.args, kinds.get(op.args["kind"])
+    found = kind.differences(_settings(op), _info_data(existing), lambda dev: _index_or_none(k, op.ns, dev))
     if a.get("link"):
-        kw["link"] = k.index(op.ns, a["link"], "parent device")
-    if kind == "veth":
-        kw["peer"] = {"ifname": a["peer"]}
-        if a.get("peer_ns", op.ns) != op.ns:
-            kw["peer"]["net_ns_fd"] = k.netns(a["peer_ns"])
-    elif kind == "bridge":
-        if "stp" in a:
-            kw["br_stp_state"] = 1 if a["stp"] else 0
-        if "forward_delay" in a:
-            kw["br_forward_delay"] = int(round(a["forward_delay"] * 100))
-        if "priority" in a:
-            kw["br_priority"] = a["priority"]
-    elif kind == "macvlan":
-        kw["macvlan_mode"] = a.get("mode", "bridge")
-    elif kind == "ipvlan":
-        kw["ipvlan_mode"] = {"l2": 0, "l3": 1, "l3s": 2}[a.get("mode", "l2")]
-    elif kind == "vlan":
-        kw["vlan_id"] = a["vlan_id"]
-        kw["vlan_protocol"] = 0x88A8 if a.get("protocol") == "802.1ad" else 0x8100
-    elif kind == "vxlan":
-        kw["vxlan_id"] = a["vni"]
-        kw["vxlan_port"] = a.get("port") or 4789
-        for key in ("remote", "local", "group"):
-            if a.get(key):  # the kernel keeps a unicast remote in IFLA_VXLAN_GROUP too (as iproute2 sends it)
-                kw["vxlan_group" if key == "remote" else f"vxlan_{key}"] = a[key]
-        if a.get("dev"):
-            kw["vxlan_link"] = k.index(op.ns, a["dev"], "underlay device")
-    elif kind == "geneve":
-        kw.update(geneve_id=a["vni"], geneve_remote=a["remote"], geneve_port=a.get("port") or 6081)
-    elif kind in ("ipip", "sit", "gre", "gretap"):
-        prefix = "gre" if kind.startswith("gre") else kind
-        kw.update({f"{prefix}_local": a["local"], f"{prefix}_remote": a["remote"], f"{prefix}_ttl": a.get("ttl", 64)})
-    return kw
+        parent = _index_or_none(k, op.ns, a["link"])
+        if existing.get("IFLA_LINK") != parent:
+            have = _name_of(k, op.ns, existing["IFLA_LINK"]) if existing.get("IFLA_LINK") else None
+            found.append(f"parent {a['link']!r} (the device's parent is {have or 'another device'})")
+    if a["kind"] == "veth":
+        peer = _veth_peer(k, op.ns, existing)
+        if peer != (a.get("peer_ns", op.ns), a["peer"]):
+            where = f"{peer[1]} in {peer[0]}" if peer else "unknown"
+            found.append(f"peer {a['peer']!r} in {a.get('peer_ns', op.ns)} (the device's peer is {where})")
+    return found
+
+
+def _index_or_none(k: Kernel, label: str, name: str) -> int | None:
+    link = k.link(label, name)
+    return int(link["index"]) if link is not None else None
 
 
 def link_add(k: Kernel, op: Op) -> Done:
+    """``ip link add`` of any kind, packed from the kind's declaration (labkit/kinds/) over raw netlink."""
     a = op.args
     name, kind = a["name"], a["kind"]
     existing = k.link(op.ns, name)
     if existing is not None:
-        if kind_of(existing) == kind:
-            return Done(False)
-        raise AlreadyExists(f"{name!r} already exists in namespace {op.ns!r} as a {kind_of(existing)} device, not a {kind}",
-                            hint=f"delete it with lab.delete({name!r}) or pick another name")
-    if kind == "veth":
-        peer_ns = a.get("peer_ns", op.ns)
-        if not k.has_ns(peer_ns):
-            raise NotFound(f"namespace {peer_ns!r} for the veth peer does not exist", hint=f"create it first: lab.netns({peer_ns!r})")
-        if k.link(peer_ns, a["peer"]) is not None:
-            raise AlreadyExists(f"the peer name {a['peer']!r} is taken in namespace {peer_ns!r}", hint="pick another peer name")
-    if kind in ("veth", "bridge"):
-        _fast_add(k, op)
-    else:
-        k.call(op, k.ipr(op.ns).link, "add", **_link_kwargs(k, op))
-    return Done(True, [ops.link_del(op.ns, name)])
-
-
-def _fast_add(k: Kernel, op: Op) -> None:
-    """veth and bridge, the kinds a lab makes by the hundred, straight over raw netlink."""
-    a = op.args
+        if kind_of(existing) != kind:
+            raise AlreadyExists(f"{name!r} already exists in namespace {op.ns!r} as a {kind_of(existing)} device, not a {kind}",
+                                hint=f"delete it with lab.delete({name!r}) or pick another name")
+        differences = _is_the_same(k, op, existing)
+        if differences:
+            raise AlreadyExists(f"{kind} {name!r} already exists in namespace {op.ns!r} with other settings: "
+                                + "; ".join(differences),
+                                hint=f"change it with the step for that setting, or lab.delete({name!r}) and create it again")
+        return Done(False)
     reader = k.reader(op.ns)
-    if a["kind"] == "bridge":
-        delay = int(round(a["forward_delay"] * 100)) if "forward_delay" in a else None
-        k.call(op, reader.new_link, a["name"], "bridge", bridge_data(a.get("stp"), delay, a.get("priority")))
-        return
+    parent = k.index(op.ns, a["link"], "parent device") if a.get("link") else None
+    data = info_data(kinds.get(kind).info_data(_settings(op), lambda dev: k.index(op.ns, dev, "underlay device")))
+    if kind != "veth":
+        k.call(op, reader.new_link, name, kinds.get(kind).info_kind, data, link=parent)
+        return Done(True, [ops.link_del(op.ns, name)])
     peer_ns = a.get("peer_ns", op.ns)
+    if not k.has_ns(peer_ns):
+        raise NotFound(f"namespace {peer_ns!r} for the veth peer does not exist", hint=f"create it first: lab.netns({peer_ns!r})")
+    if k.link(peer_ns, a["peer"]) is not None:
+        raise AlreadyExists(f"the peer name {a['peer']!r} is taken in namespace {peer_ns!r}", hint="pick another peer name")
     if peer_ns == op.ns:
-        k.call(op, reader.new_link, a["name"], "veth", peer=a["peer"])
-        return
-    fd = os.open(nsutil.netns_path(k.netns(peer_ns)), os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        k.call(op, reader.new_link, a["name"], "veth", peer=a["peer"], peer_netns_fd=fd)
-    finally:
-        os.close(fd)
+        k.call(op, reader.new_link, name, "veth", data, peer=a["peer"])
+    else:
+        fd = os.open(nsutil.netns_path(k.netns(peer_ns)), os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            k.call(op, reader.new_link, name, "veth", data, peer=a["peer"], peer_netns_fd=fd)
+        finally:
+            os.close(fd)
+    return Done(True, [ops.link_del(op.ns, name)])
 
 
 def tuntap_add(k: Kernel, op: Op) -> Done:
@@ -145,15 +127,22 @@ def tuntap_add(k: Kernel, op: Op) -> Done:
     if not os.path.exists("/dev/net/tun"):
         raise NotFound("/dev/net/tun is missing", hint="load the tun module (modprobe tun) or use the VM target")
     flags = (IFF_TUN if mode == "tun" else IFF_TAP) | IFF_NO_PI
+    uid = 0
+    if op.args.get("user"):
+        import pwd
+
+        try:
+            uid = pwd.getpwnam(op.args["user"]).pw_uid
+        except KeyError:
+            raise NotFound(f"user {op.args['user']!r} does not exist on the target", where=f"namespace {op.ns}",
+                           hint="name a user of this machine (see /etc/passwd), or leave user= out") from None
 
     def make() -> None:
         fd = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC)
         try:
             fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), flags))
             if op.args.get("user"):
-                import pwd
-
-                fcntl.ioctl(fd, TUNSETOWNER, pwd.getpwnam(op.args["user"]).pw_uid)
+                fcntl.ioctl(fd, TUNSETOWNER, uid)
             fcntl.ioctl(fd, TUNSETPERSIST, 1)
         finally:
             os.close(fd)
@@ -166,36 +155,96 @@ def tuntap_add(k: Kernel, op: Op) -> Done:
 
 
 def _recreate(k: Kernel, label: str, link: dict[str, Any]) -> list[Op]:
-    """Ops that would make ``link`` again (kind, settings, addresses, master, up)."""
-    name, kind = link["IFLA_IFNAME"], kind_of(link)
-    data = _info_data(link)
-    made: list[Op] = []
-    if kind in ("tun", "tap"):
-        made.append(ops.tuntap_add(label, name, kind))
-    elif kind == "bridge":
-        made.append(ops.link_add(label, name, "bridge", stp=bool(data.get("IFLA_BR_STP_STATE")),
-                                 forward_delay=data.get("IFLA_BR_FORWARD_DELAY", 1500) / 100,
-                                 priority=data.get("IFLA_BR_PRIORITY", 32768)))
-    elif kind == "veth":
-        peer = _veth_peer(k, label, link)
-        if peer is None:
-            return []
-        made.append(ops.link_add(label, name, "veth", peer=peer[1], peer_ns=peer[0]))
-    elif kind == "vxlan":
-        made.append(ops.link_add(label, name, "vxlan", vni=data.get("IFLA_VXLAN_ID"), remote=data.get("IFLA_VXLAN_GROUP"),
-                                 local=data.get("IFLA_VXLAN_LOCAL"), port=data.get("IFLA_VXLAN_PORT")))
-    else:
+    """Ops that would make ``link`` again as it is now: its kind and settings (from the kind's
+    declaration), its parent or veth peer, addresses, master, up, and the routes through it."""
+    name, kind_name = link["IFLA_IFNAME"], kind_of(link)
+    kind = kinds.KINDS.get(kind_name)
+    if kind is None:
         return []
+    made: list[Op] = []
+    if kind.created_by == "tuntap_add":
+        owner = _info_data(link).get("IFLA_TUN_OWNER")
+        made.append(ops.tuntap_add(label, name, kind_name, _user_name(owner)))
+    else:
+        extra: dict[str, Any] = {}
+        peer: tuple[str, str] | None = None
+        if kind.parent:
+            parent = _name_of(k, label, link["IFLA_LINK"]) if link.get("IFLA_LINK") else None
+            if parent is None:
+                return []
+            extra["link"] = parent
+        if kind_name == "veth":
+            peer = _veth_peer(k, label, link)
+            if peer is None:
+                return []
+            extra.update(peer=peer[1], peer_ns=peer[0])
+        settings = kind.settings_of(_info_data(link), lambda index: _name_of(k, label, index))
+        made.append(ops.link_add(label, name, kind_name, **extra, **settings))
+        if peer is not None:  # a veth's peer goes with it: its addresses, master and state come back too
+            made += _restore(k, peer[0], next(p for p in k.dump(peer[0], "links") if p.get("IFLA_IFNAME") == peer[1]))
+    made += _restore(k, label, link)
+    for child in _dependents(k, label, link):  # children the kernel removes with their parent come back after it
+        made += _recreate(k, label, child)
+    return made
+
+
+def _restore(k: Kernel, label: str, link: dict[str, Any]) -> list[Op]:
+    """What a device carries besides its kind: its MTU and MAC, addresses, its place on a bridge (with the
+    port's cost and priority), a bridge's own ports, up, and the routes through it."""
+    name, kind = link["IFLA_IFNAME"], kind_of(link)
+    made: list[Op] = []
+    if link.get("IFLA_MTU"):
+        made.append(ops.link_set(label, name, mtu=link["IFLA_MTU"]))
+    if link.get("IFLA_ADDRESS") and kind not in ("bridge", "tun"):  # a bridge takes its MAC from its ports
+        made.append(ops.link_set(label, name, mac=link["IFLA_ADDRESS"]))
     for addr in k.dump(label, "addrs"):
         if addr.get("index") == link["index"] and addr.get("IFA_ADDRESS") and addr.get("scope", 0) == 0:
             made.append(ops.addr_add(label, name, f"{addr.get('IFA_LOCAL') or addr['IFA_ADDRESS']}/{addr['prefixlen']}"))
     if link.get("IFLA_MASTER"):
         master = _name_of(k, label, link["IFLA_MASTER"])
         if master:
-            made.append(ops.link_set(label, name, master=master))
+            made += _port_ops(label, name, master, link)
+    if kind == "bridge":
+        for port in k.dump(label, "links"):
+            if port.get("IFLA_MASTER") == link["index"]:
+                made += _port_ops(label, str(port["IFLA_IFNAME"]), name, port)
     if link.get("flags", 0) & IFF_UP:
         made.append(ops.link_set(label, name, up=True))
+        made += route_ops(label, name, routes_via(k, label, link["index"]))
     return made
+
+
+def _port_ops(label: str, port: str, bridge: str, link: dict[str, Any]) -> list[Op]:
+    """``port`` back on ``bridge``, with the STP cost and priority it had."""
+    data = (link.get("IFLA_LINKINFO") or {}).get("IFLA_INFO_SLAVE_DATA") or {}
+    settings = {key: data[attr] for key, attr in (("cost", "IFLA_BRPORT_COST"), ("priority", "IFLA_BRPORT_PRIORITY"))
+                if data.get(attr) is not None}
+    return [ops.link_set(label, port, master=bridge)] + ([ops.brport_set(label, port, **settings)] if settings else [])
+
+
+def _dependents(k: Kernel, label: str, link: dict[str, Any]) -> list[dict[str, Any]]:
+    """Devices the kernel deletes with ``link``: its macvlan/ipvlan/vlan children and the VXLANs bound to it."""
+    found = []
+    for other in k.dump(label, "links"):
+        kind = kinds.KINDS.get(kind_of(other))
+        if other.get("index") == link.get("index") or kind is None:
+            continue
+        if (kind.parent and other.get("IFLA_LINK") == link["index"]) or \
+                (kind.name == "vxlan" and _info_data(other).get("IFLA_VXLAN_LINK") == link["index"]):
+            found.append(other)
+    return found
+
+
+def _user_name(uid: Any) -> str | None:
+    """The user name of a tun/tap owner's uid (None: no owner, or a uid with no name here)."""
+    if uid is None or uid == 0xFFFFFFFF:
+        return None
+    import pwd
+
+    try:
+        return pwd.getpwuid(int(uid)).pw_name
+    except KeyError:
+        return None
 
 
 def _name_of(k: Kernel, label: str, index: int) -> str | None:
@@ -206,18 +255,30 @@ def _name_of(k: Kernel, label: str, index: int) -> str | None:
 
 
 def _veth_peer(k: Kernel, label: str, link: dict[str, Any]) -> tuple[str, str] | None:
-    """(namespace, name) of a veth's other end, by matching each other's indices."""
-    for other in k.labels():
-        for cand in k.dump(other, "links"):
-            if cand.get("index") == link.get("IFLA_LINK") and cand.get("IFLA_LINK") == link.get("index") \
-                    and kind_of(cand) == "veth" and (other, cand.get("IFLA_IFNAME")) != (label, link.get("IFLA_IFNAME")):
-                return other, str(cand["IFLA_IFNAME"])
+    """(namespace, name) of a veth's other end: ``IFLA_LINK`` is its index in the namespace that
+    ``IFLA_LINK_NETNSID`` names (absent: this one); indexes alone repeat across namespaces."""
+    index = link.get("IFLA_LINK")
+    if not index:
+        return None
+    where: str | None = label
+    if link.get("IFLA_LINK_NETNSID") is not None:
+        where = nsids(k, label, k.labels()).get(str(link["IFLA_LINK_NETNSID"]))
+    if where is None:
+        return None
+    for cand in k.dump(where, "links"):
+        if cand.get("index") == index and kind_of(cand) == "veth":
+            return where, str(cand["IFLA_IFNAME"])
     return None
 
 
 def link_del(k: Kernel, op: Op) -> Done:
     link = k.link(op.ns, op.args["name"])
     if link is None:
+        name = op.args["name"]
+        elsewhere = [other for other in k.labels() if other != op.ns and k.link(other, name) is not None]
+        if elsewhere:  # "already so" would be a lie: the device is there, in another namespace of the lab
+            raise WrongNamespace(f"{name!r} is not in namespace {op.ns!r}; it is in {', '.join(elsewhere)}",
+                                 hint=f"pass ns={elsewhere[0]!r} to delete it there")
         return Done(False)
     undo = _recreate(k, op.ns, link)
     k.call(op, k.reader(op.ns).del_link, link["index"])
@@ -255,7 +316,9 @@ def link_set(k: Kernel, op: Op) -> Done:
         undo.append(ops.link_set(op.ns, name, mac=link.get("IFLA_ADDRESS")))
         changed = True
     if "up" in a and bool(link.get("flags", 0) & IFF_UP) != bool(a["up"]):
+        dropped = [] if a["up"] else routes_via(k, op.ns, index)  # down: the kernel drops the routes through it
         k.call(op, sock.set_link, index, up=bool(a["up"]))
+        undo += route_ops(op.ns, name, dropped)  # (the list is reversed below: up first, then the routes)
         undo.append(ops.link_set(op.ns, name, up=not a["up"]))
         changed = True
     if "netns" in a and a["netns"] != op.ns:
@@ -265,7 +328,7 @@ def link_set(k: Kernel, op: Op) -> Done:
         if k.link(target, name) is not None:
             raise AlreadyExists(f"namespace {target!r} already has a device called {name!r}", hint="rename or delete one of them")
         back = [ops.link_set(target, name, netns=op.ns)]
-        back += [o for o in _recreate(k, op.ns, link) if o.action in ("addr_add", "link_set")]
+        back += _restore(k, op.ns, link)  # moving drops its addresses, master, state and routes: all come back
         fd = os.open(nsutil.netns_path(k.netns(target)), os.O_RDONLY | os.O_CLOEXEC)
         try:
             k.call(op, sock.set_link, index, netns_fd=fd)
@@ -276,32 +339,23 @@ def link_set(k: Kernel, op: Op) -> Done:
     return Done(changed, list(reversed(undo)) if "netns" not in a else undo)
 
 
-_BRIDGE_KEYS = {"stp": ("IFLA_BR_STP_STATE", "br_stp_state", 1), "forward_delay": ("IFLA_BR_FORWARD_DELAY", "br_forward_delay", 100),
-                "priority": ("IFLA_BR_PRIORITY", "br_priority", 1), "hello_time": ("IFLA_BR_HELLO_TIME", "br_hello_time", 100),
-                "max_age": ("IFLA_BR_MAX_AGE", "br_max_age", 100), "ageing_time": ("IFLA_BR_AGEING_TIME", "br_ageing_time", 100)}
-
-
 def bridge_set(k: Kernel, op: Op) -> Done:
+    """``ip link set BR type bridge …``: only the settings that differ are sent, encoded from the bridge's declaration."""
     name = op.args["name"]
     index = k.index(op.ns, name, "bridge")
     link = k.link(op.ns, name) or {}
     if kind_of(link) != "bridge":
         raise InvalidInput(f"{name!r} is a {kind_of(link)} device, not a bridge", where=f"namespace {op.ns}")
+    bridge = kinds.get("bridge")
     data = _info_data(link)
-    wanted: dict[str, Any] = {}
-    old: dict[str, Any] = {}
-    for key, value in op.args.items():
-        if key not in _BRIDGE_KEYS:
-            continue
-        attr, kwarg, scale = _BRIDGE_KEYS[key]
-        raw = (1 if value else 0) if key == "stp" else int(round(value * scale))
-        if data.get(attr) != raw:
-            wanted[kwarg] = raw
-            current = data.get(attr, 0)
-            old[key] = bool(current) if key == "stp" else current / scale
-    if not wanted:
+    wanted = {key: value for key, value in op.args.items() if key != "name"}
+    differ = {p.name for p in bridge.settable if p.name in wanted
+              and data.get(p.attr) != p.to_kernel(wanted[p.name])}
+    if not differ:
         return Done(False)
-    k.call(op, k.ipr(op.ns).link, "set", index=index, kind="bridge", **wanted)
+    change = {key: wanted[key] for key in differ}
+    old = {key: value for key, value in bridge.settings_of(data).items() if key in differ}
+    k.call(op, k.reader(op.ns).set_link, index, bridge=info_data(bridge.info_data(change, lambda dev: 0)))
     return Done(True, [ops.bridge_set(op.ns, name, **old)])
 
 

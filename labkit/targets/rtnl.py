@@ -4,8 +4,16 @@ Snapshots read the kernel after every step, so reading must be quick. pyroute2
 decodes every attribute of every message (hundreds of microseconds per link);
 this reader decodes only what labkit shows, straight from the bytes, and emits the
 same flattened shape as :func:`labkit.state.raw.flatten` of a pyroute2 dump, so
-the parser and the recorded dumps work with either. Changes still go through
-pyroute2, which encodes every device kind.
+the parser and the recorded dumps work with either.
+
+**The one rule for netlink writes.** Devices and addresses (every ``link_add`` of
+every kind, ``link_set``, bridge settings, ``link_del``, ``addr add/del``) are
+written here, raw: each kind's request is packed from its declaration in
+``labkit/kinds/`` (the same values the shown command carries), and these are the
+ops a lab makes by the hundred. Routes, neighbours and bridge-port settings go
+through pyroute2 (:meth:`labkit.targets.kernel.Kernel.ipr`), whose encoders for
+them are complete and which labkit calls a few times per lab. No op is written
+both ways.
 
 A netlink message is a 16-byte header (length, type, flags, sequence, port), a
 fixed struct (ifinfomsg, ifaddrmsg, rtmsg, ndmsg) and a list of attributes, each
@@ -22,6 +30,9 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
+from ..kinds import by_info_kind
+from ..kinds.base import BRIDGE_ID
+
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 NLM_F_REQUEST, NLM_F_DUMP = 0x1, 0x300
 RTM_GETLINK, RTM_GETADDR, RTM_GETROUTE, RTM_GETNEIGH, RTM_GETNSID = 18, 22, 26, 30, 90
@@ -29,7 +40,6 @@ AF_UNSPEC, AF_INET, AF_INET6, AF_BRIDGE = 0, 2, 10, 7
 _HDR = struct.Struct("=LHHLL")
 _ATTR = struct.Struct("=HH")
 OPERSTATES = ("UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP")
-MACVLAN_MODES = {1: "private", 2: "vepa", 4: "bridge", 8: "passthru", 16: "source"}
 STATS64 = ("rx_packets", "tx_packets", "rx_bytes", "tx_bytes", "rx_errors", "tx_errors", "rx_dropped", "tx_dropped")
 
 
@@ -82,37 +92,13 @@ def _ip(b: bytes) -> str:
     return str(ipaddress.ip_address(b)) if len(b) in (4, 16) else _mac(b)
 
 
-def _bridge_id(b: bytes) -> dict[str, Any]:
-    # the same shape pyroute2 gives (priority bytes read little-endian), see state.parse.bridge_id
-    return {"prio": int(struct.unpack_from("<H", b)[0]), "addr": _mac(b[2:8])}
-
-
 Decoder = Callable[[bytes], Any]
-BRIDGE: dict[int, tuple[str, Decoder]] = {
-    1: ("IFLA_BR_FORWARD_DELAY", _u32), 2: ("IFLA_BR_HELLO_TIME", _u32), 3: ("IFLA_BR_MAX_AGE", _u32),
-    4: ("IFLA_BR_AGEING_TIME", _u32), 5: ("IFLA_BR_STP_STATE", _u32), 6: ("IFLA_BR_PRIORITY", _u16),
-    7: ("IFLA_BR_VLAN_FILTERING", _u8), 10: ("IFLA_BR_ROOT_ID", _bridge_id), 11: ("IFLA_BR_BRIDGE_ID", _bridge_id),
-    12: ("IFLA_BR_ROOT_PORT", _u16), 13: ("IFLA_BR_ROOT_PATH_COST", _u32),
-}
 BRPORT: dict[int, tuple[str, Decoder]] = {
     1: ("IFLA_BRPORT_STATE", _u8), 2: ("IFLA_BRPORT_PRIORITY", _u16), 3: ("IFLA_BRPORT_COST", _u32),
-    13: ("IFLA_BRPORT_ROOT_ID", _bridge_id), 14: ("IFLA_BRPORT_BRIDGE_ID", _bridge_id), 18: ("IFLA_BRPORT_NO", _u16),
+    13: ("IFLA_BRPORT_ROOT_ID", BRIDGE_ID.decode), 14: ("IFLA_BRPORT_BRIDGE_ID", BRIDGE_ID.decode), 18: ("IFLA_BRPORT_NO", _u16),
 }
-KIND_DATA: dict[str, dict[int, tuple[str, Decoder]]] = {
-    "bridge": BRIDGE,
-    "tun": {1: ("IFLA_TUN_OWNER", _u32), 3: ("IFLA_TUN_TYPE", _u8), 6: ("IFLA_TUN_PERSIST", _u8), 8: ("IFLA_TUN_NUM_QUEUES", _u32)},
-    "vxlan": {1: ("IFLA_VXLAN_ID", _u32), 2: ("IFLA_VXLAN_GROUP", _ip), 3: ("IFLA_VXLAN_LINK", _u32), 4: ("IFLA_VXLAN_LOCAL", _ip),
-              15: ("IFLA_VXLAN_PORT", _be16)},
-    "macvlan": {1: ("IFLA_MACVLAN_MODE", lambda b: MACVLAN_MODES.get(_u32(b), str(_u32(b))))},
-    "macvtap": {1: ("IFLA_MACVLAN_MODE", lambda b: MACVLAN_MODES.get(_u32(b), str(_u32(b))))},
-    "vlan": {1: ("IFLA_VLAN_ID", _u16), 5: ("IFLA_VLAN_PROTOCOL", _be16)},
-    "ipvlan": {1: ("IFLA_IPVLAN_MODE", _u16)},
-    "geneve": {1: ("IFLA_GENEVE_ID", _u32), 2: ("IFLA_GENEVE_REMOTE", _ip), 5: ("IFLA_GENEVE_PORT", _be16)},
-    "ipip": {2: ("IFLA_IPTUN_LOCAL", _ip), 3: ("IFLA_IPTUN_REMOTE", _ip)},
-    "sit": {2: ("IFLA_SIT_LOCAL", _ip), 3: ("IFLA_SIT_REMOTE", _ip)},
-    "gre": {6: ("IFLA_GRE_LOCAL", _ip), 7: ("IFLA_GRE_REMOTE", _ip)},
-    "gretap": {6: ("IFLA_GRE_LOCAL", _ip), 7: ("IFLA_GRE_REMOTE", _ip)},
-}
+#: how each kind's IFLA_INFO_DATA decodes, by IFLA_INFO_KIND: declared with the kind (labkit/kinds/)
+KIND_DATA: dict[str, dict[int, tuple[str, Decoder]]] = {name: kind.decoders() for name, kind in by_info_kind().items()}
 
 
 def _decode(raw: dict[int, bytes], table: dict[int, tuple[str, Decoder]]) -> dict[str, Any]:
@@ -210,7 +196,7 @@ DUMPS: dict[str, list[tuple[int, bytes, Callable[[bytes, int], dict[str, Any]]]]
 
 NLM_F_ACK, NLM_F_EXCL, NLM_F_CREATE = 0x4, 0x200, 0x400
 RTM_NEWLINK, RTM_DELLINK, RTM_NEWADDR, RTM_DELADDR = 16, 17, 20, 21
-IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_MASTER, IFLA_LINKINFO, IFLA_NET_NS_FD = 1, 3, 4, 10, 18, 28
+IFLA_ADDRESS, IFLA_IFNAME, IFLA_MTU, IFLA_LINK, IFLA_MASTER, IFLA_LINKINFO, IFLA_NET_NS_FD = 1, 3, 4, 5, 10, 18, 28
 IFF_UP = 0x1
 
 
@@ -227,15 +213,9 @@ def cstr(text: str) -> bytes:
     return text.encode() + b"\0"
 
 
-def bridge_data(stp: bool | None, forward_delay_cs: int | None, priority: int | None) -> bytes:
-    out = b""
-    if forward_delay_cs is not None:
-        out += attr(1, struct.pack("=I", forward_delay_cs))
-    if stp is not None:
-        out += attr(5, struct.pack("=I", 1 if stp else 0))
-    if priority is not None:
-        out += attr(6, struct.pack("=H", priority))
-    return out
+def info_data(attributes: list[tuple[int, bytes]]) -> bytes:
+    """``IFLA_INFO_DATA``'s attributes (as a kind declares them, :meth:`labkit.kinds.base.Kind.info_data`) packed."""
+    return b"".join(attr(code, value) for code, value in attributes)
 
 
 class RawNetlink:
@@ -291,8 +271,10 @@ class RawNetlink:
             raise
         return decode_link(*answers[0]) if answers else None
 
-    def new_link(self, name: str, kind: str, data: bytes = b"", peer: str | None = None, peer_netns_fd: int | None = None) -> None:
-        """``ip link add NAME type KIND`` for kinds whose options are simple (veth, bridge)."""
+    def new_link(self, name: str, kind: str, data: bytes = b"", peer: str | None = None, peer_netns_fd: int | None = None,
+                 link: int | None = None) -> None:
+        """``ip link add [link PARENT] NAME type KIND …``: ``data`` is the kind's packed ``IFLA_INFO_DATA``
+        (:func:`info_data`), ``peer`` a veth's other end, ``link`` the ifindex of a parent device."""
         info = attr(1, kind.encode())
         if peer is not None:
             peer_msg = ifinfo() + attr(IFLA_IFNAME, cstr(peer))
@@ -302,6 +284,8 @@ class RawNetlink:
         if data:
             info += attr(2, data)
         payload = ifinfo() + attr(IFLA_IFNAME, cstr(name)) + attr(IFLA_LINKINFO, info)
+        if link is not None:
+            payload += attr(IFLA_LINK, struct.pack("=I", link))
         self._request(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, payload)
 
     def set_link(self, index: int, up: bool | None = None, master: int | None = None, mtu: int | None = None,
