@@ -8,6 +8,7 @@ Vagrant VM. A new target is done when every check passes on it.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -68,9 +69,11 @@ def check_a_long_request_blocks_nothing_and_can_be_cancelled(lab: Lab) -> None:
     lab.bridge("cbr")
     assert time.monotonic() - started < 2.0, "a step waited behind a running command"
     background.join()
+    # a duration no other test or lab uses, so `ps` (which sees the whole machine) counts only this one
+    unique = f"30.{os.getpid():07d}"
     with pytest.raises(TargetError, match="did not answer"):
-        client.connection.call("run", {"ns": "main", "argv": ["sleep", "30"], "timeout": 60}, deadline=0.5)
-    left = lab.run("sh", "-c", "ps -eo args | grep -c '^sleep 30$'").stdout.strip()
+        client.connection.call("run", {"ns": "main", "argv": ["sleep", unique], "timeout": 60}, deadline=0.5)
+    left = lab.run("sh", "-c", f"ps -eo args | grep -c '^sleep {unique}$'").stdout.strip()
     assert left == "0", "the cancelled command still runs"
 
 

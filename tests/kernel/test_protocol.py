@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import os
 import threading
 import time
 
@@ -67,12 +68,13 @@ def test_an_interrupt_stops_the_command_and_keeps_the_lab(lab: Lab) -> None:
     timer = threading.Timer(0.5, _thread.interrupt_main)
     timer.start()
     started = time.monotonic()
+    unique = f"30.{os.getpid():07d}"  # `ps` sees the whole machine: count only this test's sleep
     with pytest.raises(Interrupted, match="was stopped") as err:
-        lab.run("sleep", "30")
+        lab.run("sleep", unique)
     assert time.monotonic() - started < 5 and "intact" in err.value.hint
     assert lab.run("echo", "next").stdout == "next\n", "the next command got another request's answer"
     assert lab.snapshot().interface("pa") is not None
-    busy = lab.run("sh", "-c", "ps -eo args | grep -c '^sleep 30$'").stdout.strip()
+    busy = lab.run("sh", "-c", f"ps -eo args | grep -c '^sleep {unique}$'").stdout.strip()
     assert busy == "0", "the interrupted command is still running in the lab"
 
 
