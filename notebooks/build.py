@@ -1,12 +1,17 @@
 """Build the lab notebooks from their readable sources: ``notebooks/src/NN-name.py`` → ``notebooks/NN-name.ipynb``.
 
-A source is a Python file in the "percent" format that Jupytext, VS Code and
-Spyder understand: ``# %%`` starts a code cell, ``# %% [markdown]`` a markdown
-cell whose lines are comments (``# text``). The notebooks are written without
-outputs and with stable cell ids, so a diff of a source is the whole review. A
-notebook is "in sync" when its cells (kinds and sources) are those its source
-builds; cell ids and metadata do not count, so a notebook written by Jupytext is
-left alone.
+A source is a Python file in Jupytext's "percent" format (which VS Code and
+Spyder read too): ``# %%`` starts a code cell, ``# %% [markdown]`` a markdown cell
+whose lines are comments (``# text``), and ``# %% tags=["solution"]`` gives a cell
+tags. Jupytext reads the sources; this script only adds what a lab notebook needs:
+
+* cells tagged ``wrong`` (a wrong attempt at the exercise whose ``solution`` cell
+  precedes them) are left out of the learner's notebook; the notebook tier runs them
+  in place of the solution and expects the exercise's ``check`` cell to fail;
+* stable cell ids (``03-07``) and no outputs, so a diff of a source is the whole review.
+
+A notebook is "in sync" when its cells (kinds, sources and tags) are those its source
+builds; ids and other metadata do not count.
 
     python notebooks/build.py            # write every notebook whose source changed
     python notebooks/build.py 01 07      # only these (prefixes of the file names)
@@ -16,45 +21,43 @@ left alone.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
+import jupytext
 import nbformat
 
 HERE = Path(__file__).resolve().parent
 SRC = HERE / "src"
-MARKER = re.compile(r"^# %%(?P<rest>.*)$")
 KERNEL = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
+#: the tags a lab notebook's cells may carry
+TAGS = ("solution", "wrong", "check")
 
 
-def _cells(text: str) -> list[tuple[str, str]]:
-    """(kind, source) for each cell of a percent-format file; text before the first marker is ignored."""
-    cells: list[tuple[str, list[str]]] = []
-    for line in text.splitlines():
-        found = MARKER.match(line)
-        if found:
-            cells.append(("markdown" if "[markdown]" in found.group("rest") else "code", []))
-        elif cells:
-            cells[-1][1].append(line)
-    out = []
-    for kind, lines in cells:
-        if kind == "markdown":
-            lines = [re.sub(r"^# ?", "", line) if line.startswith("#") else line for line in lines]
-        body = "\n".join(lines).strip("\n")
-        if body:
-            out.append((kind, body))
+def tags_of(cell: nbformat.NotebookNode) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def read_source(source: Path) -> nbformat.NotebookNode:
+    """Every cell of a source, ``wrong`` attempts included, as Jupytext reads it (ids ``NN-MM`` by position)."""
+    nb = jupytext.reads(source.read_text(encoding="utf-8"), fmt="py:percent")
+    out = nbformat.v4.new_notebook()
+    out.metadata = {"kernelspec": KERNEL, "language_info": {"name": "python"}}
+    for number, cell in enumerate(nb.cells):
+        if not cell.source.strip():
+            continue
+        new = nbformat.v4.new_markdown_cell(cell.source) if cell.cell_type == "markdown" else nbformat.v4.new_code_cell(cell.source)
+        if tags_of(cell):
+            new.metadata["tags"] = tags_of(cell)
+        new.id = f"{source.stem[:2]}-{number:02d}"
+        out.cells.append(new)
     return out
 
 
 def build(source: Path) -> nbformat.NotebookNode:
-    """The notebook for one source file."""
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {"kernelspec": KERNEL, "language_info": {"name": "python"}}
-    for number, (kind, body) in enumerate(_cells(source.read_text(encoding="utf-8"))):
-        cell = nbformat.v4.new_markdown_cell(body) if kind == "markdown" else nbformat.v4.new_code_cell(body)
-        cell.id = f"{source.stem[:2]}-{number:02d}"
-        nb.cells.append(cell)
+    """The learner's notebook for one source: without its ``wrong`` cells."""
+    nb = read_source(source)
+    nb.cells = [cell for cell in nb.cells if "wrong" not in tags_of(cell)]
     return nb
 
 
@@ -70,9 +73,9 @@ def sources() -> list[Path]:
     return sorted(SRC.glob("[0-9][0-9]-*.py"))
 
 
-def cells_of(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
-    """What "in sync" compares: each cell's kind and source."""
-    return [(cell.cell_type, cell.source) for cell in nb.cells]
+def cells_of(nb: nbformat.NotebookNode) -> list[tuple[str, str, list[str]]]:
+    """What "in sync" compares: each cell's kind, source and tags."""
+    return [(cell.cell_type, cell.source, tags_of(cell)) for cell in nb.cells]
 
 
 def in_sync(source: Path) -> bool:
@@ -86,7 +89,7 @@ def stale() -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="only report notebooks that are out of date")
     parser.add_argument("only", nargs="*", help="build only sources whose name starts with one of these (e.g. 01 07)")
     args = parser.parse_args(argv)

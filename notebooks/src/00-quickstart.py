@@ -2,7 +2,8 @@
 # # 00 · Quickstart: a veth pair, two captures, one picture
 #
 # A **veth pair** is a virtual cable: whatever goes into one end comes out of the other.
-# Here both ends stay in the same namespace, as in the seed's first experiment, and we
+# Here both ends stay in the same namespace, as in the first experiment of the article
+# *002-Linux 虚拟网络设备* ("Linux virtual network devices") that these labs follow, and we
 # ping from one end to the other while `tcpdump` listens on `veth1` **and** on `lo`.
 #
 # The surprise the captures show: the echo *requests* cross the cable and arrive on `veth1`,
@@ -13,14 +14,11 @@
 # Click an interface in a picture to see what the kernel says about it.
 
 # %%
-try:
-    lab.close()  # a previous run of this notebook: start again from nothing
-except NameError:
-    pass
+from IPython.display import display
 
-from labkit import Lab
+from labkit.notebook import fact, fresh_lab, seen
 
-lab = Lab()          # a sandbox: namespaces of its own, never the host's network
+lab = fresh_lab()    # a sandbox: namespaces of its own, never the host's network (a previous run's lab is closed first)
 lab.view(title="A fresh lab: the host (main) and a simulated LAN (upstream)")
 
 # %% [markdown]
@@ -41,7 +39,7 @@ lab.view(title="Step 1: veth0 ⇄ veth1, both ends in main")
 #
 # A packet from `20.1.0.10` arriving on `veth1` carries a *local* source address. Linux drops
 # such packets as martians unless `accept_local=1`, and reverse-path filtering (`rp_filter`)
-# would drop them too. The seed warns about exactly this; these sysctls turn both off.
+# would drop them too. The article warns about exactly this; these sysctls turn both off.
 
 # %%
 for dev in ("veth0", "veth1", "all"):
@@ -59,7 +57,11 @@ lab.view(title="Step 2: accept_local=1, rp_filter=0")
 
 # %%
 with lab.capture("veth1", "lo", filter="icmp") as cap:
-    lab.run("ping", "-c", "2", "-i", "0.2", "-I", "veth0", "20.1.0.11")
+    result = lab.run("ping", "-c", "2", "-i", "0.2", "-I", "veth0", "20.1.0.11")
+display(result)
+fact(result.ok and set(seen(cap, "veth1")) == {"echo-request"} and "echo-reply" in seen(cap, "lo"),
+     "the requests arrive on veth1, and the replies come back on lo, never on veth1",
+     saw={dev: seen(cap, dev) for dev in ("veth1", "lo")})
 lab.view(cap, title="Step 3: requests arrive on veth1, replies come back on lo")
 
 # %% [markdown]
@@ -71,7 +73,7 @@ from scapy.utils import rdpcap
 print(cap.counts())
 for path in cap.save("captures"):
     print(path, len(rdpcap(path)), "packets")
-assert cap.counts() == {"main/veth1": 2, "main/lo": 2}, cap.counts()
+fact(cap.counts() == {"main/veth1": 2, "main/lo": 2}, "two requests on veth1, two replies on lo", saw=cap.counts())
 
 # %%
 lab.close()   # removes the namespaces, the devices and every tcpdump

@@ -5,7 +5,8 @@
 # A **tun** or **tap** device has the IP stack on one side and **a program** on the
 # other: whatever the kernel sends out of the device, the program reads from a file
 # descriptor of `/dev/net/tun`; whatever the program writes there, the kernel receives
-# as if it came in from a wire (seed 000, §2.2).
+# as if it came in from a wire (section 2.2 of the article *002-Linux 虚拟网络设备*,
+# "Linux virtual network devices", that these labs follow).
 #
 # In this lab you will:
 #
@@ -13,7 +14,7 @@
 #    a tun has no MAC address and does no ARP (it carries IP packets), a tap has a MAC
 #    (it carries Ethernet frames);
 # 2. see that both stay `DOWN` / `NO-CARRIER` until a program opens them;
-# 3. play **App2** of seed 000's picture yourself: `ping 10.0.0.22` (App1) sends an
+# 3. play **App2** of the article's picture yourself: `ping 10.0.0.22` (App1) sends an
 #    ICMP packet that the kernel routes into `tun0`; this notebook reads it from the
 #    file descriptor, decodes it, and writes an answer back, and `ping` gets its reply;
 # 4. do the same on `tap0` and meet ARP, which a tun never sees.
@@ -30,13 +31,9 @@ from IPython.display import display
 from scapy.layers.inet import ICMP, IP
 from scapy.layers.l2 import ARP, Ether
 
-from labkit import Lab
+from labkit.notebook import checks, fact, fresh_lab
 
-try:  # "Run all" again: close the previous lab first
-    lab.close()
-except NameError:
-    pass
-lab = Lab(uplink=False)  # one namespace, "main", that plays the host of the seed
+lab = fresh_lab(uplink=False)  # one namespace, "main", that plays the host; a previous run's lab is closed first
 
 
 def wait_done(program, timeout=10.0):
@@ -66,7 +63,7 @@ lab.view(title="A fresh lab: the namespace main, with only lo")
 # ## Step 1 · Create tun0 and tap0
 #
 # `ip tuntap add` makes a *persistent* device: it stays even though no program holds
-# it. The seed's experiment (§2.4.2) shows the two differ at once.
+# it. The article's experiment (its section 2.4.2) shows the two differ at once.
 
 # %%
 lab.tuntap("tun0", mode="tun")
@@ -77,12 +74,15 @@ lab.view()
 # Ask the kernel how it sees them:
 
 # %%
-print(lab.run("ip", "link", "show", "tun0").stdout)
-print(lab.run("ip", "link", "show", "tap0").stdout)
+display(lab.run("ip", "link", "show", "tun0"))
+display(lab.run("ip", "link", "show", "tap0"))
 snap = lab.snapshot()
 for name in ("tun0", "tap0"):
     itf = snap.interface(name)
     print(f"{name}: kind={itf.kind:<4} mac={itf.mac!s:<18} flags={','.join(itf.flags)}")
+tun, tap = snap.interface("tun0"), snap.interface("tap0")
+fact(not tun.mac and {"POINTOPOINT", "NOARP"} <= set(tun.flags), "tun0 is POINTOPOINT,NOARP with no MAC address", saw=tun)
+fact(bool(tap.mac) and "BROADCAST" in tap.flags, "tap0 is BROADCAST with a MAC address", saw=tap)
 
 # %% [markdown]
 # * `tun0` is `POINTOPOINT,NOARP` with `link/none`: **no MAC address**. It is a
@@ -94,23 +94,30 @@ for name in ("tun0", "tap0"):
 # %% [markdown]
 # ## Step 2 · An address and "up", but no carrier
 #
-# Give `tun0` the seed's address 10.0.0.12/24 and set both devices up.
+# Give `tun0` the article's address 10.0.0.12/24 and set both devices up.
 
 # %%
 lab.addr("tun0", "10.0.0.12/24")
 lab.up("tun0", "tap0")
-print(lab.run("ip", "-br", "link", "show").stdout)
-print(lab.run("ip", "route").stdout)
+display(lab.run("ip", "-br", "link", "show"))
+routes = lab.run("ip", "route")
+display(routes)
+snap = lab.snapshot()
+fact(all("UP" in snap.interface(n).flags and "LOWER_UP" not in snap.interface(n).flags for n in ("tun0", "tap0")),
+     "both are UP, but without a carrier (no LOWER_UP)", saw=[snap.interface(n) for n in ("tun0", "tap0")])
+fact("linkdown" in routes.stdout, "the route to 10.0.0.0/24 is marked linkdown", saw=routes)
 lab.view()
 
 # %% [markdown]
 # Both are administratively `UP` but their state is `DOWN` with `NO-CARRIER`, and the
-# route to 10.0.0.0/24 is marked `linkdown`. The seed says a persistent tun/tap "stays
+# route to 10.0.0.0/24 is marked `linkdown`. The article says a persistent tun/tap "stays
 # DOWN until a program opens its file descriptor": for the kernel, a program holding
 # `/dev/net/tun` *is* the cable. A ping now goes nowhere:
 
 # %%
-print(lab.run("ping", "-c", "1", "-W", "1", "10.0.0.22").stdout)
+result = lab.run("ping", "-c", "1", "-W", "1", "10.0.0.22")
+display(result)
+fact(not result.ok, "no reply: the ping goes nowhere", saw=result)
 
 # %% [markdown]
 # ## Step 3 · Be App2: open tun0 from this notebook
@@ -121,7 +128,8 @@ print(lab.run("ping", "-c", "1", "-W", "1", "10.0.0.22").stdout)
 
 # %%
 app2 = lab.tun_open("tun0", mode="tun")
-print(lab.run("ip", "-br", "link", "show", "tun0").stdout)
+display(lab.run("ip", "-br", "link", "show", "tun0"))
+checks(lab.check.carrier("tun0"))
 lab.view()
 
 # %% [markdown]
@@ -139,6 +147,7 @@ with lab.capture("tun0", filter="icmp") as cap:
 print("the first 28 bytes read from the descriptor:", raw[:28].hex(" "))
 request = IP(raw)
 request.show()
+fact(raw[0] == 0x45 and request[ICMP].type == 8, "a bare IPv4 packet (first byte 45), an ICMP echo request", saw=raw[:28].hex(" "))
 lab.view(cap)
 
 # %% [markdown]
@@ -161,7 +170,9 @@ reply = (IP(src=request[IP].dst, dst=request[IP].src)
          / request[ICMP].payload)
 with lab.capture("tun0", filter="icmp") as cap:
     app2.write(reply)
-    print(wait_done(app1))
+    printed = wait_done(app1)
+print(printed)
+fact("1 received" in printed, "ping got its reply: 1 received", saw=printed)
 lab.view(cap)
 
 # %% [markdown]
@@ -187,6 +198,8 @@ with lab.capture("tap0", filter="arp or icmp") as cap:
     frame = next_packet(guest, lambda f: f[12:14] == b"\x08\x06")  # EtherType 0x0806: ARP
 who_has = Ether(frame)
 who_has.show()
+fact(who_has.dst == "ff:ff:ff:ff:ff:ff" and who_has[ARP].op == 1 and who_has[ARP].pdst == "10.0.1.22",
+     "the first frame is a broadcast ARP request: who has 10.0.1.22?", saw=who_has.summary())
 lab.view(cap)
 
 # %% [markdown]
@@ -195,7 +208,7 @@ lab.view(cap)
 # 10.0.1.22? tell 10.0.1.12*. Nobody answers yet, so `ping` keeps waiting and the kernel
 # repeats the question about once a second.
 #
-# This is the difference the seeds draw between the two devices: tun for routed IP
+# This is the difference the articles draw between the two devices: tun for routed IP
 # tunnels (OpenVPN's routed mode), tap wherever something must look like an Ethernet
 # card: a VM's NIC (lab 07) or OpenVPN's bridged mode.
 
@@ -212,13 +225,13 @@ lab.view(cap)
 #
 # The loop below starts a new `ping` and answers every frame until it is done (the
 # `ping` of step 6 may still be waiting too: it gets its answer as well). The
-# solution is filled in; change it and run the cell again to experiment. The check
+# solution is filled in; change it and run the cells again to experiment. The check
 # cell reads the kernel's ARP cache and the output of `ping`.
 
 # %%
 MY_MAC, MY_IP = "02:00:00:00:01:22", "10.0.1.22"
 
-
+# %% tags=["solution"]
 def answer(frame):
     f = Ether(frame)
     if ARP in f and f[ARP].op == 1 and f[ARP].pdst == MY_IP:
@@ -232,6 +245,16 @@ def answer(frame):
     return None  # anything else: a machine ignores it
 
 
+# %% tags=["wrong"]
+def answer(frame):  # a wrong attempt: answers ARP, forgets the ping
+    f = Ether(frame)
+    if ARP in f and f[ARP].op == 1 and f[ARP].pdst == MY_IP:
+        return (Ether(src=MY_MAC, dst=f.src)
+                / ARP(op="is-at", hwsrc=MY_MAC, psrc=MY_IP, hwdst=f[ARP].hwsrc, pdst=f[ARP].psrc))
+    return None
+
+
+# %%
 with lab.capture("tap0", filter="arp or icmp") as cap:
     app1 = lab.spawn("ping", "-c", "1", "-W", "300", MY_IP)
     deadline = time.monotonic() + 10
@@ -243,7 +266,7 @@ with lab.capture("tap0", filter="arp or icmp") as cap:
 print(app1.output)
 lab.view(cap)
 
-# %%
+# %% tags=["check"]
 display(lab.check.neighbour("tap0", "10.0.1.22", mac=MY_MAC,
                             hint="write an ARP reply (op='is-at') to the tap's descriptor"))
 display(lab.check.that("1 received" in app1.output, "ping 10.0.1.22 got its echo reply through tap0",

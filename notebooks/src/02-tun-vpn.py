@@ -1,11 +1,13 @@
 # %% [markdown]
 # # 02 · A tiny VPN over tun: the same packet, seen twice
 #
-# Seed 000's picture of a VPN (§2.3): App1 sends to 10.0.0.22; the stack routes the
+# The picture of a VPN in the article *002-Linux 虚拟网络设备* ("Linux virtual network
+# devices", section 2.3): App1 sends to 10.0.0.22; the stack routes the
 # packet into `tun0`; **App2**, the VPN program holding `tun0`, reads it, wraps it in a
 # new packet addressed to the other site's real address, and sends that through a
-# socket, so the stack handles it a **second** time and sends it out of `eth0`. Seed
-# 001 shows the same flow with OpenVPN: a `tun0` device and a UDP socket on port 9112.
+# socket, so the stack handles it a **second** time and sends it out of `eth0`. The
+# article *虚拟网络设备(tun tap,veth)* ("virtual network devices: tun, tap, veth") shows
+# the same flow with OpenVPN: a `tun0` device and a UDP socket on port 9112.
 #
 # Here two namespaces play two machines:
 #
@@ -23,13 +25,9 @@
 from IPython.display import display
 from scapy.layers.inet import IP, UDP
 
-from labkit import Lab
+from labkit.notebook import checks, fact, fresh_lab, seen
 
-try:  # "Run all" again: close the previous lab first
-    lab.close()
-except NameError:
-    pass
-lab = Lab(uplink=False)  # namespaces only: client and server are made below
+lab = fresh_lab(uplink=False)  # namespaces only: client and server are made below (a previous run's lab is closed first)
 lab.view(title="A fresh lab")
 
 # %% [markdown]
@@ -67,29 +65,33 @@ lab.view()
 # ## Step 3 · Start the VPN on both sides
 #
 # Each `tunvpn` opens its `tun0` (the carrier comes up) and a UDP socket on port
-# 9112, and sends to the peer's real address. This is App2 of seed 000, twice.
+# 9112, and sends to the peer's real address. This is the article's App2, twice.
 
 # %%
 vpn_client = lab.spawn(*lab.program("tunvpn", "--dev", "tun0", "--listen", "18.12.0.92:9112",
                                       "--peer", "18.12.0.91:9112"), ns="client")
 vpn_server = lab.spawn(*lab.program("tunvpn", "--dev", "tun0", "--listen", "18.12.0.91:9112",
                                       "--peer", "18.12.0.92:9112"), ns="server")
-display(lab.check.carrier("client/tun0"))
-display(lab.check.carrier("server/tun0"))
-print(lab.run("ss", "-uanp", ns="client").stdout)
+checks(lab.check.carrier("client/tun0"), lab.check.carrier("server/tun0"))
+sockets = lab.run("ss", "-uanp", ns="client")
+display(sockets)
+fact("18.12.0.92:9112" in sockets.stdout and "python" in sockets.stdout,
+     "a python process holds a UDP socket on 18.12.0.92:9112", saw=sockets)
 lab.view()
 
 # %% [markdown]
 # `ss` shows the VPN's UDP socket on 18.12.0.92:9112, held by a `python` process: the
-# counterpart of seed 001's `openvpn ... UDP *:9112` in `lsof`.
+# counterpart of the OpenVPN article's `openvpn ... UDP *:9112` in `lsof`.
 #
 # ## Step 4 · Ping through the tunnel, capturing on tun0 and on the underlay
 
 # %%
 with lab.capture("client/tun0", "client/eth0", filter="icmp or udp port 9112") as cap:
     result = lab.run("ping", "-c", "2", "-W", "1", "10.0.0.22", ns="client")
-print(result.stdout)
+display(result)
 print(vpn_client.output)
+fact(result.ok and seen(cap, "client/tun0").count("echo-request") == 2, "the ping works, its two requests seen on tun0",
+     saw=result)
 lab.view(cap)
 
 # %% [markdown]
@@ -111,12 +113,14 @@ inner = IP(bytes(outer[UDP].payload))
 print("on eth0: ", outer[IP].summary(), f"({len(outer[IP])} bytes)")
 print("  inside:", inner.summary(), f"({len(inner)} bytes)")
 print("on tun0: ", on_tun[0][IP].summary(), f"({len(on_tun[0][IP])} bytes)")
-display(lab.check.that(bytes(inner) == bytes(on_tun[0][IP]), "the UDP payload on eth0 is, byte for byte, the packet on tun0"))
+fact(bytes(inner) == bytes(on_tun[0][IP]), "the UDP payload on eth0 is, byte for byte, the packet on tun0")
+fact(len(inner) == 84 and len(outer[IP]) - len(inner) == 28, "84 bytes on tun0, 28 more on the underlay",
+     saw=(len(inner), len(outer[IP])))
 
 # %% [markdown]
 # ## Step 5 · "Encryption": the underlay sees noise
 #
-# Seed 000 notes that the VPN's packets "may already be encrypted" on the wire. Restart
+# The article notes that the VPN's packets "may already be encrypted" on the wire. Restart
 # both ends with `--xor 90`: every payload byte is scrambled (a stand-in for real
 # encryption). The tunnel still works; the underlay no longer shows what is inside.
 
@@ -127,12 +131,15 @@ vpn_client = lab.spawn(*lab.program("tunvpn", "--dev", "tun0", "--listen", "18.1
                                       "--peer", "18.12.0.91:9112", "--xor", "90"), ns="client")
 vpn_server = lab.spawn(*lab.program("tunvpn", "--dev", "tun0", "--listen", "18.12.0.91:9112",
                                       "--peer", "18.12.0.92:9112", "--xor", "90"), ns="server")
-display(lab.check.carrier("client/tun0"))
+checks(lab.check.carrier("client/tun0"))
 with lab.capture("client/tun0", "client/eth0", filter="icmp or udp port 9112") as cap:
     result = lab.run("ping", "-c", "1", "-W", "1", "10.0.0.22", ns="client")
-print(result.stdout)
+display(result)
 outer = next(p for p in cap.packets("client/eth0") if UDP in p)
-print("UDP payload on eth0:", bytes(outer[UDP].payload)[:20].hex(" "), "...")
+scrambled = bytes(outer[UDP].payload)
+print("UDP payload on eth0:", scrambled[:20].hex(" "), "...")
+fact(result.ok and scrambled[0] == 0x45 ^ 90 and "echo-request" in seen(cap, "client/tun0"),
+     "the tunnel still works, the underlay carries 1f… instead of 45…, and tun0 shows the clear ping", saw=result)
 lab.view(cap)
 
 # %% [markdown]
@@ -143,8 +150,8 @@ lab.view(cap)
 # ## Exercise · Reach the network behind the server
 #
 # OpenVPN's server usually pushes routes to the client: networks behind the server
-# that the client should reach through the tunnel (seed 001, step 2 of the client's
-# flow). The next cell builds such a network behind `server`: a host `web` with
+# that the client should reach through the tunnel (step 2 of the client's flow in
+# the OpenVPN article). The next cell builds such a network behind `server`: a host `web` with
 # 10.8.0.2/24, connected to `server`'s `lan0` (10.8.0.1/24), with `server` as its
 # default gateway.
 #
@@ -165,12 +172,16 @@ lab.up("eth0", ns="web")
 lab.route("default", via="10.8.0.1", ns="web")
 lab.view()
 
-# %%
+# %% tags=["solution"]
 lab.route("10.8.0.0/24", dev="tun0", ns="client")
 lab.ip_forward(True, ns="server")
 lab.view()
 
-# %%
+# %% tags=["wrong"]
+lab.route("10.8.0.0/24", dev="tun0", ns="client")  # a wrong attempt: the route, but server does not forward
+lab.view()
+
+# %% tags=["check"]
 display(lab.check.route("10.8.0.0/24", "tun0", ns="client"))
 display(lab.check.sysctl("net.ipv4.ip_forward", 1, ns="server", hint="server must route between tun0 and lan0"))
 display(lab.check.reachable("client", "10.8.0.2", hint="a route in client into tun0, and forwarding on server"))

@@ -2,40 +2,38 @@
 # # 03 · veth: a virtual cable, and the surprise of putting both ends in one namespace
 #
 # A veth pair is two network devices joined by a virtual cable: a frame sent out of
-# one end is received by the other (seed 000, §3). Each end has the IP stack of its
-# namespace behind it.
+# one end is received by the other (section 3 of the article *002-Linux 虚拟网络设备*,
+# "Linux virtual network devices", that these labs follow). Each end has the IP stack
+# of its namespace behind it.
 #
 # In this lab you will:
 #
-# 1. do seed 000's experiment exactly: both ends in **one** namespace, 20.1.0.10 on
+# 1. do the article's experiment exactly: both ends in **one** namespace, 20.1.0.10 on
 #    `veth0` and 20.1.0.11 on `veth1`, and `ping -I veth0 20.1.0.11`. On this kernel it
-#    fails until you set `accept_local` (and, on many hosts, `rp_filter`), as the seed's
+#    fails until you set `accept_local` (and, on many hosts, `rp_filter`), as the article's
 #    note warns; you will see why;
 # 2. capture on `veth1` and `lo` at once: the **requests cross the cable but the replies
 #    come back on `lo`**, because for the stack both addresses are its own;
 # 3. do it the right way: one end in another namespace, where the reply does cross the
 #    cable;
-# 4. find a veth's peer as seed 001 does (`ip -d link`, `@ifN`, `ethtool -S`
-#    `peer_ifindex`), and in the exercise find one among several.
+# 4. find a veth's peer as the article *虚拟网络设备(tun tap,veth)* ("virtual network
+#    devices: tun, tap, veth") does (`ip -d link`, `@ifN`, `ethtool -S` `peer_ifindex`),
+#    and in the exercise find one among several.
 
 # %%
 import re
 
 from IPython.display import display
 
-from labkit import Lab
+from labkit.notebook import checks, fact, fresh_lab, seen
 
-try:  # "Run all" again: close the previous lab first
-    lab.close()
-except NameError:
-    pass
-lab = Lab(uplink=False)  # the namespace "main" plays the host; no simulated LAN needed here
+lab = fresh_lab(uplink=False)  # "main" plays the host, no simulated LAN; a previous run's lab is closed first
 lab.view(title="A fresh lab: the namespace main, with only lo")
 
 # %% [markdown]
 # ## Step 1 · A veth pair with both ends in one namespace
 #
-# The seed's five commands: the pair, an address on each end, both up.
+# The article's five commands: the pair, an address on each end, both up.
 
 # %%
 lab.veth("veth0", "veth1")
@@ -45,7 +43,7 @@ lab.up("veth0", "veth1")
 lab.view()
 
 # %% [markdown]
-# ## Step 2 · The seed's ping, with the kernel's default settings
+# ## Step 2 · The article's ping, with the kernel's default settings
 #
 # `ping -I veth0 20.1.0.11` sends out of `veth0`; the frame arrives on `veth1`. We
 # capture on both `veth1` and `lo` while it runs.
@@ -53,7 +51,9 @@ lab.view()
 # %%
 with lab.capture("veth1", "lo", filter="icmp or arp") as cap:
     result = lab.run("ping", "-c", "2", "-W", "1", "-I", "veth0", "20.1.0.11")
-print(result.stdout)
+display(result)
+fact(not result.ok and set(seen(cap, "veth1")) == {"arp-request"},
+     "no reply, and veth1 shows only ARP requests", saw={"ping": result.stdout, "veth1": seen(cap, "veth1")})
 lab.view(cap)
 
 # %% [markdown]
@@ -62,17 +62,24 @@ lab.view(cap)
 # 20.1.0.10 is an address of this very namespace. A packet that arrives from outside
 # claiming to come from one of our own addresses is a *martian*: the kernel drops it
 # unless `accept_local` is set on the receiving device. This is the "some Ubuntu
-# versions cannot ping" of the seed's note.
+# versions cannot ping" of the article's note.
 #
-# The seed also turns off `rp_filter` (reverse-path filtering: drop a packet if the
+# The article also turns off `rp_filter` (reverse-path filtering: drop a packet if the
 # route back to its source does not leave through the device it came in on). The
-# kernel uses the **larger** of `conf.all.rp_filter` and the device's own value. Here
-# it is 0 already, but many distributions set it to 1 or 2, and then the replies are
-# dropped too. Let's look, then set what the seed sets:
+# kernel uses the **larger** of `conf.all.rp_filter` and the device's own value.
+# Many distributions set it to 1 or 2, and then the replies are dropped too; a fresh
+# namespace may have 0 already. Let's look at this kernel, then set what the article sets:
 
 # %%
-for key in ("all.rp_filter", "veth0.rp_filter", "veth1.rp_filter", "veth0.accept_local", "veth1.accept_local"):
-    print(f"net.ipv4.conf.{key:<20} = {lab.run('sysctl', '-n', f'net.ipv4.conf.{key}').stdout.strip()}")
+values = {key: int(lab.run("sysctl", "-n", f"net.ipv4.conf.{key}", check=True).stdout)
+          for key in ("all.rp_filter", "veth0.rp_filter", "veth1.rp_filter", "veth0.accept_local", "veth1.accept_local")}
+for key, value in values.items():
+    print(f"net.ipv4.conf.{key:<20} = {value}")
+strict = max(values["all.rp_filter"], values["veth1.rp_filter"])
+print(f"effective rp_filter on veth1: {strict}:",
+      "the reverse-path filter is off already here" if strict == 0 else "the reverse-path filter would drop the replies too")
+fact(values["veth1.accept_local"] == 0, "accept_local is 0 by default: the martian filter is what dropped the ARP requests",
+     saw=values)
 
 # %%
 lab.accept_local("veth0")
@@ -89,14 +96,18 @@ lab.view()
 # ## Step 3 · Ping again, capturing on veth1 and lo
 
 # %%
-lab.neigh_flush()  # start from an empty ARP cache, as in the seed
+lab.neigh_flush()  # start from an empty ARP cache, as in the article
 with lab.capture("veth1", "lo", filter="icmp or arp") as cap:
     result = lab.run("ping", "-c", "2", "-W", "1", "-I", "veth0", "20.1.0.11")
-print(result.stdout)
+display(result)
+on_veth1, on_lo = seen(cap, "veth1"), seen(cap, "lo")
+fact(result.ok and {"arp-request", "arp-reply", "echo-request"} <= set(on_veth1) and "echo-reply" not in on_veth1
+     and "echo-reply" in on_lo, "it works: ARP and the echo requests on veth1, the echo replies on lo only",
+     saw={"veth1": on_veth1, "lo": on_lo})
 lab.view(cap)
 
 # %% [markdown]
-# Now it works, and the capture shows the seed's observation: on `veth1` the ARP
+# Now it works, and the capture shows the article's observation: on `veth1` the ARP
 # exchange and the **echo requests**, but no echo reply; the **replies are on `lo`**.
 #
 # Why: the request came in on `veth1`, addressed to 20.1.0.11, a local address. The
@@ -106,8 +117,11 @@ lab.view(cap)
 # device the address sits on.
 
 # %%
-print(lab.run("ip", "route", "show", "table", "local").stdout)
-print(lab.run("ip", "route", "get", "20.1.0.10", "from", "20.1.0.11").stdout)
+local = lab.run("ip", "route", "show", "table", "local")
+get = lab.run("ip", "route", "get", "20.1.0.10", "from", "20.1.0.11")
+display(local, get)
+fact("local 20.1.0.10 dev veth0" in local.stdout and " dev lo " in f" {get.stdout} ",
+     "20.1.0.10 is in the local table, and the route to it leaves through lo", saw=[local, get])
 
 # %% [markdown]
 # `local 20.1.0.10 dev veth0 table local` and `route get` answering `dev lo`: that is
@@ -116,7 +130,7 @@ print(lab.run("ip", "route", "get", "20.1.0.10", "from", "20.1.0.11").stdout)
 #
 # ## Step 4 · The right way: the other end in another namespace
 #
-# Containers and OpenStack's DHCP namespaces (seed 001) put one end of the pair into a
+# Containers and OpenStack's DHCP namespaces (lab 09) put one end of the pair into a
 # separate network namespace, which has its own devices, addresses, routes and stack.
 # `veth-a` stays in `main`, `veth-b` goes to a new namespace `h1`.
 
@@ -132,7 +146,9 @@ lab.view()
 # %%
 with lab.capture("veth-a", "h1/veth-b", "lo", filter="icmp") as cap:
     result = lab.run("ping", "-c", "2", "-W", "1", "20.2.0.2")
-print(result.stdout)
+display(result)
+fact(result.ok and all({"echo-request", "echo-reply"} <= set(seen(cap, dev)) for dev in ("veth-a", "h1/veth-b"))
+     and not seen(cap, "lo"), "request and reply on veth-a and on veth-b, nothing on lo", saw=cap.counts())
 lab.view(cap)
 
 # %% [markdown]
@@ -145,22 +161,28 @@ lab.view(cap)
 # ## Step 5 · Which device is the other end?
 #
 # In the picture the pair is drawn as one cable, because the lab reads the peer from
-# the kernel. On a real host you ask the kernel yourself, as seed 001 does:
+# the kernel. On a real host you ask the kernel yourself, as the tun/tap/veth article does:
 #
 # * `ip link` shows a veth as `NAME@PEER` when the peer is in the same namespace, and
 #   `NAME@ifN` when it is elsewhere: `N` is the peer's index *in its own namespace*;
 # * `ethtool -S DEV` gives `peer_ifindex`, the same number seen from the other side.
 
 # %%
-print(lab.run("ip", "-br", "link", "show").stdout)
-print(lab.run("ip", "-d", "link", "show", "veth-a").stdout)
-print("in h1:", lab.run("ethtool", "-S", "veth-b", ns="h1").stdout.splitlines()[1].strip())
+brief = lab.run("ip", "-br", "link", "show")
+detail = lab.run("ip", "-d", "link", "show", "veth-a")
+stats = lab.run("ethtool", "-S", "veth-b", ns="h1")
+display(brief, detail, stats)
+index_a = lab.snapshot().interface("veth-a").index
+fact(all(name in brief.stdout for name in ("veth0@veth1", "veth1@veth0", "veth-a@if2")) and "link-netns" in detail.stdout,
+     "veth0@veth1 and veth1@veth0 name each other; veth-a@if2 points into another namespace (link-netns)", saw=brief)
+fact(f"peer_ifindex: {index_a}" in stats.stdout, f"peer_ifindex of h1/veth-b is {index_a}, the index of veth-a in main",
+     saw=stats)
 
 # %% [markdown]
 # `veth0@veth1` and `veth1@veth0` name each other. `veth-a@if2` says the peer has index
 # 2 in *its* namespace (`link-netns` names it). `ethtool -S veth-b` run inside `h1`
 # answers `peer_ifindex`: the index of `veth-a` in `main`. Indexes are per namespace,
-# which is why seed 001 looks the number up with `ip a | grep '^6:'` on the host.
+# which is why the article looks the number up with `ip a | grep '^6:'` on the host.
 #
 # The snapshot the picture is drawn from has the same fact:
 
@@ -179,7 +201,7 @@ for itf in snap.interfaces:
 # which, and `@if2` is the same for all three.
 #
 # 1. Find the device in `main` whose peer is `box/eth0` **by asking the kernel** the
-#    seed's way (`ethtool -S` inside `box`, then the index in `main`), and store its
+#    article's way (`ethtool -S` inside `box`, then the index in `main`), and store its
 #    name in `answer`;
 # 2. give it 20.3.0.1/24 and bring it up, so that `box` (20.3.0.2/24) reaches it.
 
@@ -189,10 +211,10 @@ for name, ns in (("tap5e6f", "qdhcp-1"), ("tap1a2b", "box"), ("tap3c4d", "qdhcp-
     lab.veth(name, "eth0", peer_ns=ns)
     lab.up("eth0", ns=ns)
 lab.addr("eth0", "20.3.0.2/24", ns="box")
-print(lab.run("ip", "-br", "link", "show").stdout)
+display(lab.run("ip", "-br", "link", "show"))
 lab.view()
 
-# %%
+# %% tags=["solution"]
 stats = lab.run("ethtool", "-S", "eth0", ns="box").stdout
 peer_index = int(re.search(r"peer_ifindex: (\d+)", stats).group(1))
 line = next(line for line in lab.run("ip", "-o", "link", "show").stdout.splitlines()
@@ -204,10 +226,16 @@ lab.addr(answer, "20.3.0.1/24")
 lab.up(answer)
 lab.view()
 
-# %%
-display(lab.check.peers(answer, "box/eth0", hint="ask `ethtool -S eth0` inside box, then find that index in main"))
-display(lab.check.has_address(answer, "20.3.0.1/24"))
-display(lab.check.reachable("box", "20.3.0.1"))
+# %% tags=["wrong"]
+answer = "tap5e6f"  # a wrong attempt: a guess from the names, not asked from the kernel
+lab.addr(answer, "20.3.0.1/24")
+lab.up(answer)
+lab.view()
+
+# %% tags=["check"]
+checks(lab.check.peers(answer, "box/eth0", hint="ask `ethtool -S eth0` inside box, then find that index in main"),
+       lab.check.has_address(answer, "20.3.0.1/24"),
+       lab.check.reachable("box", "20.3.0.1"))
 
 # %% [markdown]
 # What you saw: a veth pair is a cable; with both ends in one namespace the stack

@@ -3,35 +3,33 @@
 #
 # A bridge is a virtual switch: it forwards Ethernet frames between its ports by MAC
 # address. It is also a network device of its own (`br0`), with the IP stack behind
-# it (seed 000, §4). The seed's experiment shows what happens to a device that becomes
+# it (section 4 of the article *002-Linux 虚拟网络设备*, "Linux virtual network devices",
+# that these labs follow). The article's experiment shows what happens to a device that becomes
 # a port: it stops delivering what it receives to the stack and hands it to the
 # bridge instead.
 #
 # In this lab you will:
 #
-# 1. rebuild seed 000's veth pair (20.1.0.10 on `veth0`, 20.1.0.11 on `veth1`, in one
+# 1. rebuild the article's veth pair (20.1.0.10 on `veth0`, 20.1.0.11 on `veth1`, in one
 #    namespace) and create `br0`;
 # 2. make `veth0` a port of `br0` and watch `ping -I veth0 20.1.0.11` keep working at
 #    first (a cached ARP entry hides the problem) and then fail once the neighbour
 #    cache is flushed, with a capture on `br0` that shows the **ARP reply swallowed** by
 #    the bridge;
-# 3. move the IP from `veth0` to `br0` and ping through `br0`;
+# 3. move the IP from `veth0` to `br0` and ping through `br0` (the replies, as in lab 03,
+#    come back on `lo`);
 # 4. see that `br0` has taken `veth0`'s MAC address.
 
 # %%
 from IPython.display import display
 
-from labkit import Lab
+from labkit.notebook import checks, fact, fresh_lab, seen
 
-try:  # "Run all" again: close the previous lab first
-    lab.close()
-except NameError:
-    pass
-lab = Lab(uplink=False)  # the namespace "main" plays the host
+lab = fresh_lab(uplink=False)  # the namespace "main" plays the host; a previous run's lab is closed first
 lab.view(title="A fresh lab: the namespace main, with only lo")
 
 # %% [markdown]
-# ## Step 1 · Seed 000's veth pair, with the settings lab 03 explained
+# ## Step 1 · The article's veth pair, with the settings lab 03 explained
 #
 # Both ends sit in one namespace, so the ping needs `accept_local` on the receiving
 # side and no reverse-path filter (lab 03 shows why). With them, `ping -I veth0`
@@ -54,18 +52,23 @@ lab.view()
 # %%
 lab.bridge("br0")
 lab.up("br0")
-print(lab.run("ip", "-br", "link", "show", "br0").stdout)
+display(lab.run("ip", "-br", "link", "show", "br0"))
+br0 = lab.snapshot().interface("br0")
+fresh_mac = br0.mac
+fact("UP" in br0.flags and "LOWER_UP" not in br0.flags, "br0 is up, but without a port it has no carrier", saw=br0)
 lab.view()
 
 # %% [markdown]
-# A fresh bridge without ports is up (state `UNKNOWN`) with a random MAC of its own.
-# Watch that MAC in the next steps.
+# A fresh bridge without ports is administratively `UP` but has no carrier
+# (`NO-CARRIER`, state `DOWN`): nothing is plugged into the switch yet. It has a random
+# MAC of its own. Watch that MAC in the next steps.
 #
 # ## Step 3 · veth0 becomes a port of br0
 
 # %%
 lab.enslave("veth0", "br0")
-print(lab.run("bridge", "link").stdout)
+display(lab.run("bridge", "link"))
+checks(lab.check.port_state("veth0", "forwarding"), lab.check.same_mac("br0", "veth0"))
 lab.view()
 
 # %% [markdown]
@@ -79,11 +82,11 @@ lab.view()
 
 # %%
 result = lab.run("ping", "-c", "1", "-W", "1", "-I", "veth0", "20.1.0.11")
-print(result.stdout)
-print(lab.run("ip", "neigh", "show", "dev", "veth0").stdout)
+display(result, lab.run("ip", "neigh", "show", "dev", "veth0"))
+fact(result.ok, "it still answers: the cached ARP entry hides the problem", saw=result)
 
 # %% [markdown]
-# It still answers, which the seed does not predict. The stack may still *send* out of
+# It still answers, which the article does not predict. The stack may still *send* out of
 # a port: `veth0` already knows `veth1`'s MAC from step 1 (the `REACHABLE` entry above),
 # so the request goes straight out, and the reply comes back through `br0` to the same
 # stack, which owns 20.1.0.10 on any device.
@@ -95,8 +98,12 @@ print(lab.run("ip", "neigh", "show", "dev", "veth0").stdout)
 lab.neigh_flush()
 with lab.capture("veth0", "br0", filter="arp or icmp") as cap:
     result = lab.run("ping", "-c", "2", "-W", "1", "-I", "veth0", "20.1.0.11")
-print(result.stdout)
-print(lab.run("ip", "neigh", "show").stdout)
+display(result, lab.run("ip", "neigh", "show"))
+stuck = [n.state for n in lab.snapshot().neighbours if n.namespace == "main" and n.dev == "veth0" and n.ip == "20.1.0.11"]
+fact(not result.ok and "arp-request" in seen(cap, "veth0") and "arp-reply" in seen(cap, "veth0")
+     and "arp-reply" in seen(cap, "br0") and not set(stuck) - {"INCOMPLETE", "FAILED"},
+     "no reply; the ARP reply comes in on veth0 and is handed to br0; veth0's entry stays INCOMPLETE or FAILED",
+     saw={"ping": result.stdout, "veth0": seen(cap, "veth0"), "br0": seen(cap, "br0"), "veth0 entry": stuck})
 lab.view(cap)
 
 # %% [markdown]
@@ -108,11 +115,11 @@ lab.view(cap)
 #   The stack was waiting for an answer on `veth0`; `ip neigh` shows the entry on
 #   `veth0` `INCOMPLETE` or `FAILED` (and any learned one on `br0`).
 #
-# This is seed 000's picture: `br0` sits between `veth0` and the stack and takes what
+# This is the article's picture: `br0` sits between `veth0` and the stack and takes what
 # `veth0` receives. The address on `veth0` has become useless.
 
 # %%
-display(lab.check.unreachable("main", "20.1.0.11", iface="veth0"))
+checks(lab.check.unreachable("main", "20.1.0.11", iface="veth0"))
 
 # %% [markdown]
 # ## Step 5 · Move the IP to br0
@@ -126,16 +133,24 @@ display(lab.check.unreachable("main", "20.1.0.11", iface="veth0"))
 lab.move_ip("veth0", "br0")
 lab.accept_local("br0")
 lab.rp_filter("br0", 0)
-with lab.capture("br0", "veth1", filter="arp or icmp") as cap:
+lab.neigh_flush()
+with lab.capture("br0", "veth1", "lo", filter="arp or icmp") as cap:
     result = lab.run("ping", "-c", "2", "-W", "1", "-I", "br0", "20.1.0.11")
-print(result.stdout)
+display(result)
+on = {dev: seen(cap, dev) for dev in ("br0", "veth1", "lo")}
+fact(result.ok and {"arp-request", "arp-reply", "echo-request"} <= set(on["br0"]) and "echo-reply" not in on["br0"]
+     and "echo-request" in on["veth1"] and "echo-reply" in on["lo"],
+     "the ping works; ARP both ways and the echo requests on br0 and veth1; the echo replies on lo", saw=on)
 lab.view(cap)
 
 # %% [markdown]
-# The ping from `br0` works: the ARP request leaves through `br0`, is switched out of
-# its port `veth0`, crosses the cable to `veth1`; the reply comes back the same way and
-# is delivered on `br0`, where the stack asked. `veth0` is now just a cable plugged
-# into the switch, which is what a bridge port should be.
+# The ping from `br0` works. The ARP request leaves through `br0`, is switched out of
+# its port `veth0` and crosses the cable to `veth1`; `veth1`'s ARP reply comes back the
+# same way and is delivered on `br0`, where the stack asked. The echo requests follow
+# that path too. The echo **replies** do not: they go to 20.1.0.10, an address of this
+# very namespace, so, as in labs 00 and 03, the kernel loops them back through `lo`.
+# The `br0` pane holds only requests. `veth0` is now just a cable plugged into the
+# switch, which is what a bridge port should be.
 #
 # ## Step 6 · br0 took veth0's MAC
 
@@ -143,10 +158,11 @@ lab.view(cap)
 snap = lab.snapshot()
 for name in ("br0", "veth0", "veth1"):
     print(f"{name:<6} {snap.interface(name).mac}")
-display(lab.check.same_mac("br0", "veth0"))
+print(f"br0 before it had a port: {fresh_mac}")
+checks(lab.check.same_mac("br0", "veth0"))
 
 # %% [markdown]
-# The seed says "br0's MAC becomes veth0's". Precisely: unless it was given a MAC of its
+# The article says "br0's MAC becomes veth0's". Precisely: unless it was given a MAC of its
 # own, a bridge takes the **lowest** MAC of its ports, and changes it when ports come
 # and go. With one port, that is `veth0`'s. (Lab 07 meets the consequence: hypervisors
 # give tap devices MACs that start with `fe:` so they never win.)
@@ -154,7 +170,7 @@ display(lab.check.same_mac("br0", "veth0"))
 # %% [markdown]
 # ## Exercise · Plug a container into the switch
 #
-# Containers (seed 002) sit on a bridge through a veth pair: one end is a port of the
+# Containers (the article *linux虚拟网络*, "Linux virtual networking", draws them) sit on a bridge through a veth pair: one end is a port of the
 # bridge in `main`, the other end is the container's `eth0` in its own namespace.
 #
 # 1. create a namespace `h1` and a veth pair `veth-h1` (in `main`) ↔ `eth0` (in `h1`);
@@ -164,7 +180,7 @@ display(lab.check.same_mac("br0", "veth0"))
 # so that `h1` reaches 20.1.0.10 on `br0`. The solution is filled in; the checks
 # below read the kernel.
 
-# %%
+# %% tags=["solution"]
 lab.netns("h1")
 lab.veth("veth-h1", "eth0", peer_ns="h1")
 lab.enslave("veth-h1", "br0")
@@ -173,10 +189,18 @@ lab.addr("eth0", "20.1.0.20/24", ns="h1")
 lab.up("eth0", ns="h1")
 lab.view()
 
-# %%
-display(lab.check.is_port_of("veth-h1", "br0"))
-display(lab.check.no_address("veth-h1"))
-display(lab.check.reachable("h1", "20.1.0.10", hint="is veth-h1 up and a port of br0? is h1/eth0 up with 20.1.0.20/24?"))
+# %% tags=["wrong"]
+lab.netns("h1")  # a wrong attempt: the cable is there, but veth-h1 is not plugged into br0
+lab.veth("veth-h1", "eth0", peer_ns="h1")
+lab.up("veth-h1")
+lab.addr("eth0", "20.1.0.20/24", ns="h1")
+lab.up("eth0", ns="h1")
+lab.view()
+
+# %% tags=["check"]
+checks(lab.check.is_port_of("veth-h1", "br0"),
+       lab.check.no_address("veth-h1"),
+       lab.check.reachable("h1", "20.1.0.10", hint="is veth-h1 up and a port of br0? is h1/eth0 up with 20.1.0.20/24?"))
 
 # %% [markdown]
 # What you saw: a port gives what it receives to its bridge, so an IP address left on

@@ -1,7 +1,8 @@
 # %% [markdown]
 # # 05 · Bridging the uplink eth0: the order that cuts you off, the one that does not
 #
-# To put VMs or containers on the same LAN as the host (seed 002), the host's
+# To put VMs or containers on the same LAN as the host (as the article *linux虚拟网络*,
+# "Linux virtual networking", does), the host's
 # physical card `eth0` becomes a port of a bridge `br0`. Lab 04 showed what that does
 # to an address left on a port. On `eth0` it is worse: the address carries the
 # host's default route, so a wrong order of commands cuts the host off its network,
@@ -18,18 +19,14 @@
 # 3. roll back with `lab.undo()`;
 # 4. do it the **right** way: enslave `eth0` and move its address *and routes* to
 #    `br0` in one atomic step, confirmed by a ping, with an automatic rollback;
-# 5. in the exercise, type seed 002's "正确姿势" (right way) script yourself.
+# 5. in the exercise, type the article's "正确姿势" (right way) script yourself.
 
 # %%
 from IPython.display import display
 
-from labkit import Lab
+from labkit.notebook import checks, fact, fresh_lab, seen
 
-try:  # "Run all" again: close the previous lab first
-    lab.close()
-except NameError:
-    pass
-lab = Lab()  # main (the host) with eth0 on the simulated LAN "upstream"
+lab = fresh_lab()  # main (the host) with eth0 on the simulated LAN "upstream"; a previous run's lab is closed first
 FAR = "198.51.100.1"  # a server beyond the gateway 192.168.3.1
 lab.view(title="The host main, its uplink eth0, and the simulated LAN upstream")
 
@@ -40,9 +37,9 @@ lab.view(title="The host main, its uplink eth0, and the simulated LAN upstream")
 # `eth0`. The far server answers.
 
 # %%
-print(lab.run("ip", "-br", "addr").stdout)
-print(lab.run("ip", "route").stdout)
-display(lab.check.reachable("main", FAR))
+display(lab.run("ip", "-br", "addr"), lab.run("ip", "route"))
+checks(lab.check.has_address("eth0", "192.168.3.10/24"), lab.check.route("default", "eth0", via="192.168.3.1"),
+       lab.check.reachable("main", FAR))
 
 # %% [markdown]
 # ## Step 2 · Create br0
@@ -52,13 +49,13 @@ display(lab.check.reachable("main", FAR))
 # %%
 lab.bridge("br0")
 lab.up("br0")
-display(lab.check.reachable("main", FAR))
+checks(lab.check.reachable("main", FAR))
 lab.view()
 
 # %% [markdown]
 # ## Step 3 · The wrong order: enslave eth0 first
 #
-# The seed's first attempt, `ip link set dev eth0 master br0`, with the address and
+# The article's first attempt, `ip link set dev eth0 master br0`, with the address and
 # the default route still on `eth0`. Then we ping the far server, capturing on
 # `eth0` and `br0`. The neighbour cache is flushed first, as the self-check does
 # too, so a cached gateway MAC cannot hide the problem for a few minutes (lab 04).
@@ -68,8 +65,11 @@ lab.enslave("eth0", "br0")
 lab.neigh_flush()
 with lab.capture("eth0", "br0", filter="arp or icmp") as cap:
     result = lab.run("ping", "-c", "2", "-W", "1", FAR)
-print(result.stdout)
-display(lab.check.unreachable("main", FAR, hint="with eth0 a port and the IP still on it, the host should be cut off"))
+display(result)
+on = {dev: seen(cap, dev) for dev in ("eth0", "br0")}
+fact(not result.ok and {"arp-request", "arp-reply"} <= set(on["eth0"]) and "arp-reply" in on["br0"],
+     "cut off: the stack asks for the gateway out of eth0, the gateway answers, and the answer is handed to br0", saw=on)
+checks(lab.check.unreachable("main", FAR, hint="with eth0 a port and the IP still on it, the host should be cut off"))
 lab.view(cap)
 
 # %% [markdown]
@@ -85,7 +85,7 @@ lab.view(cap)
 # arrives (the "weak host" model). The host can be found; it just cannot find anyone.
 #
 # On a real server you would now have lost your SSH session, which came in through
-# `eth0` as well. Seed 002's script exists for this moment: it pings, and if the ping
+# `eth0` as well. The article's script exists for this moment: it pings, and if the ping
 # fails it undoes the change.
 #
 # ## Step 4 · Roll back
@@ -94,8 +94,8 @@ lab.view(cap)
 # changed something (here: `ip link set dev eth0 nomaster`).
 
 # %%
-print(lab.undo())
-display(lab.check.reachable("main", FAR))
+display(lab.undo())
+checks(lab.check.reachable("main", FAR))
 lab.view()
 
 # %% [markdown]
@@ -121,14 +121,14 @@ if lab.ping(FAR, count=2):
     print("confirmed: the far server answers through br0")
 else:
     print("no answer: rolling back", lab.undo())
-print(lab.run("ip", "route").stdout)
+display(lab.run("ip", "route"))
 lab.view()
 
 # %%
-display(lab.check.is_port_of("eth0", "br0"))
-display(lab.check.has_address("br0", "192.168.3.10/24"))
-display(lab.check.route("default", "br0", via="192.168.3.1"))
-display(lab.check.reachable("main", FAR))
+checks(lab.check.is_port_of("eth0", "br0"),
+       lab.check.has_address("br0", "192.168.3.10/24"),
+       lab.check.route("default", "br0", via="192.168.3.1"),
+       lab.check.reachable("main", FAR))
 
 # %% [markdown]
 # The routes moved with the address (`default via 192.168.3.1 dev br0`), and `br0` took
@@ -140,28 +140,30 @@ display(lab.check.reachable("main", FAR))
 lab.neigh_flush()
 with lab.capture("eth0", "br0", filter="arp or icmp") as cap:
     result = lab.run("ping", "-c", "1", "-W", "1", FAR)
-print(result.stdout)
-display(lab.check.same_mac("br0", "eth0"))
+display(result)
+on = {dev: seen(cap, dev) for dev in ("eth0", "br0")}
+fact(result.ok and all({"echo-request", "echo-reply"} <= set(on[dev]) for dev in on),
+     "the ping and its reply cross eth0 and are delivered on br0", saw=on)
+checks(lab.check.same_mac("br0", "eth0"))
 lab.view(cap)
 
 # %% [markdown]
 # ## Step 6 · Rolling the right way back
 #
-# Seed 002's script also knows how to go back: delete the bridge and put the route
+# The article's script also knows how to go back: delete the bridge and put the route
 # back on `eth2`. Undoing our one step restores everything it changed, in reverse
 # order: routes and address back on `eth0`, then `eth0` released from `br0`.
 
 # %%
-print(lab.undo())
-print(lab.run("ip", "route").stdout)
-display(lab.check.has_address("eth0", "192.168.3.10/24"))
-display(lab.check.reachable("main", FAR))
+display(lab.undo(), lab.run("ip", "route"))
+checks(lab.check.has_address("eth0", "192.168.3.10/24"), lab.check.route("default", "eth0", via="192.168.3.1"),
+       lab.check.reachable("main", FAR))
 lab.view()
 
 # %% [markdown]
-# ## Exercise · Seed 002's script, in its own order
+# ## Exercise · The article's script, in its own order
 #
-# Seed 002's "添加网桥的正确姿势" does it without an atomic step, in an order that never
+# The article's "添加网桥的正确姿势" ("the right way to add a bridge") does it without an atomic step, in an order that never
 # leaves the host without a working path for long:
 #
 # ```
@@ -182,20 +184,27 @@ lab.view()
 # (`lab.move_ip` moves routes too, so the two route commands are already done by it.
 # Try `lab.addr_del` + `lab.addr` instead to see the route vanish with the address.)
 
-# %%
+# %% tags=["solution"]
 lab.bridge("br-wan")
 lab.up("br-wan")
 lab.move_ip("eth0", "br-wan")
 lab.enslave("eth0", "br-wan")
-print(lab.run("ip", "route").stdout)
+display(lab.run("ip", "route"))
 lab.view()
 
-# %%
-display(lab.check.is_port_of("eth0", "br-wan"))
-display(lab.check.no_address("eth0"))
-display(lab.check.has_address("br-wan", "192.168.3.10/24"))
-display(lab.check.route("default", "br-wan", via="192.168.3.1", hint="the default route must leave through the bridge now"))
-display(lab.check.reachable("main", FAR))
+# %% tags=["wrong"]
+lab.bridge("br-wan")  # a wrong attempt: the wrong order of step 3, eth0 enslaved with its address still on it
+lab.up("br-wan")
+lab.enslave("eth0", "br-wan")
+display(lab.run("ip", "route"))
+lab.view()
+
+# %% tags=["check"]
+checks(lab.check.is_port_of("eth0", "br-wan"),
+       lab.check.no_address("eth0"),
+       lab.check.has_address("br-wan", "192.168.3.10/24"),
+       lab.check.route("default", "br-wan", via="192.168.3.1", hint="the default route must leave through the bridge now"),
+       lab.check.reachable("main", FAR))
 
 # %% [markdown]
 # What you saw: a port hands what it receives to its bridge, so the uplink's address

@@ -1,13 +1,13 @@
 # %% [markdown]
 # # 06 · STP: a loop of three bridges, a broadcast storm, and the spanning tree that stops it
 #
-# Seed 002 draws three switches wired in a triangle and says what goes wrong: PC1 sends one
+# The article *linux虚拟网络* ("Linux virtual networking") draws three switches wired in a triangle and says what goes wrong: PC1 sends one
 # ARP request, every switch floods it out of every other port, and the copies go round the
 # loop **for ever**. Here the three switches are three Linux bridges, each in its own namespace
 # (`sw1`, `sw2`, `sw3`), joined by veth cables. You will:
 #
 # 1. close the loop with STP **off**, send a single ARP request, and watch the packet counters
-#    of every cable climb by tens of thousands in one second (the lab then cuts the loop for you);
+#    of every cable climb by thousands in one second (the lab then cuts the loop for you);
 # 2. turn the kernel's **STP** on, watch the bridges elect a root by bridge id, choose root and
 #    designated ports, and put exactly one port into **blocking** (dashed red in the picture);
 # 3. cut a cable and time how long the tree takes to heal;
@@ -17,18 +17,13 @@
 # about 4 s instead of the 30 s of the defaults.
 
 # %%
-try:
-    lab.close()  # a previous run of this notebook: start again from nothing
-except NameError:
-    pass
-
 import time
 
 from IPython.display import display
 
-from labkit import Lab
+from labkit.notebook import checks, fact, fresh_lab
 
-lab = Lab(uplink=False)   # no simulated LAN: this lab is only the three switches
+lab = fresh_lab(uplink=False)   # no simulated LAN, only the three switches; a previous run's lab is closed first
 SWITCHES = ("sw1", "sw2", "sw3")
 BRIDGES = [f"{sw}/br0" for sw in SWITCHES]
 
@@ -36,6 +31,26 @@ BRIDGES = [f"{sw}/br0" for sw in SWITCHES]
 def veth_counters(snap):
     """tx_packets of every cable end, read from the kernel's own counters."""
     return {itf.key: itf.counter("tx_packets") for itf in snap.interfaces if itf.kind == "veth"}
+
+
+#: one ARP request "who has 10.0.0.99? tell 10.0.0.1", written by hand to br0 of sw1: exactly one frame
+ONE_ARP = """
+import socket, struct, sys
+mac = bytes.fromhex(sys.argv[1].replace(":", ""))
+arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac + socket.inet_aton("10.0.0.1") + bytes(6) + socket.inet_aton("10.0.0.99")
+with socket.socket(socket.AF_PACKET, socket.SOCK_RAW) as s:
+    s.bind(("br0", 0))
+    s.send(b"\\xff" * 6 + mac + b"\\x08\\x06" + arp)
+print("sent one frame: ARP, who has 10.0.0.99? tell 10.0.0.1, to ff:ff:ff:ff:ff:ff")
+"""
+
+
+def wait_forwarding(port, ns, timeout=10.0):
+    """Wait until the bridge port ns/port forwards (a bridge notices a new carrier up to a second late)."""
+    deadline = time.monotonic() + timeout
+    while (state := lab.snapshot().interface(port, ns).stp_state) != "forwarding" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return state
 
 
 def print_events(result):
@@ -105,9 +120,11 @@ lab.view(title="Step 3: the loop is wired but sw1/to-sw3 is down")
 #
 # This cell
 #
-# 1. brings `sw1/to-sw3` up: the loop is closed, and with nobody sending, nothing happens yet;
-# 2. sends one ping from `sw1` to `10.0.0.99`, an address nobody has: the kernel first asks
-#    "who has 10.0.0.99?" in **one** ARP request, sent to the broadcast MAC `ff:ff:ff:ff:ff:ff`;
+# 1. brings `sw1/to-sw3` up and waits until that port forwards: the loop is closed, and with
+#    nobody sending, nothing happens yet;
+# 2. writes **exactly one** frame into `sw1`'s bridge: an ARP request "who has 10.0.0.99?" (an
+#    address nobody has) to the broadcast MAC `ff:ff:ff:ff:ff:ff`, the first thing a ping to
+#    10.0.0.99 would send (a ping would repeat it every second; we want one);
 # 3. captures 10 frames on `sw2/to-sw3`, then reads every cable's `tx_packets` counter for 1.5 s;
 # 4. **always** brings `sw1/to-sw3` down again at the end (`finally`), so the storm is bounded.
 #
@@ -120,9 +137,10 @@ start = veth_counters(lab.snapshot())
 samples = []
 lab.up("to-sw3", ns="sw1")  # the loop is closed
 try:
+    fact(wait_forwarding("to-sw3", "sw1") == "forwarding", "sw1/to-sw3 forwards: the loop is closed")
     t0 = time.monotonic()
     with lab.capture("sw2/to-sw3", filter="arp", count=10) as cap:
-        ping = lab.spawn("ping", "-c", "1", "-W", "1", "10.0.0.99", ns="sw1")  # one ARP request
+        sent = lab.run(*lab.python("-c", ONE_ARP, sw1_mac), ns="sw1", check=True)  # exactly one frame
     while time.monotonic() - t0 < 1.5:  # read the counters for 1.5 s
         snap = lab.snapshot()
         learned = [e.port for e in snap.fdb if e.namespace == "sw2" and e.mac == sw1_mac]
@@ -130,7 +148,7 @@ try:
         time.sleep(0.2)
 finally:
     lab.down("to-sw3", ns="sw1")  # cut the loop, whatever happened above
-    ping.stop()
+display(sent)
 
 ports = sorted(start)
 print("tx_packets per cable end, as the kernel counts them:")
@@ -138,6 +156,17 @@ print(f"{'':>8} " + " ".join(f"{p:>11}" for p in ports) + "   sw2 has sw1's MAC 
 print(f"{'before':>8} " + " ".join(f"{start[p]:>11}" for p in ports))
 for t, counts, learned in samples:
     print(f"{f'+{t:.2f} s':>8} " + " ".join(f"{counts[p]:>11}" for p in ports) + f"   {learned}")
+from scapy.layers.l2 import ARP
+
+copies = {(p[ARP].op, p[ARP].psrc, p[ARP].pdst) for p in cap.packets("sw2/to-sw3") if p.haslayer(ARP)}
+grown = {p: samples[-1][1][p] - start[p] for p in ports}
+fact(len(cap.frames("sw2/to-sw3")) == 10 and copies == {(1, "10.0.0.1", "10.0.0.99")},
+     "the ten captured frames are all the same ARP request, who has 10.0.0.99? tell 10.0.0.1", saw=copies)
+fact(min(grown.values()) >= 1000, "one frame became thousands on every cable end within 1.5 s", saw=grown)
+places = {learned for _, _, learned in samples} - {"(moving)"}
+print(f"in this run sw2 had sw1's MAC on: {', '.join(sorted(places)) or 'no port at the moments we looked'}"
+      + (" (it flapped between them)" if len(places) > 1 else " (the readings, 0.2 s apart, happened to catch one side only)"))
+print("tcpdump on sw2/to-sw3:", cap.stats()["sw2/to-sw3"])
 lab.view(cap, title="Step 4: one ARP request, circulating for ever")
 
 # %% [markdown]
@@ -152,6 +181,12 @@ lab.view(cap, title="Step 4: one ARP request, circulating for ever")
 #   With more ports in the loop, every round would also **multiply** the copies.
 # - `sw2` learns `sw1`'s MAC first on one port, then on the other (the *MAC flapping* a real
 #   switch logs), so even unicast frames towards `sw1` would go the wrong way half of the time.
+#   The cell printed where it saw the entry at each reading; readings 0.2 s apart may by chance
+#   all catch the same side.
+# - tcpdump's own line says it *received* far more than the 10 frames it kept, and that the
+#   kernel *dropped* many "for tcpdump": the storm filled the buffer between the kernel and
+#   tcpdump faster than tcpdump could read it. Those drops are frames tcpdump never saw, not
+#   frames lost on the cable; the cables' counters above are the true measure of the storm.
 #
 # The cell cut the loop at the end. Check that the storm has really stopped: two readings one second apart.
 
@@ -161,7 +196,8 @@ time.sleep(1)
 second = veth_counters(lab.snapshot())
 for port in sorted(first):
     print(f"{port:<12} {first[port]:>8} → {second[port]:>8}   (+{second[port] - first[port]})")
-lab.check.that(all(second[p] - first[p] < 10 for p in first), "the storm stopped once the loop was cut")
+fact(all(second[p] - first[p] < 10 for p in first), "the storm stopped once the loop was cut",
+     saw={p: second[p] - first[p] for p in first})
 
 # %% [markdown]
 # ## Step 5: turn STP on, with priorities, and close the loop again
@@ -207,6 +243,8 @@ def stp_table():
 
 
 stp_table()
+checks(lab.check.root_bridge("sw1/br0"), lab.check.port_state("sw3/to-sw2", "blocking"),
+       lab.check.port_state("sw2/to-sw3", "forwarding"))
 
 # %% [markdown]
 # `sw1` is the root, so both its ports are designated and forward. `sw2` and `sw3` each reach the
@@ -216,16 +254,17 @@ stp_table()
 #
 # ## Step 6: the same single broadcast, now harmless
 #
-# Send the same ARP request and capture it on two cables for 1.5 s. Each cable carries it once
-# (the kernel may ask a second time after one second); the blocking port drops what it receives.
+# Send the same single ARP request and capture it on two cables for 1.5 s. Each cable carries it
+# once; the blocking port drops what it receives.
 
 # %%
 before = veth_counters(lab.snapshot())
 with lab.capture("sw2/to-sw3", "sw3/to-sw1", filter="arp", duration=1.5) as cap:
-    lab.run("ping", "-c", "1", "-W", "1", "10.0.0.99", ns="sw1")
+    display(lab.run(*lab.python("-c", ONE_ARP, sw1_mac), ns="sw1", check=True))
 after = veth_counters(lab.snapshot())
 print({port: after[port] - before[port] for port in sorted(before)}, "frames sent per cable end (BPDUs included)")
-lab.check.that(max(cap.counts().values()) <= 3, "no storm: each cable carried the ARP request only once or twice")
+fact(cap.counts() == {"sw2/to-sw3": 1, "sw3/to-sw1": 1}, "no storm: each cable carried the ARP request once",
+     saw=cap.counts())
 lab.view(cap, title="Step 6: one ARP request crosses each cable once")
 
 # %% [markdown]
@@ -236,6 +275,7 @@ lab.view(cap, title="Step 6: one ARP request crosses each cable once")
 # %%
 with lab.capture("sw3/to-sw2", filter="stp", duration=2.5) as cap:
     pass
+fact(cap.counts()["sw3/to-sw2"] >= 1, "BPDUs keep arriving on the blocking port", saw=cap.counts())
 lab.view(cap, title="Step 6b: BPDUs keep arriving on the blocking port")
 
 # %% [markdown]
@@ -259,7 +299,7 @@ lab.view(title="Step 7: the sw1 — sw3 cable is cut; sw3 now reaches the root t
 
 # %%
 stp_table()
-lab.check.port_state("sw3/to-sw2", "forwarding")
+checks(lab.check.port_state("sw3/to-sw2", "forwarding"))
 
 # %% [markdown]
 # Plug the cable back in: `sw3/to-sw1` is the better root port again, and `sw3/to-sw2` returns to blocking.
@@ -268,6 +308,7 @@ lab.check.port_state("sw3/to-sw2", "forwarding")
 lab.up("to-sw3", ns="sw1")
 result = lab.wait_stp(*BRIDGES, timeout=60, min_time=2)
 print_events(result)
+checks(lab.check.port_state("sw3/to-sw2", "blocking"), lab.check.port_state("sw3/to-sw1", "forwarding"))
 lab.view(title="Step 7b: the cable is back, the tree is as before")
 
 # %% [markdown]
@@ -281,19 +322,25 @@ lab.view(title="Step 7b: the cable is back, the tree is as before")
 #
 # The cell below holds one solution. Try your own first, then run the check.
 
-# %%
+# %% tags=["solution"]
 # Solution: any priority below sw1's 4096 makes sw3 the root.
 lab.stp("br0", priority=0, ns="sw3")
 blocked = "sw2/to-sw1"   # cable sw1 ⇄ sw2: sw1 (4096) beats sw2 (8192), so sw2's end blocks
 print_events(lab.wait_stp(*BRIDGES, timeout=60, min_time=1))
 lab.view(title="Exercise: sw3 is the root")
 
-# %%
+# %% tags=["wrong"]
+lab.stp("br0", priority=16384, ns="sw3")  # a wrong attempt: lower than the default, but not lower than sw1's 4096
+blocked = "sw2/to-sw1"
+print_events(lab.wait_stp(*BRIDGES, timeout=60, min_time=1))
+lab.view(title="Exercise: is sw3 the root?")
+
+# %% tags=["check"]
 # The check: reads the kernel's STP state (it waits for the tree to settle first).
 lab.wait_stp(*BRIDGES, timeout=30)
-display(lab.check.root_bridge("sw3/br0"))
-lab.check.port_state(blocked, "blocking",
-                     hint="on the cable between sw1 and sw2, which end belongs to the bridge with the higher id?")
+checks(lab.check.root_bridge("sw3/br0"),
+       lab.check.port_state(blocked, "blocking",
+                            hint="on the cable between sw1 and sw2, which end belongs to the bridge with the higher id?"))
 
 # %%
 lab.close()   # removes the three switches and every cable

@@ -1,11 +1,13 @@
 # %% [markdown]
 # # 07 · VM networking: tap devices as virtual NICs on the host's bridge
 #
-# Seed 001 opens a running VM with `virsh domiflist` and `lsof`: the hypervisor
+# The article *虚拟网络设备(tun tap,veth)* ("virtual network devices: tun, tap, veth")
+# opens a running VM with `virsh domiflist` and `lsof`: the hypervisor
 # (`qemu-kvm`) holds `/dev/net/tun` as file descriptor 26, tied to a tap device `tap0`
 # that is a port of `br0`. Whatever the guest's NIC sends is a `write()` on that
 # descriptor; it appears on `tap0`, and `br0` switches it like any frame, out of `eth0`
-# to the LAN or to another VM's tap. Seed 002 stresses the point: the VM's packets
+# to the LAN or to another VM's tap. The article *linux虚拟网络* ("Linux virtual
+# networking") stresses the point: the VM's packets
 # **never pass through the host's IP stack**; the host is only a switch for them.
 #
 # No VM boots here. A small program, `tap_guest` (`labkit/programs/tap_guest.py`),
@@ -25,13 +27,9 @@
 # %%
 from IPython.display import display
 
-from labkit import Lab
+from labkit.notebook import checks, fact, fresh_lab, seen
 
-try:  # "Run all" again: close the previous lab first
-    lab.close()
-except NameError:
-    pass
-lab = Lab()  # main (the host) with eth0 on the simulated LAN "upstream" (gateway 192.168.3.1)
+lab = fresh_lab()  # main (the host), eth0 on the simulated LAN "upstream" (gateway 192.168.3.1); closes a previous run's lab
 FAR = "198.51.100.1"
 
 
@@ -60,13 +58,13 @@ lab.up("br0")
 with lab.batch():  # one atomic step, as in lab 05
     lab.enslave("eth0", "br0")
     lab.move_ip("eth0", "br0")
-display(lab.check.reachable("main", FAR))
+checks(lab.check.reachable("main", FAR))
 lab.view()
 
 # %% [markdown]
 # ## Step 2 · Two tap devices, as libvirt creates them for two VMs
 #
-# libvirt creates one tap per VM NIC (`vnet0`, `vnet1`, ...; seed 001 calls it `tap0`),
+# libvirt creates one tap per VM NIC (`vnet0`, `vnet1`, ...; the tun/tap article calls it `tap0`),
 # sets it up and makes it a port of the bridge named in the VM's configuration.
 #
 # One detail matters: a bridge takes the **lowest** MAC of its ports (lab 04). A tap
@@ -82,8 +80,9 @@ for number, tap in enumerate(("tap0", "tap1"), start=2):
     lab.mac(tap, f"fe:ff:ff:00:00:0{number}")
     lab.enslave(tap, "br0")
     lab.up(tap)
-print(lab.run("bridge", "link").stdout)
-display(lab.check.same_mac("br0", "eth0", hint="a tap with a lower MAC than eth0 took over br0's MAC"))
+display(lab.run("bridge", "link"))
+checks(lab.check.port_state("tap0", "disabled"), lab.check.port_state("tap1", "disabled"),
+       lab.check.same_mac("br0", "eth0", hint="a tap with a lower MAC than eth0 took over br0's MAC"))
 lab.view()
 
 # %% [markdown]
@@ -98,8 +97,9 @@ lab.view()
 
 # %%
 vm1 = start_vm("vm1", "tap0", "192.168.3.102/24", "52:54:00:00:00:02")
-display(lab.check.carrier("tap0"))
-print(lab.run("bridge", "link", "show", "dev", "tap0").stdout)
+checks(lab.check.carrier("tap0"))
+display(lab.run("bridge", "link", "show", "dev", "tap0"))
+checks(lab.check.port_state("tap0", "forwarding"))
 lab.view()
 
 # %% [markdown]
@@ -108,8 +108,10 @@ lab.view()
 
 # %%
 with lab.capture("br0", "tap0", filter="arp or icmp") as cap:
-    display(lab.check.reachable("main", "192.168.3.102"))
+    checks(lab.check.reachable("main", "192.168.3.102"))
 print(vm1.output)
+fact({"arp-request", "arp-reply", "echo-request", "echo-reply"} <= set(seen(cap, "tap0")),
+     "the host's ARP request and pings go out of tap0 to vm1, and vm1's answers come back", saw=seen(cap, "tap0"))
 lab.view(cap)
 
 # %% [markdown]
@@ -121,11 +123,14 @@ lab.view(cap)
 
 # %%
 vm2 = start_vm("vm2", "tap1", "192.168.3.103/24", "52:54:00:00:00:03")
-display(lab.check.carrier("tap1"))
+checks(lab.check.carrier("tap1"))
 with lab.capture("tap0", "tap1", "br0", filter="arp or icmp") as cap:
     result = vm_ping("tap0", "192.168.3.103")
-print(result.stdout)
+display(result)
 print(vm2.output)
+on = {dev: seen(cap, dev) for dev in ("tap0", "tap1", "br0")}
+fact(result.ok and "arp-request" in on["br0"] and {"arp-reply", "echo-request", "echo-reply"} <= set(on["tap1"]),
+     "vm1's ARP broadcast reaches br0 too; vm2 answers; the pings go tap0 → tap1 and back", saw=on)
 lab.view(cap)
 
 # %% [markdown]
@@ -141,8 +146,14 @@ lab.view(cap)
 # the bridge's forwarding database learned each VM's MAC on its tap:
 
 # %%
-print(lab.run("ip", "neigh", "show").stdout)
-print(lab.run("bridge", "fdb", "show", "br", "br0", "dynamic").stdout)
+display(lab.run("ip", "neigh", "show"), lab.run("bridge", "fdb", "show", "br", "br0", "dynamic"))
+snap = lab.snapshot()
+known = {n.ip for n in snap.neighbours if n.namespace == "main" and n.mac}
+learned = {e.mac: e.port for e in snap.fdb if e.namespace == "main" and not e.permanent}
+fact("192.168.3.102" in known and "192.168.3.103" not in known,
+     "the host has an ARP entry for vm1, which it pinged, and none for vm2", saw=known)
+fact(learned.get("52:54:00:00:00:02") == "tap0" and learned.get("52:54:00:00:00:03") == "tap1",
+     "the bridge learned vm1's MAC on tap0 and vm2's on tap1", saw=learned)
 
 # %% [markdown]
 # ## Step 5 · vm1 reaches the LAN and beyond, through br0 and eth0
@@ -155,13 +166,14 @@ print(lab.run("bridge", "fdb", "show", "br", "br0", "dynamic").stdout)
 lab.neigh_flush()
 with lab.capture("eth0", filter="arp or icmp") as cap:
     result = vm_ping("tap0", FAR)
-print(result.stdout)
-display(lab.check.captured(cap, "eth0", "52:54:00:00:00:02"))
+display(result)
+fact(result.ok, "vm1 reaches the far server through br0 and eth0", saw=result)
+checks(lab.check.captured(cap, "eth0", "52:54:00:00:00:02"))
 lab.view(cap)
 
 # %% [markdown]
 # On `eth0` every frame carries `vm1`'s own MAC `52:54:00:00:00:02`: for the LAN, `vm1`
-# is just another machine behind the host's port, as in seed 002's picture. The host
+# is just another machine behind the host's port, as in the article's picture. The host
 # did not route or NAT anything; it switched frames from `tap0` to `eth0`. (Docker's
 # containers, lab 08, are different: their packets go through the host's stack and
 # NAT.)
@@ -174,7 +186,7 @@ lab.view(cap)
 # 192.168.3.104/24 and MAC `52:54:00:00:00:04`. The checks read the kernel and ask
 # `vm1` to ping `vm3`.
 
-# %%
+# %% tags=["solution"]
 lab.tuntap("tap2", mode="tap")
 lab.mac("tap2", "fe:ff:ff:00:00:04")
 lab.enslave("tap2", "br0")
@@ -182,11 +194,18 @@ lab.up("tap2")
 vm3 = start_vm("vm3", "tap2", "192.168.3.104/24", "52:54:00:00:00:04")
 lab.view()
 
-# %%
-display(lab.check.is_port_of("tap2", "br0"))
-display(lab.check.carrier("tap2", hint="start the guest on tap2 (start_vm)"))
-display(lab.check.same_mac("br0", "eth0", hint="give tap2 a MAC starting with fe: before it joins br0"))
-display(lab.check.reachable("main", "192.168.3.104"))
+# %% tags=["wrong"]
+lab.tuntap("tap2", mode="tap")  # a wrong attempt: the tap is on the bridge, but no guest holds it
+lab.mac("tap2", "fe:ff:ff:00:00:04")
+lab.enslave("tap2", "br0")
+lab.up("tap2")
+lab.view()
+
+# %% tags=["check"]
+checks(lab.check.is_port_of("tap2", "br0"),
+       lab.check.carrier("tap2", hint="start the guest on tap2 (start_vm)"),
+       lab.check.same_mac("br0", "eth0", hint="give tap2 a MAC starting with fe: before it joins br0"),
+       lab.check.reachable("main", "192.168.3.104"))
 display(lab.check.that(vm_ping("tap0", "192.168.3.104").ok, "vm1 reaches vm3 through br0",
                        hint="is tap2 a port of br0, up, and held by a guest with 192.168.3.104/24?"))
 

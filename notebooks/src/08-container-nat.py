@@ -1,10 +1,10 @@
 # %% [markdown]
 # # 08 · Container networking: a bridge, veth cables, and NAT to the outside
 #
-# Seed 002 draws how Docker wires containers: each container is a network namespace whose
+# The article *linux虚拟网络* ("Linux virtual networking") draws how Docker wires containers: each container is a network namespace whose
 # `eth0` is one end of a veth cable; the other end is a port of the bridge `docker0` in the host;
 # `docker0` carries the containers' gateway address; and the host **NATs** their traffic out of
-# its own `eth0` ("docker needs the host's IP stack to do NAT", says the seed). You will build
+# its own `eth0` ("docker needs the host's IP stack to do NAT", says the article). You will build
 # exactly that, one piece at a time, and watch where a ping from a container stops at each stage:
 #
 # 1. the containers reach each other and the host, but not the LAN beyond it;
@@ -17,17 +17,14 @@
 # All of it lives in the lab's own namespaces.
 
 # %%
-try:
-    lab.close()  # a previous run of this notebook: start again from nothing
-except NameError:
-    pass
+import re
 
 from IPython.display import display
 from scapy.layers.inet import IP
 
-from labkit import Lab
+from labkit.notebook import checks, fact, fresh_lab, seen
 
-lab = Lab()   # main = the Docker host; upstream = its LAN, gateway and the far server
+lab = fresh_lab()   # main = the Docker host; upstream = its LAN, gateway and the far server (closes a previous run's lab)
 FAR = "198.51.100.1"
 lab.view(title="The host (main) and its LAN (upstream) before any container")
 
@@ -77,9 +74,11 @@ lab.view(title="Step 2: c1 and c2 plugged into docker0")
 # - the LAN gateway `192.168.3.1` and the far server: no.
 
 # %%
-for dst in ("172.17.0.3", "172.17.0.1", "192.168.3.10", "192.168.3.1", FAR):
-    print(f"c1 → {dst:<13}", "answers" if lab.ping(dst, ns="c1") else "no answer")
-lab.check.reachable("c1", "c2")
+answers = {dst: lab.ping(dst, ns="c1") for dst in ("172.17.0.3", "172.17.0.1", "192.168.3.10", "192.168.3.1", FAR)}
+for dst, ok in answers.items():
+    print(f"c1 → {dst:<13}", "answers" if ok else "no answer")
+fact(answers == {"172.17.0.3": True, "172.17.0.1": True, "192.168.3.10": True, "192.168.3.1": False, FAR: False},
+     "c1 reaches c2, the gateway and the host's eth0 address, but not the LAN gateway nor the far server", saw=answers)
 
 # %% [markdown]
 # Why not beyond the host? Capture on both sides of the host while `c1` pings the far server:
@@ -87,9 +86,11 @@ lab.check.reachable("c1", "c2")
 
 # %%
 with lab.capture("c1/eth0", "eth0", filter="icmp", duration=2.5) as cap:
-    lab.run("ping", "-c", "2", "-W", "1", FAR, ns="c1")
+    display(lab.run("ping", "-c", "2", "-W", "1", FAR, ns="c1"))
 print(cap.counts())
-display(lab.check.that(cap.counts()["main/eth0"] == 0, "nothing left through the host's eth0"))
+fact("echo-request" in seen(cap, "c1/eth0") and cap.counts()["main/eth0"] == 0,
+     "the requests leave c1, and nothing leaves through the host's eth0", saw=cap.counts())
+checks(lab.check.sysctl("net.ipv4.ip_forward", 0))
 lab.view(cap, title="Step 3: the requests never leave the host")
 
 # %% [markdown]
@@ -103,8 +104,12 @@ lab.view(cap, title="Step 3: the requests never leave the host")
 # %%
 lab.ip_forward(True)
 with lab.capture("c1/eth0", "eth0", filter="icmp", duration=2.5) as cap:
-    lab.run("ping", "-c", "2", "-W", "1", FAR, ns="c1")
+    result = lab.run("ping", "-c", "2", "-W", "1", FAR, ns="c1")
+display(result)
 print(cap.counts())
+leaving = [p[IP].src for p in cap.packets("eth0") if p.haslayer(IP) and p[IP].dst == FAR]
+fact(not result.ok and leaving and set(leaving) == {"172.17.0.2"} and "echo-reply" not in seen(cap, "c1/eth0"),
+     "now the requests do leave through eth0, from 172.17.0.2, and no reply comes back", saw=leaving)
 lab.view(cap, title="Step 4: forwarded, but no reply comes back")
 
 # %% [markdown]
@@ -122,7 +127,9 @@ lab.view(cap, title="Step 4: forwarded, but no reply comes back")
 # %%
 lab.masquerade("172.17.0.0/16", "eth0")
 with lab.capture("c1/eth0", "eth0", filter="icmp", count=4) as cap:
-    lab.run("ping", "-c", "2", "-i", "0.3", FAR, ns="c1")
+    result = lab.run("ping", "-c", "2", "-i", "0.3", FAR, ns="c1")
+display(result)
+fact(result.ok, "with the masquerade rule the ping works", saw=result)
 lab.view(cap, title="Step 5: the same ping, before NAT (c1/eth0) and after NAT (eth0)")
 
 # %% [markdown]
@@ -135,8 +142,8 @@ inside = [p[IP].src for p in cap.packets("c1/eth0") if p.haslayer(IP) and p[IP].
 outside = [p[IP].src for p in cap.packets("eth0") if p.haslayer(IP) and p[IP].dst == FAR]
 print("source of the requests inside c1 :", inside)
 print("source of the requests on eth0   :", outside)
-lab.check.that(inside and outside and set(inside) == {"172.17.0.2"} and set(outside) == {"192.168.3.10"},
-               "the source address was rewritten from 172.17.0.2 to 192.168.3.10")
+fact(inside and outside and set(inside) == {"172.17.0.2"} and set(outside) == {"192.168.3.10"},
+     "the source address was rewritten from 172.17.0.2 to 192.168.3.10", saw=(inside, outside))
 
 # %% [markdown]
 # Where the kernel keeps what it rewrote: the rule's packet counter, and the connection-tracking
@@ -149,8 +156,12 @@ lab.check.that(inside and outside and set(inside) == {"172.17.0.2"} and set(outs
 # entry, and applies it to every later packet, in both directions, without looking at the rules.
 
 # %%
-print(lab.run("nft", "list", "table", "ip", "labkit_nat").stdout)
-print(lab.run("cat", "/proc/net/nf_conntrack").stdout)
+table, conntrack = lab.run("nft", "list", "table", "ip", "labkit_nat"), lab.run("cat", "/proc/net/nf_conntrack")
+display(table, conntrack)
+counted = [int(n) for n in re.findall(r"counter packets (\d+)", table.stdout)]
+fact(counted == [1], "the masquerade rule counted 1 packet for the two requests", saw=table)
+fact(re.search(r"src=172\.17\.0\.2 dst=198\.51\.100\.1 .*src=198\.51\.100\.1 dst=192\.168\.3\.10", conntrack.stdout),
+     "conntrack holds the original direction from 172.17.0.2 and the reply it expects to 192.168.3.10", saw=conntrack)
 
 # %% [markdown]
 # ## Exercise: a third container
@@ -161,18 +172,27 @@ print(lab.run("cat", "/proc/net/nf_conntrack").stdout)
 #
 # The cell below holds one solution. Try your own first, then run the check.
 
-# %%
+# %% tags=["solution"]
 # Solution: the same five steps as c1 and c2. No new rule: 172.17.0.4 is inside 172.17.0.0/16.
 container("c3", "172.17.0.4/16")
 lab.view(title="Exercise: c3 joins docker0")
 
-# %%
+# %% tags=["wrong"]
+lab.netns("c3")  # a wrong attempt: wired and addressed, but without the default route
+lab.veth("veth-c3", "eth0", peer_ns="c3")
+lab.enslave("veth-c3", "docker0")
+lab.up("veth-c3")
+lab.addr("eth0", "172.17.0.4/16", ns="c3")
+lab.up("eth0", ns="c3")
+lab.view(title="Exercise: c3 joins docker0")
+
+# %% tags=["check"]
 # The check: real pings from inside c3, and c3's routing table read from the kernel.
-display(lab.check.is_port_of("veth-c3", "docker0",
-                             hint="plug the host end of c3's cable into docker0: lab.enslave('veth-c3', 'docker0')"))
-display(lab.check.route("default", "eth0", ns="c3", via="172.17.0.1",
-                        hint="a container needs a default route via its gateway: lab.route('default', via='172.17.0.1', ns='c3')"))
-lab.check.reachable("c3", FAR, hint="is c3's eth0 up with 172.17.0.4/16, and its host end up too?")
+checks(lab.check.is_port_of("veth-c3", "docker0",
+                            hint="plug the host end of c3's cable into docker0: lab.enslave('veth-c3', 'docker0')"),
+       lab.check.route("default", "eth0", ns="c3", via="172.17.0.1",
+                       hint="a container needs a default route via its gateway: lab.route('default', via='172.17.0.1', ns='c3')"),
+       lab.check.reachable("c3", FAR, hint="is c3's eth0 up with 172.17.0.4/16, and its host end up too?"))
 
 # %%
 lab.close()   # removes the containers, docker0, the NAT table and the simulated LAN

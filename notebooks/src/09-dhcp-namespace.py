@@ -1,7 +1,8 @@
 # %% [markdown]
 # # 09 · OpenStack-style DHCP: dnsmasq in a `qdhcp-…` namespace
 #
-# Seed 001 explains how an OpenStack network node (Linux bridge, no L3 agent) hands out addresses:
+# The article *虚拟网络设备(tun tap,veth)* ("virtual network devices: tun, tap, veth") explains
+# how an OpenStack network node (Linux bridge, no L3 agent) hands out addresses:
 # every tenant network gets
 #
 # - a bridge `brq<network id>` that the VMs' tap devices are plugged into,
@@ -9,36 +10,32 @@
 #   overlapping subnets) never see each other's DHCP servers,
 # - a veth pair joining the two: `tap…` on the bridge, `ns-…` inside the namespace.
 #
-# You will build that with the seed's own names, start dnsmasq **inside** the namespace (the host's
+# You will build that with the article's own names, start dnsmasq **inside** the namespace (the host's
 # namespace never sees it), boot a "VM" (a namespace on the bridge) that runs a DHCP client, and
 # capture the four messages of a lease: **DISCOVER → OFFER → REQUEST → ACK**, plus a surprise in
 # between.
 
 # %%
-try:
-    lab.close()  # a previous run of this notebook: start again from nothing
-except NameError:
-    pass
-
-import sys
 import time
 
 from IPython.display import display
+from scapy.layers.dhcp import DHCP
+from scapy.layers.l2 import ARP
 
-from labkit import Lab
+from labkit.notebook import checks, fact, fresh_lab
 
-lab = Lab(uplink=False)        # main plays the network node; no LAN needed here
-NET = "ba48a3fc-e9"            # the seed's network id, shortened to fit device names (15 characters)
-BRIDGE = f"brq{NET}"           # brqba48a3fc-e9, as in the seed
+lab = fresh_lab(uplink=False)  # main plays the network node, no LAN needed here; closes a previous run's lab
+NET = "ba48a3fc-e9"            # the article's network id, shortened to fit device names (15 characters)
+BRIDGE = f"brq{NET}"           # brqba48a3fc-e9, as in the article
 QDHCP = "qdhcp-ba48a3fc-e9e8"  # OpenStack uses the whole network UUID; a lab label is at most 32 characters
-NS_DEV = "ns-45400fa0-9c"      # the DHCP port inside the namespace, as in the seed
+NS_DEV = "ns-45400fa0-9c"      # the DHCP port inside the namespace, as in the article
 TAP_DEV = "tap45400fa0-9c"     # its peer on the bridge
 lab.view(title="A fresh lab: main plays the network node")
 
 # %% [markdown]
 # ## Step 1: the network's bridge and its DHCP namespace
 #
-# The seed gives `ns-…` the address `10.0.0.2/32`. Here it is `10.0.0.2/24`: dnsmasq serves a
+# The article gives `ns-…` the address `10.0.0.2/32`. Here it is `10.0.0.2/24`: dnsmasq serves a
 # `--dhcp-range` only on an interface whose subnet contains that range, so with `/32` it would
 # answer every DISCOVER with "no address range available". (Neutron gives the port the subnet's prefix.)
 
@@ -55,8 +52,9 @@ lab.view(title="Step 1: brq bridge ⇄ veth ⇄ qdhcp namespace")
 # %% [markdown]
 # ## Step 2: dnsmasq, started inside the namespace
 #
-# The seed's command line, run with `ip netns exec qdhcp-…` (that is what `lab.spawn(..., ns=...)`
-# does). `--interface` and `--bind-interfaces` keep it on `ns-…` only; the lease file and the pid
+# The article's command line, run with `ip netns exec qdhcp-…` (that is what `lab.spawn(..., ns=...)`
+# does). `name="dnsmasq"` makes the cell safe to run again: starting a program under a name that
+# is already running stops the old one first, so there is never a second server on the port. `--interface` and `--bind-interfaces` keep it on `ns-…` only; the lease file and the pid
 # file get lab-specific names so that nothing of the host's own dnsmasq is touched. `--no-daemon`
 # keeps it in the foreground so the lab owns it, and `--log-dhcp` makes it explain every answer.
 
@@ -69,30 +67,32 @@ def start_dnsmasq(first, last):
         f"--dhcp-range={first},{last},255.255.255.0,12h",
         f"--dhcp-leasefile=/tmp/labkit-{lab.lab_id}-{NET}.leases",
         f"--pid-file=/tmp/labkit-{lab.lab_id}-{NET}.pid",
-        ns=QDHCP)
+        ns=QDHCP, name="dnsmasq")
 
 
 dnsmasq = start_dnsmasq("10.0.0.10", "10.0.0.100")
 time.sleep(0.5)      # give it time to open its sockets
 print(dnsmasq.output)
+servers = lab.run("pgrep", "-c", "-x", "dnsmasq", ns=QDHCP)  # counts the dnsmasq processes in this namespace
+fact(dnsmasq.running and servers.stdout.strip() == "1", "one dnsmasq runs in the namespace", saw=servers)
 
 # %% [markdown]
-# Like the seed's `netstat -tnpl`, list the listening sockets, first inside the namespace, then in
+# Like the article's `netstat -tnpl`, list the listening sockets, first inside the namespace, then in
 # `main`. DNS (53) is bound to `10.0.0.2` only; DHCP (67) listens on `0.0.0.0` because a DISCOVER
 # comes from a client that has no address yet. In `main` there is nothing: the server exists
 # only in its own namespace.
 
 # %%
-print(f"[{QDHCP}]")
-print(lab.run("ss", "-lntup", ns=QDHCP).stdout)
-print("[main]")
-print(lab.run("ss", "-lntup").stdout)
+inside, outside = lab.run("ss", "-lntup", ns=QDHCP), lab.run("ss", "-lntup")
+display(inside, outside)
+fact("10.0.0.2:53 " in inside.stdout and "0.0.0.0:67 " in inside.stdout and "dnsmasq" not in outside.stdout,
+     "DNS on 10.0.0.2:53 and DHCP on 0.0.0.0:67 inside the namespace; nothing of dnsmasq in main", saw=[inside, outside])
 
 # %% [markdown]
 # ## Step 3: a VM on the bridge
 #
 # A VM's NIC is a tap device on `brq…` (notebook 07 shows that with a real tap); here a namespace
-# `vm1` with a veth plays the VM: `eth0` inside, `tap796091c0-07` (the seed's VM tap) on the bridge.
+# `vm1` with a veth plays the VM: `eth0` inside, `tap796091c0-07` (the article's VM tap) on the bridge.
 # It has no address yet.
 
 # %%
@@ -135,6 +135,30 @@ with lab.capture("vm1/eth0", f"{QDHCP}/{NS_DEV}", filter="udp port 67 or udp por
 for line in client.stderr.splitlines():
     if "Sending" in line or "Received" in line or "Got lease" in line:
         print(line.split("] ", 1)[-1])
+
+
+def lease_story(frames):
+    """(time, what) for the DHCP messages and the server's own ARP requests in a capture."""
+    names = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 5: "ACK", 6: "NAK"}
+    story = []
+    for frame in frames:
+        p = frame.packet
+        if p.haslayer(DHCP):
+            kind = dict(o for o in p[DHCP].options if isinstance(o, tuple) and len(o) == 2).get("message-type")
+            story.append((frame.time, names.get(kind, f"DHCP {kind}")))
+        elif p.haslayer(ARP) and p[ARP].op == 1 and p[ARP].psrc == "10.0.0.2":
+            story.append((frame.time, f"ARP who-has {p[ARP].pdst}"))
+    return story
+
+
+story = lease_story(cap.frames(f"{QDHCP}/{NS_DEV}"))
+for t, what in story:
+    print(f"  +{t - story[0][0]:5.2f} s  {what}")
+order = [what.split()[0] for _, what in story]
+offered = next((t for t, what in story if what == "OFFER"), None)
+fact(client.ok and order[:1] == ["DISCOVER"] and "ARP" in order and order.index("ARP") < order.index("OFFER")
+     < order.index("REQUEST") < order.index("ACK") and offered - story[0][0] >= 2,
+     "DISCOVER, the server's own ARP question and a pause of seconds, then OFFER, REQUEST, ACK", saw=story)
 lab.view(cap, title="Step 4: DISCOVER, OFFER, REQUEST, ACK")
 
 # %% [markdown]
@@ -155,9 +179,9 @@ lab.view(cap, title="Step 4: DISCOVER, OFFER, REQUEST, ACK")
 lab.view(title="Step 4b: vm1/eth0 got its address from dnsmasq")
 
 # %%
-display(lab.check.address_in("vm1/eth0", "10.0.0.10", "10.0.0.100"))
-display(lab.check.route("default", "eth0", ns="vm1", via="10.0.0.2"))
-lab.check.reachable("vm1", "10.0.0.2")
+checks(lab.check.address_in("vm1/eth0", "10.0.0.10", "10.0.0.100"),
+       lab.check.route("default", "eth0", ns="vm1", via="10.0.0.2"),
+       lab.check.reachable("vm1", "10.0.0.2"))
 
 # %% [markdown]
 # The server's side: its log, and its lease file (expiry time, MAC, address, client name, client id).
@@ -169,15 +193,18 @@ lab.check.reachable("vm1", "10.0.0.2")
 for line in dnsmasq.output.splitlines():
     if any(word in line for word in ("DHCPDISCOVER", "DHCPOFFER", "DHCPREQUEST", "DHCPACK")):
         print(line)
-print(lab.run("cat", f"/tmp/labkit-{lab.lab_id}-{NET}.leases", ns=QDHCP).stdout)
+leases = lab.run("cat", f"/tmp/labkit-{lab.lab_id}-{NET}.leases", ns=QDHCP)
+display(leases)
+vm1_address = lab.snapshot().interface("eth0", "vm1").addresses[0].split("/")[0]
+fact(f" {vm1_address} " in leases.stdout, f"the lease file holds vm1's address {vm1_address}", saw=leases)
 
 # %% [markdown]
 # ## Exercise: a new range, and a second VM
 #
 # The network's administrator wants VMs to get addresses from `10.0.0.200` to `10.0.0.250`.
 #
-# 1. Stop the running server (`dnsmasq.stop()`) and start it again with the new range
-#    (`start_dnsmasq(first, last)`).
+# 1. Start the server again with the new range (`start_dnsmasq(first, last)`: the running
+#    one is stopped first, because it was started with `name="dnsmasq"`).
 # 2. Boot a second VM `vm2` on the bridge (`boot_vm("vm2", "tap5c1e8d2a-11")`) and run the DHCP
 #    client in it.
 #
@@ -186,22 +213,27 @@ print(lab.run("cat", f"/tmp/labkit-{lab.lab_id}-{NET}.leases", ns=QDHCP).stdout)
 #
 # The cell below holds one solution. Try your own first, then run the check.
 
-# %%
+# %% tags=["solution"]
 # Solution
-dnsmasq.stop()
 dnsmasq = start_dnsmasq("10.0.0.200", "10.0.0.250")
 time.sleep(0.5)
 boot_vm("vm2", "tap5c1e8d2a-11")
 with lab.capture("vm2/eth0", filter="udp port 67 or udp port 68") as cap:
-    dhcp_client("vm2")
+    display(dhcp_client("vm2"))
 lab.view(cap, title="Exercise: vm2 leases an address from the new range")
 
-# %%
+# %% tags=["wrong"]
+boot_vm("vm2", "tap5c1e8d2a-11")  # a wrong attempt: vm2 asks before the server has the new range
+with lab.capture("vm2/eth0", filter="udp port 67 or udp port 68") as cap:
+    display(dhcp_client("vm2"))
+lab.view(cap, title="Exercise: vm2 leases an address")
+
+# %% tags=["check"]
 # The check: vm2's address as the kernel has it, and real pings.
-display(lab.check.address_in("vm2/eth0", "10.0.0.200", "10.0.0.250",
-                             hint="restart dnsmasq with the new range before vm2 asks, then run dhcp_client('vm2')"))
-display(lab.check.reachable("vm2", "10.0.0.2"))
-lab.check.reachable("vm2", "vm1", hint="both VMs are on the same bridge: is vm2's tap a port of it, and up?")
+checks(lab.check.address_in("vm2/eth0", "10.0.0.200", "10.0.0.250",
+                            hint="restart dnsmasq with the new range before vm2 asks, then run dhcp_client('vm2')"),
+       lab.check.reachable("vm2", "10.0.0.2"),
+       lab.check.reachable("vm2", "vm1", hint="both VMs are on the same bridge: is vm2's tap a port of it, and up?"))
 
 # %%
 lab.close()   # stops dnsmasq, removes the namespaces and the bridge

@@ -1,11 +1,12 @@
 # %% [markdown]
 # # 11 · The devices that need a full kernel: ipvlan, 802.1Q VLANs, Geneve, ipip, gre, sit
 #
-# Seed 003 lists more virtual devices than the earlier labs used. Each of them lives in its own
-# kernel module (`ipvlan`, `8021q`, `geneve`, `ipip`, `ip_gre`, `sit`), and a trimmed kernel, like
-# the one many CI machines and containers run, may not have them. This notebook therefore first
-# **asks the kernel** which kinds it can really create (`lab.supports`, which tries each one in a
-# scratch namespace), and runs each part only where it can:
+# The article *Linux 中的虚拟网络接口* ("virtual network interfaces in Linux") lists more virtual
+# devices than the earlier labs used. Each of them lives in its own kernel module (`ipvlan`, `8021q`,
+# `geneve`, `ipip`, `ip_gre`, `sit`), and a trimmed kernel, like the one many CI machines and
+# containers run, may not have them. This notebook therefore first **asks the kernel** which kinds
+# it can really create (`lab.supports`, which tries each one in a scratch namespace), and runs each
+# part only where it can:
 #
 # - **Part A · ipvlan**: like macvlan (lab 10), but every child shares the parent's MAC address;
 # - **Part B · 802.1Q VLANs**: two hosts on one cable (a *trunk*) carrying two isolated
@@ -18,37 +19,16 @@
 # the VM target (`LABKIT_TARGET=vagrant`), whose Debian kernel has every module.
 
 # %%
-try:
-    lab.close()  # a previous run of this notebook: start again from nothing
-except NameError:
-    pass
+from IPython.display import display
+from scapy.layers.inet import ICMP, IP, UDP
+from scapy.layers.l2 import ARP, Dot1Q
 
-import html
+from labkit.notebook import checks, fact, fresh_lab, requires
 
-from IPython.display import HTML, display
-
-from labkit import Lab
-
-lab = Lab()   # main = the host, eth0 = 192.168.3.10 on a simulated LAN (upstream)
-KERNEL = lab.run("uname", "-r").stdout.strip()
-HAVE = lab.supports("ipvlan", "vlan", "geneve", "ipip", "gre", "sit")
-
-
-def section(*kinds):
-    """True when this kernel can make every kind; otherwise show, visibly, why the part is skipped."""
-    missing = [kind for kind in kinds if not HAVE.get(kind)]
-    if not missing:
-        return True
-    display(HTML(
-        '<div style="border:2px solid #e69500;background:#fff8e1;padding:8px 12px;border-radius:6px;margin:4px 0">'
-        f'<b>⏭ skipped: this kernel ({html.escape(KERNEL)}) has no {html.escape(", ".join(missing))}.</b><br>'
-        "The cells of this part do nothing here. Run the notebook on the VM target, whose Debian kernel "
-        "has every module: <code>LABKIT_TARGET=vagrant jupyter lab</code> (see <code>vm/README.md</code>).</div>"))
-    return False
-
-
-print(f"kernel {KERNEL}:")
-for kind, ok in HAVE.items():
+lab = fresh_lab()  # main = the host, eth0 = 192.168.3.10 on a simulated LAN (upstream); closes a previous run's lab
+kernel = lab.run("uname", "-r").stdout.strip()
+print(f"kernel {kernel}:")
+for kind, ok in lab.supports("ipvlan", "vlan", "geneve", "ipip", "gre", "sit").items():
     print(f"  {kind:<7} {'✔ can be created' if ok else '✘ missing'}")
 lab.view(title="The host (main) on its LAN (upstream)")
 
@@ -59,11 +39,11 @@ lab.view(title="The host (main) on its LAN (upstream)")
 # on the LAN's own subnet. Compare the MACs in the picture: all three devices have the same one.
 # The LAN's switch therefore learns a single MAC behind the host's port, which is the point of
 # ipvlan where the number of MACs per port is limited (or on Wi-Fi, where an access point accepts
-# only the MAC that associated, and macvlan fails). The seed's warning follows from it: DHCP
+# only the MAC that associated, and macvlan fails). The article's warning follows from it: DHCP
 # servers that tell clients apart by MAC would mix them up, so each needs its own client id.
 
 # %%
-ipvlan_ok = section("ipvlan")
+ipvlan_ok = requires(lab, kinds=["ipvlan"], why="Part A, ipvlan")
 if ipvlan_ok:
     for name, address in (("i1", "192.168.3.31/24"), ("i2", "192.168.3.32/24")):
         lab.netns(name)
@@ -80,14 +60,17 @@ if ipvlan_ok:
 # %%
 if ipvlan_ok:
     with lab.capture("upstream/port-main", filter="icmp", duration=2) as cap:
-        for name in ("i1", "i2"):
-            print(f"{name} → gateway:", "answers" if lab.ping("192.168.3.1", ns=name) else "NO ANSWER")
+        answers = {name: lab.ping("192.168.3.1", ns=name) for name in ("i1", "i2")}
     snap = lab.snapshot()
     macs = {snap.interface("eth0").mac, snap.interface("ipvl-i1", "i1").mac, snap.interface("ipvl-i2", "i2").mac}
     learned = {e.mac for e in snap.fdb if e.namespace == "upstream" and e.port == "port-main" and not e.permanent}
+    print("i1 → gateway, i2 → gateway:", answers)
     print("MACs of eth0, ipvl-i1, ipvl-i2:", macs)
     print("MACs the LAN switch learned behind port-main:", learned)
-    display(lab.check.that(len(macs) == 1, "the parent and both ipvlan children share one MAC address"))
+    fact(all(answers.values()), "i1 and i2 both reach the LAN gateway", saw=answers)
+    fact(len(macs) == 1 and learned == macs,
+         "the parent and both ipvlan children share one MAC, the only one the switch learned behind port-main",
+         saw={"macs": macs, "learned": learned})
     display(lab.view(cap, title="Part A: two containers, one MAC on the wire"))
 
 # %% [markdown]
@@ -100,7 +83,7 @@ if ipvlan_ok:
 # that the captures hold only what we send.
 
 # %%
-vlan_ok = section("vlan")
+vlan_ok = requires(lab, kinds=["vlan"], why="Part B, 802.1Q VLANs")
 if vlan_ok:
     lab.reset()
     for n in (1, 2):
@@ -125,15 +108,16 @@ if vlan_ok:
 # %%
 if vlan_ok:
     with lab.capture("h2/eth0", "h2/eth0.10", "h2/eth0.20", duration=2) as cap:
-        lab.run("ping", "-c", "1", "10.0.10.2", ns="h1")
-    from scapy.layers.inet import ICMP
-    from scapy.layers.l2 import ARP, Dot1Q
-
+        result = lab.run("ping", "-c", "1", "10.0.10.2", ns="h1")
+    display(result)
     print(cap.counts())
     tagged = [p[Dot1Q].vlan for p in cap.packets("h2/eth0") if p.haslayer(Dot1Q)]
+    untagged = [p for p in cap.packets("h2/eth0.10") if p.haslayer(ARP) or p.haslayer(ICMP)]
     leaked = [p for p in cap.packets("h2/eth0.20") if p.haslayer(ARP) or p.haslayer(ICMP)]
     print("VLAN ids of the frames on the trunk:", sorted(set(tagged)))
-    display(lab.check.that(10 in tagged and not leaked, "the trunk carried VLAN 10 tags, and VLAN 20 saw none of that ARP or ICMP"))
+    fact(result.ok and 10 in tagged and untagged and not any(p.haslayer(Dot1Q) for p in untagged) and not leaked,
+         "the ping answers; the trunk carries VLAN 10 tags, eth0.10 gets the frames untagged, eth0.20 sees none of them",
+         saw=cap.counts())
     display(lab.view(cap, title="Part B: tagged on the trunk, untagged on eth0.10, silent on eth0.20"))
 
 # %% [markdown]
@@ -142,7 +126,7 @@ if vlan_ok:
 # Add VLAN **30** on both hosts (`eth0.30`, addresses `10.0.30.1/24` and `10.0.30.2/24`) and make
 # `h1` reach `10.0.30.2`. The cell below holds one solution; the next one checks.
 
-# %%
+# %% tags=["solution"]
 # Solution
 if vlan_ok:
     for n in (1, 2):
@@ -151,15 +135,20 @@ if vlan_ok:
         lab.up("eth0.30", ns=f"h{n}")
     display(lab.view(title="Part B · Try it: VLAN 30"))
 
-# %%
+# %% tags=["wrong"]
+if vlan_ok:  # a wrong attempt: VLAN 30 on h1 only, so nothing on the trunk's other end listens to tag 30
+    lab.vlan("eth0.30", "eth0", 30, ns="h1")
+    lab.addr("eth0.30", "10.0.30.1/24", ns="h1")
+    lab.up("eth0.30", ns="h1")
+    display(lab.view(title="Part B · Try it: VLAN 30"))
+
+# %% tags=["check"]
 if vlan_ok:
     vlan30 = lab.snapshot().interface("eth0.30", "h2")
-    display(lab.check.exists("h2/eth0.30", kind="vlan"))
-    display(lab.check.that(vlan30 is not None and vlan30.detail("vlan_id") == 30, "h2/eth0.30 tags its frames with VLAN id 30",
-                           hint="lab.vlan('eth0.30', 'eth0', 30, ns='h2')"))
-    display(lab.check.reachable("h1", "10.0.30.2", hint="both ends need VLAN 30 on the trunk, an address and 'up'"))
-else:
-    section("vlan")
+    checks(lab.check.exists("h2/eth0.30", kind="vlan", hint="both ends of the trunk need a VLAN 30 device"),
+           lab.check.that(vlan30 is not None and vlan30.detail("vlan_id") == 30, "h2/eth0.30 tags its frames with VLAN id 30",
+                          hint="lab.vlan('eth0.30', 'eth0', 30, ns='h2')"),
+           lab.check.reachable("h1", "10.0.30.2", hint="both ends need VLAN 30 on the trunk, an address and 'up'"))
 
 # %% [markdown]
 # ## Part C · Tunnels: Geneve, ipip, gre, sit
@@ -171,7 +160,7 @@ else:
 # match no configured tunnel; they stay down and can be ignored.
 
 # %%
-tunnels_ok = any(HAVE[kind] for kind in ("geneve", "ipip", "gre", "sit"))
+tunnels_ok = requires(lab, kinds=["geneve", "ipip", "gre", "sit"], why="Part C, the tunnels and the exercise")
 if tunnels_ok:
     lab.reset()
     for n in (1, 2):
@@ -181,8 +170,6 @@ if tunnels_ok:
         lab.addr("eth0", f"172.16.0.{n}/24", ns=f"host{n}")
         lab.up("eth0", ns=f"host{n}")
     display(lab.view(title="Part C: host1 ⇄ host2, the underlay"))
-else:
-    section("geneve", "ipip", "gre", "sit")
 
 
 def tunnel_pair(make, name, overlay):
@@ -194,14 +181,19 @@ def tunnel_pair(make, name, overlay):
 
 
 def ping_captured(dst, bpf, title, ns="host1"):
-    """Ping dst from ns with captures on the tunnel's underlay and show the cell view."""
+    """Ping dst from ns with a capture on the tunnel's underlay; show the result and the cell view."""
     for _ in range(5):  # a new IPv6 address is 'tentative' for about a second (duplicate address detection)
         if lab.ping(dst, ns=ns):
             break
     with lab.capture(f"{ns}/eth0", filter=bpf, duration=1.5) as cap:
-        lab.run("ping", "-c", "1", dst, ns=ns)
-    display(lab.view(cap, title=title))
-    return cap
+        result = lab.run("ping", "-c", "1", dst, ns=ns)
+    display(result, lab.view(cap, title=title))
+    return result, cap.packets(f"{ns}/eth0")
+
+
+def fallbacks(*names):
+    """Which of the kernel's fallback tunnel devices exist in host1, and whether each is down."""
+    return {itf.name: itf.is_up for itf in lab.snapshot().in_namespace("host1") if itf.name in names}
 
 
 # %% [markdown]
@@ -211,9 +203,12 @@ def ping_captured(dst, bpf, title, ns="host1"):
 # uses it). Its base header is 8 bytes, like VXLAN's.
 
 # %%
-if tunnels_ok and section("geneve"):
+if tunnels_ok:
     tunnel_pair(lambda n, other: lab.geneve("gnv0", 42, remote=f"172.16.0.{other}", ns=f"host{n}"), "gnv0", "10.20.0.{}/24")
-    ping_captured("10.20.0.2", "udp port 6081", "Geneve: the inner frame inside UDP 6081")
+    result, underlay = ping_captured("10.20.0.2", "udp port 6081", "Geneve: the inner frame inside UDP 6081")
+    fact(result.ok and len(underlay) >= 2 and all(p.haslayer(UDP) and 6081 in (p[UDP].sport, p[UDP].dport) for p in underlay),
+         "the Geneve ping answers, request and reply carried in UDP 6081 on the underlay",
+         saw=[p.summary() for p in underlay])
 
 # %% [markdown]
 # ### ipip: IPv4 inside IPv4 (protocol 4)
@@ -222,10 +217,15 @@ if tunnels_ok and section("geneve"):
 # The outer header's protocol field says 4 ("IP in IP").
 
 # %%
-if tunnels_ok and section("ipip"):
+if tunnels_ok:
     tunnel_pair(lambda n, other: lab.ipip("ipip1", f"172.16.0.{n}", f"172.16.0.{other}", ns=f"host{n}"),
                 "ipip1", "10.30.0.{}/24")
-    ping_captured("10.30.0.2", "ip proto 4", "ipip: IP in IP on the underlay")
+    result, underlay = ping_captured("10.30.0.2", "ip proto 4", "ipip: IP in IP on the underlay")
+    fact(result.ok and len(underlay) >= 2 and all(p[IP].proto == 4 and p[IP].payload.haslayer(ICMP) for p in underlay),
+         "the ipip ping answers, each packet an ICMP packet right behind an outer IP header of protocol 4",
+         saw=[p.summary() for p in underlay])
+    fact(fallbacks("tunl0") == {"tunl0": False}, "the kernel made the fallback device tunl0 by itself, and it is down",
+         saw=fallbacks("tunl0"))
 
 # %% [markdown]
 # ### gre: Generic Routing Encapsulation (protocol 47)
@@ -234,10 +234,16 @@ if tunnels_ok and section("ipip"):
 # can carry anything (IPv4, IPv6, and with `gretap` whole Ethernet frames).
 
 # %%
-if tunnels_ok and section("gre"):
+if tunnels_ok:
     tunnel_pair(lambda n, other: lab.gre("gre1", f"172.16.0.{n}", f"172.16.0.{other}", ns=f"host{n}"),
                 "gre1", "10.40.0.{}/24")
-    ping_captured("10.40.0.2", "ip proto 47", "gre: IP in GRE in IP on the underlay")
+    result, underlay = ping_captured("10.40.0.2", "ip proto 47", "gre: IP in GRE in IP on the underlay")
+    fact(result.ok and len(underlay) >= 2 and all(p[IP].proto == 47 for p in underlay),
+         "the gre ping answers, request and reply carried as IP protocol 47 on the underlay",
+         saw=[p.summary() for p in underlay])
+    made = fallbacks("gre0", "gretap0", "erspan0")
+    fact(made == {"gre0": False, "gretap0": False, "erspan0": False},
+         "the kernel made the fallback devices gre0, gretap0 and erspan0 by itself, all down", saw=made)
 
 # %% [markdown]
 # ### sit: IPv6 inside IPv4 (protocol 41, "6in4")
@@ -246,10 +252,15 @@ if tunnels_ok and section("gre"):
 # may have to wait a second: a new IPv6 address is *tentative* until duplicate address detection is done.
 
 # %%
-if tunnels_ok and section("sit"):
+if tunnels_ok:
     tunnel_pair(lambda n, other: lab.sit("sit1", f"172.16.0.{n}", f"172.16.0.{other}", ns=f"host{n}"),
                 "sit1", "fd00:41::{}/64")
-    ping_captured("fd00:41::2", "ip proto 41", "sit: IPv6 in IPv4 on the underlay")
+    result, underlay = ping_captured("fd00:41::2", "ip proto 41", "sit: IPv6 in IPv4 on the underlay")
+    fact(result.ok and len(underlay) >= 2 and all(p[IP].proto == 41 for p in underlay),
+         "the IPv6 ping answers, request and reply carried as IPv4 protocol 41 on the underlay",
+         saw=[p.summary() for p in underlay])
+    fact(fallbacks("sit0") == {"sit0": False}, "the kernel made the fallback device sit0 by itself, and it is down",
+         saw=fallbacks("sit0"))
 
 # %% [markdown]
 # ### What each tunnel costs
@@ -260,11 +271,13 @@ if tunnels_ok and section("sit"):
 # %%
 if tunnels_ok:
     snap = lab.snapshot()
+    costs = {}
     for name, what in (("gnv0", "Geneve: outer Ethernet 14 + IP 20 + UDP 8 + Geneve 8"), ("ipip1", "ipip: outer IP 20"),
                        ("gre1", "gre: outer IP 20 + GRE 4"), ("sit1", "sit: outer IPv4 20")):
-        itf = snap.interface(name, "host1")
-        if itf is not None:
-            print(f"{name:<6} mtu {itf.mtu}  → {1500 - itf.mtu:>2} bytes  ({what})")
+        costs[name] = 1500 - snap.interface(name, "host1").mtu
+        print(f"{name:<6} mtu {1500 - costs[name]}  → {costs[name]:>2} bytes  ({what})")
+    fact(costs == {"gnv0": 14 + 20 + 8 + 8, "ipip1": 20, "gre1": 20 + 4, "sit1": 20},
+         "the kernel gave each tunnel the underlay's 1500 minus its overhead: 50, 20, 24 and 20 bytes", saw=costs)
 
 # %% [markdown]
 # ## Exercise: route a network through the tunnel
@@ -274,26 +287,29 @@ if tunnels_ok:
 # Make `host1` reach `10.99.0.1` **through the ipip tunnel** `ipip1`.
 # (`host2` already knows the way back: `host1`'s overlay address `10.30.0.1` is on the ipip link.)
 #
-# The cell below holds one solution; the next one checks.
+# The cell after the next holds one solution; the one after it checks.
 
 # %%
-exercise_ok = tunnels_ok and HAVE["ipip"]
-if exercise_ok:
+if tunnels_ok:
     lab.addr("lo", "10.99.0.1/32", ns="host2")
+    display(lab.view(title="Exercise: host2 has 10.99.0.1 on its loopback"))
+
+# %% tags=["solution"]
+if tunnels_ok:
     # Solution: one route into the tunnel device
     lab.route("10.99.0.1/32", dev="ipip1", ns="host1")
     display(lab.view(title="Exercise: host1 routes 10.99.0.1 into ipip1"))
-else:
-    section("ipip")
 
-# %%
+# %% tags=["wrong"]
+if tunnels_ok:  # a wrong attempt: 10.99.0.1 answers, but the route goes over the underlay, not through the tunnel
+    lab.route("10.99.0.1/32", via="172.16.0.2", ns="host1")
+    display(lab.view(title="Exercise: host1 routes 10.99.0.1 via 172.16.0.2"))
+
+# %% tags=["check"]
 # The check: host1's routing table as the kernel has it, and a real ping.
-if exercise_ok:
-    display(lab.check.route("10.99.0.1/32", "ipip1", ns="host1",
-                            hint="lab.route('10.99.0.1/32', dev='ipip1', ns='host1')"))
-    display(lab.check.reachable("host1", "10.99.0.1", hint="does the route point into ipip1, and is ipip1 up on both hosts?"))
-else:
-    section("ipip")
+if tunnels_ok:
+    checks(lab.check.route("10.99.0.1/32", "ipip1", ns="host1", hint="lab.route('10.99.0.1/32', dev='ipip1', ns='host1')"),
+           lab.check.reachable("host1", "10.99.0.1", hint="does the route point into ipip1, and is ipip1 up on both hosts?"))
 
 # %%
 lab.close()   # removes every namespace, device and tunnel of this lab

@@ -3,8 +3,9 @@
 #
 # Lab 05 bridged a *simulated* uplink. Here we do it for real, inside the disposable VM: the
 # guest's `eth0` is the NIC that carries **our own SSH session** — the connection this notebook
-# uses to drive the VM. Seed 002 warns that enslaving the uplink into a bridge in the wrong order
-# cuts the machine off from its network. On a remote server that means a trip to the data centre.
+# uses to drive the VM. The article *linux虚拟网络* ("Linux virtual networking") warns that
+# enslaving the uplink into a bridge in the wrong order cuts the machine off from its network.
+# On a remote server that means a trip to the data centre.
 #
 # Network engineers protect themselves with **commit-confirmed** (a router's `commit confirmed 5`):
 # apply the change, then confirm it from the same session within a few seconds; if the confirmation
@@ -13,30 +14,19 @@
 # timer, and rolls back unless this notebook's confirmation reaches it in time.
 #
 # This lab needs the VM target (`LABKIT_TARGET=vagrant`): on the local sandbox there is no real
-# eth0 to risk, and the notebook says so and stops.
+# eth0 to risk, and the notebook says so and its cells do nothing.
 
 # %%
-try:
-    lab.close()  # a previous run of this notebook: start again from nothing
-except NameError:
-    pass
-
 import time
 
-from IPython.display import HTML, display
+from IPython.display import display
 
-from labkit import Lab
 from labkit.errors import StepFailed
+from labkit.notebook import checks, fact, fresh_lab, requires
 
-lab = Lab()
-ON_VM = lab.target.name == "vagrant"
-if not ON_VM:
-    display(HTML(
-        '<div style="border:2px solid #e69500;background:#fff8e1;padding:8px 12px;border-radius:6px">'
-        "<b>⏭ skipped: this lab changes a real NIC, so it only runs on the VM target.</b><br>"
-        "Start JupyterLab with <code>LABKIT_TARGET=vagrant</code> (or run it inside the VM: "
-        "<code>vagrant up</code>, then open the printed URL).</div>"))
-else:
+lab = fresh_lab()  # on the VM target, the guest's own namespace is ns="host"; closes a previous run's lab
+on_vm = requires(lab, target="vagrant", why="bridging the VM's real eth0")
+if on_vm:
     guest_eth0 = lab.snapshot().interface("eth0", "host")
     ORIGINAL = [a for a in guest_eth0.addresses if ":" not in a]
     print("the guest's eth0:", guest_eth0.mac, ORIGINAL)
@@ -51,25 +41,27 @@ else:
 # change is kept.
 
 # %%
-if ON_VM:
+if on_vm:
     with lab.confirmed(timeout=5) as right:
         lab.bridge("br0", ns="host")
         lab.up("br0", ns="host")
         lab.enslave("eth0", "br0", ns="host")
         lab.move_ip("eth0", "br0", ns="host")
     print(f"kept: {right.kept}; confirmed {right.seconds:.2f} s after we sent it")
+    fact(right.kept, "the session survived and the confirmation arrived: the change is kept",
+         saw=f"kept={right.kept} after {right.seconds:.2f} s")
+    checks(lab.check.has_address("host/br0", ORIGINAL[0]), lab.check.is_port_of("host/eth0", "br0"))
     display(lab.view(title="br0 now holds the address; eth0 is a port"))
-    lab.check.has_address("host/br0", ORIGINAL[0])
 
 # %% [markdown]
 # Put it back as it was (the undo of a confirmed change is its exact reverse), so we can make the
 # mistake next.
 
 # %%
-if ON_VM:
-    lab.undo()
+if on_vm:
+    display(lab.undo())
+    checks(lab.check.has_address("host/eth0", ORIGINAL[0]))
     display(lab.view(title="Back to the start"))
-    lab.check.has_address("host/eth0", ORIGINAL[0])
 
 # %% [markdown]
 # ## The wrong way: enslave first, address left behind
@@ -83,34 +75,70 @@ if ON_VM:
 # 5 s the agent undoes the change by itself, TCP retransmits, and the session comes back. We time it.
 
 # %%
-if ON_VM:
+if on_vm:
     started = time.monotonic()
+    rolled_back = None
     try:
         with lab.confirmed(timeout=5):
             lab.bridge("br1", ns="host")
             lab.up("br1", ns="host")
             lab.enslave("eth0", "br1", ns="host")
             lab.neigh_flush("eth0", ns="host")
-        print("kept?! this kernel delivered the ARP reply through a bridge port")
-    except StepFailed as rolled_back:
-        back_after = time.monotonic() - started
-        display(HTML(f"<b>Rolled back:</b> {rolled_back.what}"))
-        print(f"the session was back {back_after:.1f} s after the wrong change")
+    except StepFailed as error:
+        rolled_back = error
+        print("rolled back:", error.what)
+    back_after = time.monotonic() - started
+    print(f"the session was back {back_after:.1f} s after the wrong change")
+    fact(rolled_back is not None, "the change cut the session, so the agent rolled it back by itself",
+         saw=rolled_back or "the change was kept: this kernel delivered the ARP reply through a bridge port")
 
 # %% [markdown]
-# ## Exercise
+# Did the rollback leave anything behind? Ask the kernel (the snapshot itself travels over the
+# session, so getting one at all says the VM is reachable again): `eth0` is no bridge port, it
+# holds its address again, and all that took less than 10 s.
+
+# %%
+if on_vm:
+    guest_eth0 = lab.snapshot().interface("eth0", "host")
+    fact(guest_eth0.master is None and ORIGINAL[0] in guest_eth0.addresses and back_after < 10,
+         f"eth0 is no port any more and holds {ORIGINAL[0]} again; the session came back within 10 s ({back_after:.1f} s)",
+         saw=guest_eth0)
+    display(lab.view(title="After the rollback: eth0 as it was"))
+
+# %% [markdown]
+# ## Exercise: repair the wrong way
 #
-# Check, from the kernel, that the wrong change left nothing behind: `eth0` is no bridge port,
-# it holds its address again, and the VM is still reachable (the snapshot itself travelled over
-# the session).
+# Bridge `eth0` into `br1` again, this time so that the session survives: in one
+# `lab.confirmed(timeout=5)` change, make `br1`, bring it up, make `eth0` its port and move eth0's
+# address and routes to it. The check wants the change kept: `eth0` a port of `br1`, the address
+# on `br1`, the default route through `br1`. (The lab's last cell undoes it, as every change to
+# the VM's own namespace.)
+#
+# The cell below holds one solution. Try your own first, then run the check.
+
+# %% tags=["solution"]
+if on_vm:
+    with lab.confirmed(timeout=5) as repaired:
+        lab.bridge("br1", ns="host")
+        lab.up("br1", ns="host")
+        lab.enslave("eth0", "br1", ns="host")
+        lab.move_ip("eth0", "br1", ns="host")
+    print(f"kept: {repaired.kept}")
+    display(lab.view(title="Exercise: eth0 bridged into br1, the session intact"))
+
+# %% tags=["wrong"]
+if on_vm:
+    with lab.confirmed(timeout=5) as repaired:  # a wrong attempt: the bridge is made, but eth0 is never its port
+        lab.bridge("br1", ns="host")
+        lab.up("br1", ns="host")
+    print(f"kept: {repaired.kept}")
+    display(lab.view(title="Exercise: br1"))
+
+# %% tags=["check"]
+if on_vm:
+    checks(lab.check.is_port_of("host/eth0", "br1", hint="lab.enslave('eth0', 'br1', ns='host'), in the same confirmed change"),
+           lab.check.has_address("host/br1", ORIGINAL[0], hint="move eth0's address with lab.move_ip('eth0', 'br1', ns='host')"),
+           lab.check.route("default", "br1", ns="host", hint="lab.move_ip moves the default route along with the address"))
 
 # %%
-if ON_VM:
-    snap = lab.snapshot()
-    lab.check.that(snap.interface("eth0", "host").master is None, "eth0 is not a bridge port any more",
-                   hint="the rollback should have released it")
-    lab.check.has_address("host/eth0", ORIGINAL[0])
-    lab.check.that(back_after < 10, f"the session came back within 10 s ({back_after:.1f} s)")
-
-# %%
-lab.close()
+lab.close()   # undoes every change to the VM's own namespace, then removes the lab

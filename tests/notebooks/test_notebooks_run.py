@@ -4,7 +4,9 @@ Each ``notebooks/NN-*.ipynb`` is executed with nbclient in a fresh kernel, with 
 cells listed twice: the second pass proves the notebook is idempotent (its first
 cell closes the previous lab, its last cell tears the lab down), in the same kernel
 as a learner pressing "Run all" twice. Any error, a failing self-check included,
-fails the test. Each runs in its own working directory under ``artifacts/notebooks/cwd/``
+fails the test. A notebook that emits a skip marker (``labkit.notebook.requires``:
+a display output of type ``application/vnd.labkit.skip+json``) and otherwise ran to
+its end is reported as skipped, with the marker's reasons. Each runs in its own working directory under ``artifacts/notebooks/cwd/``
 (so saved captures stay out of the repository); the executed copy goes to
 ``artifacts/notebooks/`` for reading, and the time of both passes is printed
 (``pytest -s``) and kept in ``timings.json``.
@@ -20,6 +22,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
+
+from labkit.notebook import SKIP_MIME
 
 pytestmark = pytest.mark.notebooks
 
@@ -42,6 +46,17 @@ def twice(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cell.id = f"{cell.get('id', 'cell')}-again"[:64]
         again.cells.append(cell)
     return again
+
+
+def skip_reasons(nb: nbformat.NotebookNode) -> list[str]:
+    """The reasons of every skip marker in an executed notebook, each once, in order."""
+    found: list[str] = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            reason = out.get("data", {}).get(SKIP_MIME, {}).get("reason")
+            if reason and reason not in found:
+                found.append(str(reason))
+    return found
 
 
 def _params() -> list:
@@ -83,3 +98,8 @@ def test_notebook_runs_twice(path: Path) -> None:
     errors = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
               if out.get("output_type") == "error"]
     assert not errors, f"{path.name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    skipped = skip_reasons(nb)
+    if skipped:  # it ran to the end, but parts of it did nothing: that is a skip, not a pass
+        reason = f"{path.name} ran, but skipped: " + "; ".join(skipped)
+        print(f"SKIP {reason}")
+        pytest.skip(reason)
