@@ -8,7 +8,11 @@
 #                        `python3 -m labkit...` importable from it.
 #   otherwise            a learner's VM: installs what the box lacks with apt, labkit from the
 #                        synced source into /opt/labkit/venv, and JupyterLab as a systemd
-#                        service on port 8888 (forwarded to the host's 127.0.0.1:8888).
+#                        service on the guest's 127.0.0.1:8888 only, as user vagrant (not root),
+#                        reachable from the host only through the forwarded loopback port.
+#                        The labs' agent gets root through vagrant's password-less sudo (the
+#                        sudo mode), so whoever holds the token is root in this disposable guest.
+#   LABKIT_JUPYTER_USER  the user JupyterLab runs as (default vagrant; never root)
 #   LABKIT_SRC           the synced repository in the guest (default /vagrant)
 #   /opt/labkit/wheelhouse  when the Vagrantfile syncs one there (LABKIT_WHEELHOUSE on the host),
 #                        pip installs from it only (--no-index): the full path without PyPI
@@ -18,6 +22,7 @@ SRC=${LABKIT_SRC:-/vagrant}
 MINIMAL=${LABKIT_VM_MINIMAL:-0}
 VENV=/opt/labkit/venv
 PORT=${LABKIT_JUPYTER_GUEST_PORT:-8888}
+JUPYTER_USER=${LABKIT_JUPYTER_USER:-vagrant}
 NEEDED=(python3 python3-venv python3-pyroute2 iproute2 tcpdump iputils-ping nftables dnsmasq-base ethtool kmod sudo)
 
 log() { printf '[labkit provision] %s\n' "$*"; }
@@ -76,6 +81,13 @@ if [[ -f $SRC/pyproject.toml ]]; then
 fi
 "${pip[@]}" jupyterlab ipywidgets
 
+if [[ $JUPYTER_USER == root ]] || ! id -u "$JUPYTER_USER" >/dev/null 2>&1 || [[ $(id -u "$JUPYTER_USER") == 0 ]]; then
+    log "error: JupyterLab must run as an existing user that is not root (LABKIT_JUPYTER_USER=$JUPYTER_USER)"
+    exit 1
+fi
+if ! sudo -n -u "$JUPYTER_USER" sudo -n true 2>/dev/null; then
+    log "warning: $JUPYTER_USER has no password-less sudo: the labs will try the rootless mode"
+fi
 install -d -m 700 /etc/labkit
 if [[ ! -s /etc/labkit/jupyter.env ]]; then
     umask 077
@@ -83,15 +95,20 @@ if [[ ! -s /etc/labkit/jupyter.env ]]; then
 fi
 root_dir=$SRC/notebooks
 [[ -d $root_dir ]] || root_dir=$SRC
+group=$(id -gn "$JUPYTER_USER")
+home=$(getent passwd "$JUPYTER_USER" | cut -d: -f6)
 cat >/etc/systemd/system/labkit-jupyter.service <<EOF
 [Unit]
-Description=JupyterLab for labkit (runs as root: the labs create namespaces and devices)
+Description=JupyterLab for labkit, as $JUPYTER_USER on 127.0.0.1:$PORT (the labs' agent gets root through sudo)
 After=network.target
 
 [Service]
+User=$JUPYTER_USER
+Group=$group
+Environment=HOME=$home
 EnvironmentFile=/etc/labkit/jupyter.env
 WorkingDirectory=$root_dir
-ExecStart=$VENV/bin/jupyter lab --ip=0.0.0.0 --port=$PORT --no-browser --allow-root --ServerApp.root_dir=$root_dir
+ExecStart=$VENV/bin/jupyter lab --ip=127.0.0.1 --port=$PORT --no-browser --ServerApp.root_dir=$root_dir
 Restart=on-failure
 
 [Install]
@@ -100,4 +117,4 @@ EOF
 systemctl daemon-reload
 systemctl enable labkit-jupyter.service
 systemctl restart labkit-jupyter.service
-log "JupyterLab service started (the URL is printed at the end of vagrant up)"
+log "JupyterLab service started as $JUPYTER_USER on 127.0.0.1:$PORT (the URL is printed at the end of vagrant up)"
