@@ -15,8 +15,10 @@ import html
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .diagnose import bridge_id_text, stp_bridges, unreachable_causes, winning_priority
 from .errors import CheckFailed
 from .model import Interface, Snapshot
+from .names import split_ref
 
 if TYPE_CHECKING:
     from .lab import Lab
@@ -40,8 +42,8 @@ class CheckResult:
 
 
 def _split(ref: str, default_ns: str = "main") -> tuple[str, str]:
-    """'h1/eth0' → ('h1', 'eth0'); 'eth0' → ('main', 'eth0')."""
-    return (ref.split("/", 1)[0], ref.split("/", 1)[1]) if "/" in ref else (default_ns, ref)
+    """'h1/eth0' → ('h1', 'eth0'); 'eth0' → ('main', 'eth0') (:func:`labkit.names.split_ref`, checked)."""
+    return split_ref(ref, default_ns)
 
 
 class Checks:
@@ -74,24 +76,39 @@ class Checks:
 
     # -- checks -------------------------------------------------------------------
     def reachable(self, src: str, dst: str, iface: str | None = None, count: int = 2, hint: str = "") -> CheckResult:
-        """``dst`` (an IP or a namespace) answers a ping from namespace ``src``."""
+        """``dst`` (an IP or a namespace) answers a ping from namespace ``src``.
+
+        When it does not, the hint names what the snapshot shows in the way (a device that is
+        down, an address left on a bridge port, no route), before any generic advice."""
         address = self._target(dst)
         if self.lab.ping(address, ns=src, count=count, iface=iface, timeout=2):
             return CheckResult(f"{src} reaches {dst}" + (f" ({address})" if address != dst else "") + (f" via {iface}" if iface else ""))
+        causes = unreachable_causes(self.lab.snapshot(), src, address)
+        seen = "the lab shows: " + "; ".join(causes) if causes else ""
         raise CheckFailed(f"{src} cannot reach {dst} ({address})" + (f" via {iface}" if iface else ""),
-                          hint=hint or "check addresses (same subnet?), that every device on the way is up, and the routes")
+                          hint=". ".join(h for h in (hint, seen) if h) or
+                          "check addresses (same subnet?), that every device on the way is up, and the routes")
 
     def unreachable(self, src: str, dst: str, iface: str | None = None, hint: str = "") -> CheckResult:
         """``dst`` does NOT answer a ping from ``src`` (neighbours are flushed first, so a
-        cached ARP entry cannot make a broken path look fine)."""
+        cached ARP entry cannot make a broken path look fine). Only "no reply" (ping's exit
+        status 1) passes: a ping that could not even be sent (exit 2: a misspelled device,
+        an unknown host) proves nothing and fails the check."""
         address = self._target(dst)
         from .steps import neigh_flush
 
-        self.lab.target.request("apply", ops=[op.to_dict() for op in neigh_flush(ns=src).ops])  # not a learner's step
-        if not self.lab.ping(address, ns=src, count=1, iface=iface, timeout=1):
+        self.lab.target.client.apply([op.to_dict() for op in neigh_flush(ns=src).ops])  # not a learner's step
+        argv = ["ping", "-n", "-c", "1", "-W", "1", *(["-I", iface] if iface else []), address]
+        result = self.lab.run(*argv, ns=src, timeout=10)
+        if result.returncode == 1:
             return CheckResult(f"{src} cannot reach {dst} ({address})" + (f" via {iface}" if iface else "") + ", as expected")
-        raise CheckFailed(f"{src} still reaches {dst} ({address})" + (f" via {iface}" if iface else ""),
-                          hint=hint or "the exercise expects this path to be broken")
+        if result.returncode == 0:
+            raise CheckFailed(f"{src} still reaches {dst} ({address})" + (f" via {iface}" if iface else ""),
+                              hint=hint or "the exercise expects this path to be broken")
+        why = (result.stderr or result.stdout).strip().splitlines()[-1:] or [f"exit status {result.returncode}"]
+        raise CheckFailed(f"could not ping {dst} ({address}) from {src}" + (f" via {iface}" if iface else "")
+                          + f": `{' '.join(argv)}` exited with {result.returncode}: {why[0]}",
+                          hint="that is not 'no reply': check the device name and the address given to the check")
 
     def exists(self, ref: str, kind: str | None = None, hint: str = "") -> CheckResult:
         itf = self._interface(self.lab.snapshot(), ref, hint)
@@ -161,13 +178,32 @@ class Checks:
         return CheckResult(f"port {ref} is {state}")
 
     def root_bridge(self, ref: str, hint: str = "") -> CheckResult:
-        """``ref`` (a bridge) is the STP root: its root id is its own bridge id."""
-        itf = self._interface(self.lab.snapshot(), ref, hint)
+        """``ref`` (a bridge) is the STP root: STP is on, its root id is its own bridge id, and
+        every other STP bridge of the lab names it as root (so the election is over).
+
+        With STP off every bridge calls itself root, which proves nothing; the hint names a
+        priority that wins outright (one that ties would leave it to the MACs)."""
+        snap = self.lab.snapshot()
+        itf = self._interface(snap, ref, hint)
+        if itf.kind != "bridge":
+            raise CheckFailed(f"{ref} is a {itf.kind} device, not a bridge", hint=hint or "name the bridge, e.g. 'sw1/br0'")
+        if not itf.detail("stp"):
+            raise CheckFailed(f"STP is off on {ref}, so it elects nothing (a bridge without STP calls itself root)",
+                              hint=hint or f"turn it on: lab.stp({itf.name!r}, on=True, ns={itf.namespace!r})")
         root, own = itf.detail("root_id"), itf.detail("bridge_id")
+        winning = winning_priority(snap, itf)
+        how = (f"lower its priority below every other bridge's: lab.stp({itf.name!r}, priority={winning}, ns={itf.namespace!r})"
+               if winning is not None else "every other bridge already has priority 0: the lowest MAC decides")
         if root is None or root != own:
-            raise CheckFailed(f"{ref} is not the root bridge (root is {root}, {ref} is {own})",
-                              hint=hint or "the lowest bridge id wins: lower this bridge's priority with lab.stp(..., priority=4096)")
-        return CheckResult(f"{ref} is the root bridge")
+            raise CheckFailed(f"{ref} is not the root bridge: the root is {bridge_id_text(root)}, {ref} is {bridge_id_text(own)}",
+                              hint=hint or f"the lowest bridge id wins, priority first, MAC second; {how}")
+        others = [b for b in stp_bridges(snap) if b.key != itf.key and b.detail("root_id") != own]
+        if others:
+            listed = ", ".join(f"{b.key} (root {bridge_id_text(b.detail('root_id'))})" for b in others)
+            raise CheckFailed(f"{ref} calls itself root, but not every bridge agrees yet: {listed}",
+                              hint=hint or "the election takes a few hello times: lab.wait_stp(...) and check again; "
+                                           "a bridge that is not connected to the others elects itself")
+        return CheckResult(f"{ref} is the root bridge ({bridge_id_text(own)}), and every STP bridge agrees")
 
     def mtu(self, ref: str, value: int, hint: str = "") -> CheckResult:
         itf = self._interface(self.lab.snapshot(), ref, hint)
@@ -256,5 +292,5 @@ class Checks:
     def that(self, ok: Any, message: str, hint: str = "") -> CheckResult:
         """A custom check: ``ok`` computed by the notebook from live state."""
         if not ok:
-            raise CheckFailed(f"not yet: {message}", hint=hint)
+            raise CheckFailed(message, hint=hint or "the notebook's condition for this is not met yet")
         return CheckResult(message)
