@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 from . import steps
 from .errors import Interrupted, InvalidInput, LabkitError, StepFailed
 from .model import Snapshot
+from .names import split_ref
 from .results import Background, Change, RunResult
 from .settings import settings
 from .state.diff import Diff, diff
@@ -273,17 +274,9 @@ class Lab:
     device = _step_method(steps.device)
     masquerade = _step_method(steps.masquerade)
 
-    def ipip(self, name: str, local: str, remote: str, ns: str = "main") -> Change:
-        """An IP-in-IP tunnel (see :func:`labkit.steps.tunnel`)."""
-        return self.tunnel(name, "ipip", local, remote, ns=ns)
-
-    def gre(self, name: str, local: str, remote: str, ns: str = "main") -> Change:
-        """A GRE tunnel (see :func:`labkit.steps.tunnel`)."""
-        return self.tunnel(name, "gre", local, remote, ns=ns)
-
-    def sit(self, name: str, local: str, remote: str, ns: str = "main") -> Change:
-        """An IPv6-in-IPv4 (sit) tunnel (see :func:`labkit.steps.tunnel`)."""
-        return self.tunnel(name, "sit", local, remote, ns=ns)
+    ipip = _step_method(steps.ipip)
+    gre = _step_method(steps.gre)
+    sit = _step_method(steps.sit)
 
     # -- looking and running -----------------------------------------------------
     def raw_snapshot(self) -> dict[str, Any]:
@@ -372,9 +365,16 @@ class Lab:
         second late, so right after a link goes down or up every port may still look settled.
         "Interrupt kernel" stops the wait (the lab stays as it was).
 
-        Returns {'converged', 'elapsed', 'events': [{'t', 'port', 'bridge', 'state'}], 'states'}."""
-        pairs = [b.split("/", 1) if "/" in b else ["main", b] for b in bridges]
-        return self.target.client.stp_wait(pairs, timeout=timeout, min_time=min_time)
+        Converged means every port forwards or blocks and the STP bridges agree on one root.
+        Returns {'converged', 'elapsed', 'events': [{'t', 'port', 'bridge', 'state'}], 'states'};
+        raises :class:`StepFailed`, saying what is still moving, when ``timeout`` passes first."""
+        pairs = [list(split_ref(b, what="bridge")) for b in bridges]
+        result = self.target.client.stp_wait(pairs, timeout=timeout, min_time=min_time)
+        if not result.get("converged"):
+            raise StepFailed(f"STP did not settle within {timeout:g} s: {result.get('reason')}",
+                             where=", ".join(bridges), hint="are the links up and the bridges' STP on? a wait longer than "
+                             "twice forward_delay plus max_age (the kernel's defaults: 2 × 15 + 20 s) may be needed")
+        return result
 
     def capture(self, *devices: str, filter: str = "", count: int | None = None, duration: float | None = None,
                 snaplen: int = 262144) -> Capture:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Interrupted, InvalidInput, LabkitError
-from ..names import check_filter, netns_name
+from ..names import check_filter, netns_name, split_ref
 from .decode import Frame
 from .pcap import PcapStream
 
@@ -38,11 +38,8 @@ COUNT_GRACE = 10.0  # seconds a `with` block waits for `count` packets when no d
 
 
 def split_device(spec: str) -> tuple[str, str]:
-    """'veth1' → ('main', 'veth1'); 'h1/eth0' → ('h1', 'eth0')."""
-    if not isinstance(spec, str) or not spec.strip("/"):
-        raise InvalidInput(f"{spec!r} is not a device", hint="name a device as 'veth1' (in main) or 'h1/eth0'")
-    ns, _, dev = spec.rpartition("/")
-    return ns or "main", dev
+    """'veth1' → ('main', 'veth1'); 'h1/eth0' → ('h1', 'eth0') (:func:`labkit.names.split_ref`, checked)."""
+    return split_ref(spec)
 
 
 @dataclass

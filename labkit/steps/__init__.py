@@ -13,13 +13,13 @@ from .netns import netns
 from .overlay import geneve, vxlan
 from .subif import ipvlan, macvlan, vlan
 from .sysctl import accept_local, ip_forward, rp_filter, sysctl
-from .tunnel import tunnel
+from .tunnel import gre, ipip, sit, tunnel
 from .tuntap import tuntap
 from .veth import veth
 
 __all__ = [
     "Op", "Step", "accept_local", "addr", "addr_del", "bridge", "bridge_set", "delete", "device", "down", "enslave",
-    "geneve", "ip_forward", "ipvlan", "mac", "macvlan", "masquerade", "move", "move_ip", "mtu", "neigh_flush",
-    "netns", "port", "release", "route", "route_del", "rp_filter", "stp", "sysctl", "tunnel", "tuntap", "up",
+    "geneve", "gre", "ip_forward", "ipip", "ipvlan", "mac", "macvlan", "masquerade", "move", "move_ip", "mtu", "neigh_flush",
+    "netns", "port", "release", "route", "route_del", "rp_filter", "sit", "stp", "sysctl", "tunnel", "tuntap", "up",
     "veth", "vlan", "vxlan",
 ]

@@ -26,3 +26,18 @@ def tunnel(name: str, kind: str, local: str, remote: str, ttl: int = 64, ns: str
         raise InvalidInput(f"a {kind} tunnel needs both ends", hint="e.g. lab.tunnel('tun1', 'gre', '10.0.0.1', '10.0.0.2')")
     settings = kinds.get(kind).check({"local": local, "remote": remote, "ttl": ttl})
     return Step(f"Create {kind} tunnel {name} {local} → {remote}", (ops.link_add(ns, name, kind, **settings),))
+
+
+def ipip(name: str, local: str, remote: str, ttl: int = 64, ns: str = "main") -> Step:
+    """An IP-in-IP tunnel: IPv4 inside IPv4."""
+    return tunnel(name, "ipip", local, remote, ttl, ns)
+
+
+def gre(name: str, local: str, remote: str, ttl: int = 64, ns: str = "main") -> Step:
+    """A GRE tunnel: any protocol inside IPv4."""
+    return tunnel(name, "gre", local, remote, ttl, ns)
+
+
+def sit(name: str, local: str, remote: str, ttl: int = 64, ns: str = "main") -> Step:
+    """An IPv6-in-IPv4 (sit, 6in4) tunnel."""
+    return tunnel(name, "sit", local, remote, ttl, ns)

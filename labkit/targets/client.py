@@ -215,17 +215,17 @@ class AgentConnection:
         label = what or method
         reply = pending.reply
         if reply is None:
-            return Interrupted(f"interrupted: {label} was asked to stop",
+            return Interrupted(f"{label} was asked to stop",
                                hint=f"the {self.what} did not confirm within {CANCEL_GRACE:.0f} s; your lab should be intact")
         if reply.get("ok"):
-            error = Interrupted(f"interrupted: {label} had already finished", hint="your lab is intact")
+            error = Interrupted(f"{label} had already finished", hint="your lab is intact")
             error.result = reply.get("result")
             return error
         data = reply.get("error") or {}
-        if data.get("type") == "Interrupted":
-            return Interrupted(f"interrupted: {label} was stopped", where=data.get("where", ""),
+        if data.get("type") in ("Interrupted", "Cancelled"):  # the box already says "Interrupted": no need to repeat it
+            return Interrupted(data.get("what") or f"{label} was stopped", where=data.get("where", ""),
                                hint=data.get("hint") or "your lab is intact")
-        return Interrupted(f"interrupted: {label} ended with: {data.get('what', '?')}", hint="your lab is intact")
+        return Interrupted(f"{label} ended with: {data.get('what', '?')}", hint="your lab is intact")
 
     def _result(self, pending: _Pending) -> Any:
         reply = pending.reply
