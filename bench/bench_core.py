@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from labkit import Lab
+from labkit.recipes import seed000_pair
 from labkit.render.dot import to_dot
 from labkit.render.graph import build
 from labkit.render.svg import dot_to_svg
@@ -24,10 +25,7 @@ from labkit.state.diff import diff
 
 
 def bridge_topology(lab: Lab) -> None:
-    lab.veth("veth0", "veth1")
-    lab.addr("veth0", "20.1.0.10/24")
-    lab.addr("veth1", "20.1.0.11/24")
-    lab.up("veth0", "veth1")
+    seed000_pair(lab)
     lab.bridge("br0")
     lab.enslave("veth0", "br0")
     lab.up("br0")

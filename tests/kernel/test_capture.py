@@ -14,6 +14,7 @@ from scapy.utils import rdpcap
 
 from labkit import Lab
 from labkit.errors import InvalidInput, NotFound, StepFailed, WrongNamespace
+from labkit.recipes import seed000_pair
 from labkit.targets.procs import alive
 
 pytestmark = pytest.mark.kernel
@@ -21,14 +22,7 @@ pytestmark = pytest.mark.kernel
 
 def seed000(lab: Lab) -> None:
     """Seed 000: a veth pair with both ends in one namespace, pingable end to end."""
-    lab.veth("veth0", "veth1")
-    lab.addr("veth0", "20.1.0.10/24")
-    lab.addr("veth1", "20.1.0.11/24")
-    lab.up("veth0", "veth1")
-    for dev in ("veth0", "veth1", "all"):
-        lab.sysctl(f"net.ipv4.conf.{dev}.rp_filter", 0)
-    lab.accept_local("veth0")
-    lab.accept_local("veth1")
+    seed000_pair(lab, accept_local=True)
 
 
 def icmp_types(packets: list) -> list[int]:

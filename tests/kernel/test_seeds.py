@@ -4,13 +4,7 @@ import pytest
 
 from labkit import Lab
 from labkit.errors import InvalidInput
-
-
-def seed000_pair(lab: Lab) -> None:
-    lab.veth("veth0", "veth1")
-    lab.addr("veth0", "20.1.0.10/24")
-    lab.addr("veth1", "20.1.0.11/24")
-    lab.up("veth0", "veth1")
+from labkit.recipes import seed000_pair
 
 
 def test_same_namespace_veth_ping_needs_accept_local_and_the_reply_comes_back_on_lo(lab: Lab) -> None:
