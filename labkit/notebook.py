@@ -139,9 +139,20 @@ def fact(ok: Any, claim: str, saw: Any = "") -> bool:
     if ok:
         _display(_line(True, f"as the text says: {claim}"), raw=True)
         return True
-    seen = str(saw).strip()
+    seen = _described(saw).strip()
     raise KernelDisagrees(f"the kernel did otherwise than this notebook says: {claim!r} is not what happened"
                           + (f"; it showed: {seen[-800:]}" if seen else ""))
+
+
+def _described(saw: Any) -> str:
+    """What a fact looked at, for its failure message: a run result with its whole output, not its repr."""
+    if isinstance(saw, (list, tuple)):
+        return "\n".join(_described(item) for item in saw)
+    if isinstance(saw, dict):
+        return ", ".join(f"{key}: {_described(value)}" for key, value in saw.items())
+    if hasattr(saw, "stdout") and hasattr(saw, "returncode"):
+        return f"{saw!r}\n{saw.stdout}{saw.stderr}"
+    return str(saw)
 
 
 def seen(capture: Any, dev: str) -> list[str]:

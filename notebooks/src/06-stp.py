@@ -138,10 +138,11 @@ samples = []
 lab.up("to-sw3", ns="sw1")  # the loop is closed
 try:
     fact(wait_forwarding("to-sw3", "sw1") == "forwarding", "sw1/to-sw3 forwards: the loop is closed")
-    t0 = time.monotonic()
     with lab.capture("sw2/to-sw3", filter="arp", count=10) as cap:
         sent = lab.run(*lab.python("-c", ONE_ARP, sw1_mac), ns="sw1", check=True)  # exactly one frame
-    while time.monotonic() - t0 < 1.5:  # read the counters for 1.5 s
+    t0 = time.monotonic()
+    # read the counters for 1.5 s, at least three times (a storm keeps both CPUs busy, so a reading can take long)
+    while (time.monotonic() - t0 < 1.5 or len(samples) < 3) and time.monotonic() - t0 < 20:
         snap = lab.snapshot()
         learned = [e.port for e in snap.fdb if e.namespace == "sw2" and e.mac == sw1_mac]
         samples.append((time.monotonic() - t0, veth_counters(snap), ", ".join(learned) or "(moving)"))
@@ -162,7 +163,7 @@ copies = {(p[ARP].op, p[ARP].psrc, p[ARP].pdst) for p in cap.packets("sw2/to-sw3
 grown = {p: samples[-1][1][p] - start[p] for p in ports}
 fact(len(cap.frames("sw2/to-sw3")) == 10 and copies == {(1, "10.0.0.1", "10.0.0.99")},
      "the ten captured frames are all the same ARP request, who has 10.0.0.99? tell 10.0.0.1", saw=copies)
-fact(min(grown.values()) >= 1000, "one frame became thousands on every cable end within 1.5 s", saw=grown)
+fact(min(grown.values()) >= 1000, "one frame became thousands on every cable end within seconds", saw=grown)
 places = {learned for _, _, learned in samples} - {"(moving)"}
 print(f"in this run sw2 had sw1's MAC on: {', '.join(sorted(places)) or 'no port at the moments we looked'}"
       + (" (it flapped between them)" if len(places) > 1 else " (the readings, 0.2 s apart, happened to catch one side only)"))

@@ -16,6 +16,7 @@
 # between.
 
 # %%
+import re
 import time
 
 from IPython.display import display
@@ -73,19 +74,21 @@ def start_dnsmasq(first, last):
 dnsmasq = start_dnsmasq("10.0.0.10", "10.0.0.100")
 time.sleep(0.5)      # give it time to open its sockets
 print(dnsmasq.output)
-servers = lab.run("pgrep", "-c", "-x", "dnsmasq", ns=QDHCP)  # counts the dnsmasq processes in this namespace
+# the dnsmasq processes whose network namespace is this one (pgrep alone would count the whole machine's)
+servers = lab.run("sh", "-c", "pgrep -c -x dnsmasq --ns $$ --nslist net", ns=QDHCP)
 fact(dnsmasq.running and servers.stdout.strip() == "1", "one dnsmasq runs in the namespace", saw=servers)
 
 # %% [markdown]
 # Like the article's `netstat -tnpl`, list the listening sockets, first inside the namespace, then in
 # `main`. DNS (53) is bound to `10.0.0.2` only; DHCP (67) listens on `0.0.0.0` because a DISCOVER
-# comes from a client that has no address yet. In `main` there is nothing: the server exists
-# only in its own namespace.
+# comes from a client that has no address yet, tied to the server's device (`ss` prints it as
+# `0.0.0.0%ns-…:67`: dnsmasq binds that socket to the interface it serves). In `main` there is
+# nothing: the server exists only in its own namespace.
 
 # %%
 inside, outside = lab.run("ss", "-lntup", ns=QDHCP), lab.run("ss", "-lntup")
 display(inside, outside)
-fact("10.0.0.2:53 " in inside.stdout and "0.0.0.0:67 " in inside.stdout and "dnsmasq" not in outside.stdout,
+fact("10.0.0.2:53 " in inside.stdout and re.search(r" 0\.0\.0\.0(%\S+)?:67 ", inside.stdout) and "dnsmasq" not in outside.stdout,
      "DNS on 10.0.0.2:53 and DHCP on 0.0.0.0:67 inside the namespace; nothing of dnsmasq in main", saw=[inside, outside])
 
 # %% [markdown]
