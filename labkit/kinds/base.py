@@ -169,6 +169,8 @@ class Kind:
     created_by: str = "link_add"               # the op that makes one ('tuntap_add' for tun and tap)
     extra_facts: Callable[[dict[str, Any], dict[str, Any]], list[tuple[str, Any]]] | None = None
     word_order: tuple[str, ...] = ()           # the settings' order in the command, when not the declaration's
+    own_mac: bool = True                       # False: the device takes its MAC from others (a bridge, from its ports),
+                                               # so an undo must not pin one
 
     @property
     def info_kind(self) -> str:

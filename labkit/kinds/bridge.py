@@ -56,4 +56,5 @@ KIND = Kind(
     ),
     style=Style(shape="box3d", fill="#dbe9f6"),
     word_order=("stp", "forward_delay", "hello_time", "max_age", "priority", "ageing_time"),  # as iproute2's manual lists them
+    own_mac=False,  # it takes the lowest MAC of its ports, unless one is pinned
 )

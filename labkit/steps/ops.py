@@ -11,6 +11,9 @@ from typing import Any
 from .. import kinds
 from .base import Op, ip, tool
 
+#: link_add's keys that are about the device, not its kind's settings: its parent, a veth's peer, pinned MACs
+DEVICE_KEYS = ("link", "peer", "peer_ns", "address", "peer_address")
+
 
 def netns_add(name: str) -> Op:
     return Op("netns_add", "main", {"name": name}, f"ip netns add {name}")
@@ -28,12 +31,12 @@ def link_add(ns: str, name: str, kind: str, **params: Any) -> Op:
     words: list[object] = []
     if params.get("link"):
         words += ["link", params["link"]]
-    words += ["name", name, "type", kind]
+    words += ["name", name, *(["address", params["address"]] if params.get("address") else []), "type", kind]
     if kind == "veth":
-        words += ["peer", "name", params["peer"]]
+        words += ["peer", "name", params["peer"], *(["address", params["peer_address"]] if params.get("peer_address") else [])]
         if params.get("peer_ns", ns) != ns:
             words += ["netns", params["peer_ns"]]
-    settings = {key: value for key, value in params.items() if key not in ("link", "peer", "peer_ns")}
+    settings = {key: value for key, value in params.items() if key not in DEVICE_KEYS}
     words += kinds.get(kind).words(settings)
     return Op("link_add", ns, {"name": name, "kind": kind, **params}, ip(ns, "link", "add", *words))
 

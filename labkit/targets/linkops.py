@@ -55,7 +55,7 @@ def netns_del(k: Kernel, op: Op) -> Done:
 
 def _settings(op: Op) -> dict[str, Any]:
     """The kind's own settings in a ``link_add`` op (not its name, kind, parent or veth peer)."""
-    return {key: value for key, value in op.args.items() if key not in ("name", "kind", "link", "peer", "peer_ns")}
+    return {key: value for key, value in op.args.items() if key not in ("name", "kind", *ops.DEVICE_KEYS)}
 
 
 def _is_the_same(k: Kernel, op: Op, existing: dict[str, Any]) -> list[str]:
@@ -98,8 +98,9 @@ def link_add(k: Kernel, op: Op) -> Done:
     reader = k.reader(op.ns)
     parent = k.index(op.ns, a["link"], "parent device") if a.get("link") else None
     data = info_data(kinds.get(kind).info_data(_settings(op), lambda dev: k.index(op.ns, dev, "underlay device")))
+    macs = {"address": a.get("address"), "peer_address": a.get("peer_address")}
     if kind != "veth":
-        k.call(op, reader.new_link, name, kinds.get(kind).info_kind, data, link=parent)
+        k.call(op, reader.new_link, name, kinds.get(kind).info_kind, data, link=parent, address=macs["address"])
         return Done(True, [ops.link_del(op.ns, name)])
     peer_ns = a.get("peer_ns", op.ns)
     if not k.has_ns(peer_ns):
@@ -107,11 +108,11 @@ def link_add(k: Kernel, op: Op) -> Done:
     if k.link(peer_ns, a["peer"]) is not None:
         raise AlreadyExists(f"the peer name {a['peer']!r} is taken in namespace {peer_ns!r}", hint="pick another peer name")
     if peer_ns == op.ns:
-        k.call(op, reader.new_link, name, "veth", data, peer=a["peer"])
+        k.call(op, reader.new_link, name, "veth", data, peer=a["peer"], **macs)
     else:
         fd = os.open(nsutil.netns_path(k.netns(peer_ns)), os.O_RDONLY | os.O_CLOEXEC)
         try:
-            k.call(op, reader.new_link, name, "veth", data, peer=a["peer"], peer_netns_fd=fd)
+            k.call(op, reader.new_link, name, "veth", data, peer=a["peer"], peer_netns_fd=fd, **macs)
         finally:
             os.close(fd)
     return Done(True, [ops.link_del(op.ns, name)])
@@ -178,6 +179,11 @@ def _recreate(k: Kernel, label: str, link: dict[str, Any]) -> list[Op]:
             if peer is None:
                 return []
             extra.update(peer=peer[1], peer_ns=peer[0])
+            peer_mac = next((p.get("IFLA_ADDRESS") for p in k.dump(peer[0], "links") if p.get("IFLA_IFNAME") == peer[1]), None)
+            if peer_mac:
+                extra["peer_address"] = peer_mac
+        if kind.own_mac and link.get("IFLA_ADDRESS"):  # made again with the MAC it had (some drivers cannot change it later)
+            extra["address"] = link["IFLA_ADDRESS"]
         settings = kind.settings_of(_info_data(link), lambda index: _name_of(k, label, index))
         made.append(ops.link_add(label, name, kind_name, **extra, **settings))
         if peer is not None:  # a veth's peer goes with it: its addresses, master and state come back too
@@ -195,7 +201,7 @@ def _restore(k: Kernel, label: str, link: dict[str, Any]) -> list[Op]:
     made: list[Op] = []
     if link.get("IFLA_MTU"):
         made.append(ops.link_set(label, name, mtu=link["IFLA_MTU"]))
-    if link.get("IFLA_ADDRESS") and kind not in ("bridge", "tun"):  # a bridge takes its MAC from its ports
+    if kind == "tap" and link.get("IFLA_ADDRESS"):  # a tap is made by an ioctl, without a MAC: set it after
         made.append(ops.link_set(label, name, mac=link["IFLA_ADDRESS"]))
     for addr in k.dump(label, "addrs"):
         if addr.get("index") == link["index"] and addr.get("IFA_ADDRESS") and addr.get("scope", 0) == 0:

@@ -213,6 +213,10 @@ def cstr(text: str) -> bytes:
     return text.encode() + b"\0"
 
 
+def _mac_bytes(mac: str) -> bytes:
+    return bytes(int(x, 16) for x in mac.split(":"))
+
+
 def info_data(attributes: list[tuple[int, bytes]]) -> bytes:
     """``IFLA_INFO_DATA``'s attributes (as a kind declares them, :meth:`labkit.kinds.base.Kind.info_data`) packed."""
     return b"".join(attr(code, value) for code, value in attributes)
@@ -272,12 +276,14 @@ class RawNetlink:
         return decode_link(*answers[0]) if answers else None
 
     def new_link(self, name: str, kind: str, data: bytes = b"", peer: str | None = None, peer_netns_fd: int | None = None,
-                 link: int | None = None) -> None:
+                 link: int | None = None, address: str | None = None, peer_address: str | None = None) -> None:
         """``ip link add [link PARENT] NAME type KIND …``: ``data`` is the kind's packed ``IFLA_INFO_DATA``
         (:func:`info_data`), ``peer`` a veth's other end, ``link`` the ifindex of a parent device."""
         info = attr(1, kind.encode())
         if peer is not None:
             peer_msg = ifinfo() + attr(IFLA_IFNAME, cstr(peer))
+            if peer_address is not None:
+                peer_msg += attr(IFLA_ADDRESS, _mac_bytes(peer_address))
             if peer_netns_fd is not None:
                 peer_msg += attr(IFLA_NET_NS_FD, struct.pack("=I", peer_netns_fd))
             data = attr(1, peer_msg) + data
@@ -286,6 +292,8 @@ class RawNetlink:
         payload = ifinfo() + attr(IFLA_IFNAME, cstr(name)) + attr(IFLA_LINKINFO, info)
         if link is not None:
             payload += attr(IFLA_LINK, struct.pack("=I", link))
+        if address is not None:
+            payload += attr(IFLA_ADDRESS, _mac_bytes(address))
         self._request(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, payload)
 
     def set_link(self, index: int, up: bool | None = None, master: int | None = None, mtu: int | None = None,
@@ -298,7 +306,7 @@ class RawNetlink:
         if mtu is not None:
             payload += attr(IFLA_MTU, struct.pack("=I", mtu))
         if mac is not None:
-            payload += attr(IFLA_ADDRESS, bytes(int(x, 16) for x in mac.split(":")))
+            payload += attr(IFLA_ADDRESS, _mac_bytes(mac))
         if netns_fd is not None:
             payload += attr(IFLA_NET_NS_FD, struct.pack("=I", netns_fd))
         if bridge is not None:

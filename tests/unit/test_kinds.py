@@ -41,7 +41,7 @@ CREATED = [kind for kind in kinds.KINDS.values() if kind.created_by == "link_add
 
 def test_the_registry_holds_every_kind_the_labs_use() -> None:
     assert {"veth", "bridge", "tun", "tap", "macvlan", "ipvlan", "vlan", "vxlan", "geneve", "ipip", "gre", "gretap", "sit",
-            "dummy"} <= set(kinds.KINDS)
+            "dummy", "ifb"} <= set(kinds.KINDS)
 
 
 @pytest.mark.parametrize("kind", list(kinds.KINDS.values()), ids=lambda k: k.name)
