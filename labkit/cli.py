@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -51,9 +52,30 @@ def cmd_reset(args: argparse.Namespace) -> int:
     return 0
 
 
+def working_copy(source: Path, workdir: Path, fresh: bool = False) -> list[Path]:
+    """Copy the lab notebooks (and their index) into ``workdir``, the folder JupyterLab serves.
+
+    A learner's saves, outputs and captures stay there, never in the repository. A
+    notebook already in ``workdir`` is kept as the learner left it, unless ``fresh``;
+    returns the files copied."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for path in sorted(source.glob("*.ipynb")) + sorted(source.glob("README.md")):
+        target = workdir / path.name
+        if fresh or not target.exists():
+            shutil.copyfile(path, target)
+            copied.append(target)
+    return copied
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     notebooks = Path(args.notebooks).resolve()
-    argv = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={notebooks}", f"--ip={args.ip}", f"--port={args.port}",
+    workdir = Path(args.workdir).resolve()
+    copied = working_copy(notebooks, workdir, fresh=args.fresh)
+    kept = len(list(workdir.glob("*.ipynb"))) - len([p for p in copied if p.suffix == ".ipynb"])
+    print(f"labkit: serving a working copy of the labs in {workdir} ({len(copied)} file(s) copied, "
+          f"{kept} notebook(s) kept as you left them; --fresh starts them over)")
+    argv = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={workdir}", f"--ip={args.ip}", f"--port={args.port}",
             "--no-browser"]
     if os.geteuid() == 0:
         argv.append("--allow-root")
@@ -72,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     reset.add_argument("--all", action="store_true", help="also remove labs whose agent still runs")
     reset.set_defaults(run=cmd_reset)
     lab = sub.add_parser("lab", help="start JupyterLab on the notebooks (local sandbox)")
-    lab.add_argument("--notebooks", default=str(Path(__file__).resolve().parent.parent / "notebooks"))
+    lab.add_argument("--notebooks", default=str(Path(__file__).resolve().parent.parent / "notebooks"),
+                     help="where the lab notebooks are (they are copied, never served themselves)")
+    lab.add_argument("--workdir", default=str(Path(__file__).resolve().parent.parent / "work"),
+                     help="the working copy JupyterLab serves (default: work/ beside notebooks/, not tracked by git)")
+    lab.add_argument("--fresh", action="store_true", help="replace the working copies with the pristine notebooks")
     lab.add_argument("--ip", default="127.0.0.1")
     lab.add_argument("--port", default="8888")
     lab.set_defaults(run=cmd_lab)

@@ -32,12 +32,11 @@ from .targets.choose import target_from_settings
 from .transactions import Batch, Confirmed
 
 if TYPE_CHECKING:
-    from ipywidgets import VBox as StepView
-
     from .capture.session import Capture
     from .checks import Checks
     from .render.view import TopologyView
     from .tundev import TunDevice
+    from .widgets.stepview import StepView
 
 __all__ = ["Background", "Change", "Lab", "RunResult"]
 

@@ -36,4 +36,10 @@ if [ "$(cat .venv/.labkit-stamp 2>/dev/null)" != "$stamp" ]; then
   .venv/bin/python -c "import labkit, pyroute2, scapy, graphviz, jupyterlab, ipywidgets, anywidget" 
   echo "$stamp" > .venv/.labkit-stamp
 fi
+# JupyterLab saves the widgets' state with the notebook, so a saved lab reopens with its live pictures
+# (every view also carries a static copy for exports and GitHub; see labkit/widgets/stepview.py)
+mkdir -p .venv/share/jupyter/lab/settings
+cat > .venv/share/jupyter/lab/settings/overrides.json <<'JSON'
+{"@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": true}}
+JSON
 echo "labkit: installed ($(.venv/bin/python --version), $(.venv/bin/pip show pyroute2 2>/dev/null | grep ^Version))"

@@ -66,15 +66,20 @@ class Graph:
 NS_TITLE = {"main": "main (the host)", "upstream": "upstream (simulated LAN + gateway)"}
 
 
-def label_of(itf: Interface) -> str:
-    """The text in a device's box: name and kind, MAC, addresses, state, MTU if not 1500."""
+def label_of(itf: Interface, stp: bool = True) -> str:
+    """The text in a device's box: name and kind, MAC, addresses, state, MTU if not 1500.
+
+    ``stp``: whether the bridge this port belongs to runs STP (a port of a bridge without
+    STP has no STP state to speak of: the kernel just forwards)."""
     lines = [f"{itf.name}  [{itf.kind}]"]
     if itf.mac and itf.kind != "loopback":
         lines.append(itf.mac)
     lines += list(itf.addresses)
     state = itf.state if itf.is_up else "DOWN (admin)"
-    if itf.stp_state:
+    if itf.stp_state and stp:
         state += f" · STP {itf.stp_state}"
+    elif itf.master:
+        state += f" · port of {itf.master}"
     if itf.kind in ("tun", "tap"):
         state += " · fd held" if itf.detail("attached") else " · no program"
     lines.append(state)
@@ -96,6 +101,7 @@ def build(snap: Snapshot, delta: Diff | None = None, paths: dict[str, int] | Non
           show_lo: bool = True) -> Graph:
     """The graph of ``snap``; ``delta`` marks what changed, ``paths`` maps 'ns/dev' → packets seen."""
     paths = paths or {}
+    stp_on = {itf.key for itf in snap.interfaces if itf.kind == "bridge" and itf.detail("stp")}
     clusters = tuple(Cluster(f"ns:{ns.name}", NS_TITLE.get(ns.name, f"{ns.name} (namespace)"),
                              {"style": "rounded,filled", "fillcolor": "#fafafa" if ns.name != "upstream" else "#f0f0f0",
                               **(ADDED if delta and delta.is_new("namespaces", ns.name) else {})})
@@ -108,12 +114,17 @@ def build(snap: Snapshot, delta: Diff | None = None, paths: dict[str, int] | Non
     for itf in sorted(snap.interfaces, key=lambda i: (i.namespace, i.index)):
         if itf.kind == "loopback" and not show_lo and itf.key not in paths:
             continue
-        nodes.append(_node(itf, delta, paths))
+        stp = f"{itf.namespace}/{itf.master}" in stp_on if itf.master else True
+        nodes.append(_node(itf, delta, paths, stp))
         if (not itf.master and itf.kind != "loopback") or (itf.kind == "loopback" and itf.key in paths):
             edges.append(Edge(f"stack:{itf.namespace}", itf.key, {"style": "dotted", "arrowhead": "none", "color": "#999999"}))
         if itf.master:
-            style = dict(STP_STYLE.get(itf.stp_state or "forwarding", {}))
-            style.update({"arrowhead": "none", "label": itf.stp_state or "port"})
+            state = itf.stp_state or "forwarding"
+            if not stp:  # no STP: the port forwards while it is up; the kernel says "disabled" when it is down
+                state = "disabled" if state == "disabled" else "forwarding"
+            style = dict(STP_STYLE.get(state, {}))
+            label = itf.stp_state if stp and itf.stp_state else ("port (down)" if state == "disabled" else "port")
+            style.update({"arrowhead": "none", "label": label})
             edges.append(Edge(itf.key, f"{itf.namespace}/{itf.master}", style))
         if itf.peer and itf.key < itf.peer:
             seen = paths.get(itf.key, 0) + paths.get(itf.peer, 0)
@@ -134,19 +145,18 @@ def build(snap: Snapshot, delta: Diff | None = None, paths: dict[str, int] | Non
     return Graph(f"lab {snap.lab_id}", clusters, tuple(nodes), tuple(edges), notes)
 
 
-def _node(itf: Interface, delta: Diff | None, paths: dict[str, int]) -> Node:
+def _node(itf: Interface, delta: Diff | None, paths: dict[str, int], stp: bool = True) -> Node:
     attrs = {"shape": KIND_SHAPE.get(itf.kind, "box"), "style": "filled,rounded" if itf.kind not in ("bridge",) else "filled",
              "fillcolor": KIND_FILL.get(itf.kind, "#ffffff"), "tooltip": tooltip_of(itf), "id": itf.node_id}
     if not itf.is_up:
         attrs["fontcolor"] = "#777777"
-    label = label_of(itf)
+    label = label_of(itf, stp)
     if delta is not None:
         if delta.is_new("interfaces", itf.key):
             attrs.update(ADDED)
-        elif delta.changes_of("interfaces", itf.key):
+        elif delta.interface_changes(itf.key):
             attrs["fillcolor"] = CHANGED_FILL
-            changed = ", ".join(name for name, _old, _new in delta.changes_of("interfaces", itf.key))
-            label += f"\n(changed: {changed})"
+            label += f"\n(now: {', '.join(delta.interface_changes(itf.key))})"
     if itf.key in paths and paths[itf.key] > 0:
         attrs.update({"color": PATH_COLOR, "penwidth": "3"})
         label += f"\n⇄ {paths[itf.key]} pkt" + ("s" if paths[itf.key] != 1 else "")

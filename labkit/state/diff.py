@@ -33,6 +33,20 @@ class Diff:
     def changes_of(self, kind: str, key: str) -> tuple[tuple[str, Any, Any], ...]:
         return self.changed.get(kind, {}).get(key, ())
 
+    def interface_changes(self, key: str) -> list[str]:
+        """What changed on interface ``key``, in a learner's words (empty: nothing a step did)."""
+        return [text for name, old, new in self.changes_of("interfaces", key) for text in describe(name, old, new)]
+
+    def count(self) -> int:
+        """How many things the step changed: namespaces, interfaces and routes added, removed or changed
+        (an interface with several changed facts is one change; moving STP facts are not changes)."""
+        total = 0
+        for kind in COUNTED:
+            total += len(self.added.get(kind, ())) + len(self.removed.get(kind, ()))
+            for key in self.changed.get(kind, {}):
+                total += 1 if kind != "interfaces" or self.interface_changes(key) else 0
+        return total
+
     def lines(self) -> list[str]:
         """A readable summary, one line per change."""
         out = []
@@ -44,6 +58,42 @@ class Diff:
             for key, changes in items.items():
                 out += [f"~ {key}: {name} {old!r} → {new!r}" for name, old, new in changes]
         return out
+
+
+#: kind facts that move by themselves while STP runs (who is root, the path cost): news, but not a step's change
+MOVING_FACTS = {"root_id", "root_port", "root_path_cost", "designated_root", "designated_bridge", "port_no"}
+#: what counts as one change of the lab for the learner (fdb and neighbour entries come and go with traffic)
+COUNTED = ("namespaces", "interfaces", "routes")
+
+
+def describe(name: str, old: Any, new: Any) -> list[str]:
+    """One changed field of an interface in a learner's words ('up', 'now a port of br0', 'STP learning')."""
+    if name == "flags":
+        was, now = "UP" in old, "UP" in new
+        if was != now:
+            return ["up" if now else "down"]
+        gained = "LOWER_UP" in new and "LOWER_UP" not in old
+        lost = "LOWER_UP" in old and "LOWER_UP" not in new
+        return ["carrier on"] if gained else ["carrier lost"] if lost else []
+    if name == "state":
+        return []  # the operational state follows flags: said there
+    if name == "addresses":
+        added = [a for a in new if a not in old]
+        gone = [a for a in old if a not in new]
+        return [f"+{a}" for a in added] + [f"−{a}" for a in gone]
+    if name == "master":
+        return [f"now a port of {new}" if new else f"no longer a port of {old}"]
+    if name == "stp_state":
+        return [f"STP {new}"] if new else []
+    if name == "info":
+        before, after = dict(old), dict(new)
+        return [f"{key} {before.get(key)} → {after.get(key)}" for key in after
+                if key not in MOVING_FACTS and before.get(key) != after.get(key)]
+    if name in ("mtu", "mac"):
+        return [f"{name} {new}"]
+    if name == "namespace":
+        return [f"moved to {new}"]
+    return [name]
 
 
 def _compare(old: Any, new: Any) -> tuple[tuple[str, Any, Any], ...]:

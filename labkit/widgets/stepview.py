@@ -16,6 +16,7 @@ headless saves the panes with their final packets.
 
 from __future__ import annotations
 
+import base64
 import html
 import time
 from typing import Any
@@ -25,6 +26,14 @@ import ipywidgets as widgets
 from .topology import topology_widget
 
 COUNT_GRACE = 10.0
+#: what the picture's colours and lines mean, under every picture
+LEGEND = ('<div class="labkit-legend" style="font:11px var(--jp-ui-font-family,sans-serif);'
+          'color:var(--jp-ui-font-color2,#555);margin:2px 0 4px">'
+          '<b style="color:#1f77b4">blue border</b> new · <span style="background:#fff3b0;color:#333;padding:0 3px">yellow</span>'
+          ' changed (what, in brackets) · <b style="color:#d62728">red, with a count</b> saw packets in the capture · '
+          'bridge ports: <b style="color:#2ca02c">green</b> forwarding, <span style="color:#ff7f0e">orange</span> '
+          'listening/learning, <span style="color:#d62728">dashed red</span> blocking · '
+          'dotted grey: the device hands packets to its namespace\'s IP stack · greyed text: down</div>')
 
 
 def commands_html(changes: list[Any], capture: Any = None) -> str:
@@ -58,7 +67,67 @@ def finish(capture: Any) -> None:
         capture.stop()
 
 
-def step_view(lab: Any, capture: Any = None, title: str | None = None) -> widgets.VBox:
+STATIC_ROWS = 60  # packets per device in the saved fallback (the live pane and the .pcap keep them all)
+
+
+class StepView(widgets.VBox):
+    """The cell view as a widget, displayed together with a static copy of itself.
+
+    A widget lives only while its kernel and the page hold its model: a notebook saved
+    and reopened later, exported to HTML, or shown on GitHub has the view's output but no
+    model ("Error displaying widget"). So a second output carries the same picture, commands
+    and packet lines as plain HTML (``labkit-static``); the widget's stylesheet hides it
+    wherever the live widget renders, so a learner sees the view once."""
+
+    static_html: str = ""
+
+    def __repr__(self) -> str:  # the text a page shows when it cannot draw the widget
+        return "(a labkit view: the live picture needs its kernel; the saved copy is below)"
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self._repr_mimebundle_(), raw=True)
+        if self.static_html:
+            display({"text/html": self.static_html, "text/plain": "(the static copy of the view above)"}, raw=True)
+
+
+def static_html(title: str | None, summary: str, svg: str, commands: list[str], capture: Any = None) -> str:
+    """The view without JavaScript: what a saved, exported or GitHub-rendered notebook shows.
+
+    Made for the sanitizer of an untrusted notebook: the picture is an ``<img>`` of the SVG (a
+    page keeps those, not inline SVG), the text sits in ``<pre>`` (no maths typesetting of the
+    ``$`` prompts), and no ``<style>`` element is needed."""
+    picture = base64.b64encode(svg.encode()).decode()
+    parts = ['<div class="labkit-static">']
+    if title:
+        parts.append(f"<h4>{html.escape(title)}</h4>")
+    parts += [f"<p><small>{html.escape(summary)} (saved copy of the view)</small></p>",
+              f'<img alt="the lab\'s topology" style="max-width:100%" src="data:image/svg+xml;base64,{picture}">',
+              f"<pre>{html.escape(chr(10).join(commands))}</pre>"]
+    if capture is not None:
+        for key in capture.devices:
+            lines = capture.summaries(key)
+            more = f" (the last {STATIC_ROWS} of {len(lines)})" if len(lines) > STATIC_ROWS else ""
+            parts.append(f"<p><b>{html.escape(key)}</b>: {len(lines)} packets{more}</p>"
+                         f"<pre>{html.escape(chr(10).join(lines[-STATIC_ROWS:]))}</pre>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def command_lines(changes: list[Any], capture: Any = None) -> list[str]:
+    """The commands of ``changes`` (and of the capture) as plain shell lines with # comments."""
+    lines = []
+    for change in changes:
+        lines.append(f"# {change.title}" + ("" if change.did_change else "  (already so: nothing changed)"))
+        lines += [f"$ {cmd}" for cmd in change.commands]
+    if capture is not None and hasattr(capture, "commands"):
+        lines.append("# captured with")
+        lines += [f"$ {cmd}" for cmd in capture.commands()]
+    return lines
+
+
+def step_view(lab: Any, capture: Any = None, title: str | None = None) -> StepView:
     """One widget: topology (changes highlighted, packet paths), new commands, capture panes."""
     from ..render.view import TopologyView
 
@@ -72,15 +141,18 @@ def step_view(lab: Any, capture: Any = None, title: str | None = None) -> widget
     children: list[widgets.Widget] = []
     if title:
         children.append(widgets.HTML(f'<h4 style="margin:4px 0">{html.escape(title)}</h4>'))
-    changed = [] if delta.empty else delta.lines()
+    changed = 0 if delta.empty else delta.count()
     summary = f"{len(snap.interfaces)} interfaces in {len(snap.namespaces)} namespaces"
     if changed:
-        summary += f" · {len(changed)} change{'s' if len(changed) != 1 else ''} since the last view (highlighted)"
+        summary += f" · {changed} change{'s' if changed != 1 else ''} since the last view (highlighted)"
     children.append(widgets.HTML(f'<div style="color:#666;font-size:12px">lab {html.escape(snap.lab_id)} · {summary}</div>'))
     children.append(topology_widget(view))
-    children.append(widgets.HTML(commands_html(changes, capture)))
+    children.append(widgets.HTML(LEGEND))
+    commands = commands_html(changes, capture)
+    children.append(widgets.HTML(commands))
     if capture is not None:
         children.append(capture.panes())
-    box = widgets.VBox(children, layout=widgets.Layout(width="100%"))
+    box = StepView(children, layout=widgets.Layout(width="100%"))
     box.add_class("labkit-step-view")
+    box.static_html = static_html(title, f"lab {snap.lab_id} · {summary}", view.svg(), command_lines(changes, capture), capture)
     return box

@@ -68,8 +68,9 @@ def test_step_view_shows_picture_commands_once_and_advances_the_mark(recorded: d
     lab = FakeLab(recorded, recorded_after)
     first = step_view(lab, title="first")
     kinds = [type(child).__name__ for child in first.children]
-    assert kinds == ["HTML", "HTML", "TopologyWidget", "HTML"]
-    assert "ip link add name br1 type bridge" in first.children[3].value
+    assert kinds == ["HTML", "HTML", "TopologyWidget", "HTML", "HTML"]
+    assert "labkit-legend" in first.children[3].value and "blocking" in first.children[3].value
+    assert "ip link add name br1 type bridge" in first.children[4].value
     assert lab._view_mark == 1
     second = step_view(lab)
     assert "no new commands" in second.children[-1].value
