@@ -31,7 +31,8 @@ def to_dot(graph: Graph) -> str:
         if attrs.pop("dir", None) == "both":
             attrs["dir"] = "both"
         out.append(f"  {quote(edge.a)} -- {quote(edge.b)}" + (f" [{_attrs(attrs)}]" if attrs else "") + ";")
-    if graph.notes:
-        out.append(f"  notes [shape=\"note\", label={quote(chr(10).join(graph.notes))}, fontcolor=\"#d62728\"];")
+    if graph.notes:  # red when something was removed, grey when something was only left out of the picture
+        colour = "#d62728" if any(note.startswith("removed") for note in graph.notes) else "#666666"
+        out.append(f"  notes [shape=\"note\", label={quote(chr(10).join(graph.notes))}, fontcolor=\"{colour}\"];")
     out.append("}")
     return "\n".join(out) + "\n"

@@ -97,22 +97,45 @@ def tooltip_of(itf: Interface) -> str:
     return "\n".join(facts)
 
 
+LOOPBACK_DEFAULTS = {"127.0.0.1/8", "::1/128"}
+
+
+def folded(snap: Snapshot, paths: dict[str, int], show_lo: bool | None = None) -> set[str]:
+    """Interfaces left out of a big lab's picture: each ``lo`` that holds only its default addresses
+    and saw no captured packet. A lab of one or two namespaces keeps them (lab 00 is about ``lo``)."""
+    if show_lo is None:
+        show_lo = len(snap.namespaces) <= 2
+    if show_lo:
+        return set()
+    return {itf.key for itf in snap.interfaces if itf.kind == "loopback" and itf.key not in paths
+            and set(itf.addresses) <= LOOPBACK_DEFAULTS}
+
+
 def build(snap: Snapshot, delta: Diff | None = None, paths: dict[str, int] | None = None,
-          show_lo: bool = True) -> Graph:
-    """The graph of ``snap``; ``delta`` marks what changed, ``paths`` maps 'ns/dev' → packets seen."""
+          show_lo: bool | None = None) -> Graph:
+    """The graph of ``snap``; ``delta`` marks what changed, ``paths`` maps 'ns/dev' → packets seen.
+
+    In a lab of more than two namespaces a plain ``lo`` is folded away (``show_lo`` decides
+    otherwise), and so is a namespace with nothing else to draw, or an IP stack nothing
+    is drawn to: they only cost room."""
     paths = paths or {}
+    hidden = folded(snap, paths, show_lo)
+    drawn = {itf.namespace for itf in snap.interfaces if itf.key not in hidden}
+    stacks = {itf.namespace for itf in snap.interfaces if itf.key not in hidden
+              and ((not itf.master and itf.kind != "loopback") or (itf.kind == "loopback" and itf.key in paths))}
     stp_on = {itf.key for itf in snap.interfaces if itf.kind == "bridge" and itf.detail("stp")}
     clusters = tuple(Cluster(f"ns:{ns.name}", NS_TITLE.get(ns.name, f"{ns.name} (namespace)"),
                              {"style": "rounded,filled", "fillcolor": "#fafafa" if ns.name != "upstream" else "#f0f0f0",
                               **(ADDED if delta and delta.is_new("namespaces", ns.name) else {})})
-                     for ns in snap.namespaces)
+                     for ns in snap.namespaces if ns.name in drawn)
     nodes: list[Node] = []
     edges: list[Edge] = []
     for ns in snap.namespaces:
-        nodes.append(Node(f"stack:{ns.name}", "IP stack", f"ns:{ns.name}",
-                          {"shape": "ellipse", "style": "dashed", "fontsize": "10", "color": "#999999"}))
+        if ns.name in stacks:
+            nodes.append(Node(f"stack:{ns.name}", "IP stack", f"ns:{ns.name}",
+                              {"shape": "ellipse", "style": "dashed", "fontsize": "10", "color": "#999999"}))
     for itf in sorted(snap.interfaces, key=lambda i: (i.namespace, i.index)):
-        if itf.kind == "loopback" and not show_lo and itf.key not in paths:
+        if itf.key in hidden:
             continue
         stp = f"{itf.namespace}/{itf.master}" in stp_on if itf.master else True
         nodes.append(_node(itf, delta, paths, stp))
@@ -142,6 +165,9 @@ def build(snap: Snapshot, delta: Diff | None = None, paths: dict[str, int] | Non
                                              "label": "IP packets" if itf.kind == "tun" else "Ethernet frames",
                                              "dir": "both", "arrowsize": "0.5"}))
     notes = tuple(f"removed: {key}" for key in (delta.removed.get("interfaces", ()) if delta else ()))
+    empty = [ns.name for ns in snap.namespaces if ns.name not in drawn]
+    if empty:
+        notes += (f"not drawn: {', '.join(empty)} (only lo)",)
     return Graph(f"lab {snap.lab_id}", clusters, tuple(nodes), tuple(edges), notes)
 
 

@@ -37,18 +37,64 @@ function text(value) {
   return String(value);
 }
 
+// Graphviz draws labels at 10 pt (13.3 px). Fitted into a notebook's width a big lab would
+// shrink them to a few pixels, so the picture is never scaled below MIN_SCALE (labels stay
+// about 10 px): a wider picture scrolls instead. The − / + buttons zoom; "fit" goes back.
+const MIN_SCALE = 0.75;
+
 function render({ model, el }) {
   el.classList.add("labkit-topology");
+  const bar = document.createElement("div");
+  bar.className = "lk-topo-bar";
   const pic = document.createElement("div");
   pic.className = "lk-topo-svg";
   const panel = document.createElement("div");
-  panel.className = "lk-topo-details";
-  el.append(pic, panel);
+  panel.className = "lk-topo-details lk-empty";
+  el.append(bar, pic, panel);
+  let zoom = null; // null: fit the width (but not below MIN_SCALE); a number: that scale
+  const label = document.createElement("span");
+  label.className = "lk-topo-zoom";
+  for (const [text, title, action] of [
+    ["−", "smaller", () => { zoom = Math.max(0.25, (zoom ?? current()) / 1.25); size(); }],
+    ["+", "larger", () => { zoom = Math.min(4, (zoom ?? current()) * 1.25); size(); }],
+    ["fit", "fit the notebook's width (labels stay readable)", () => { zoom = null; size(); }],
+  ]) {
+    const b = document.createElement("button");
+    b.textContent = text;
+    b.title = title;
+    b.addEventListener("click", (e) => { e.preventDefault(); action(); });
+    bar.appendChild(b);
+  }
+  bar.appendChild(label);
+
+  function natural() {
+    const svg = pic.querySelector("svg");
+    if (!svg) return null;
+    const pt = (name) => parseFloat(svg.getAttribute(name) || "0") * (/pt$/.test(svg.getAttribute(name) || "") ? 4 / 3 : 1);
+    return { svg, width: pt("width"), height: pt("height") };
+  }
+  function current() {
+    const n = natural();
+    if (!n || !n.width) return 1;
+    const room = pic.clientWidth || 700;
+    return Math.min(1, Math.max(room / n.width, MIN_SCALE));
+  }
+  function size() {
+    const n = natural();
+    if (!n || !n.width) return;
+    const scale = zoom ?? current();
+    n.svg.style.maxWidth = "none";
+    n.svg.style.width = `${Math.round(n.width * scale)}px`;
+    n.svg.style.height = `${Math.round(n.height * scale)}px`;
+    label.textContent = ` ${Math.round(scale * 100)} %` + (zoom === null ? " (fit)" : "");
+  }
+  if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => { if (zoom === null) size(); }).observe(pic);
 
   function show(id) {
     panel.replaceChildren();
     for (const g of pic.querySelectorAll("g.node.lk-selected")) g.classList.remove("lk-selected");
     const info = (model.get("details") || {})[id];
+    panel.classList.toggle("lk-empty", !id || !info);
     if (!id || !info) {
       const hint = document.createElement("div");
       hint.className = "lk-topo-hint";
@@ -74,6 +120,7 @@ function render({ model, el }) {
 
   function draw() {
     pic.innerHTML = model.get("svg");
+    size();
     for (const g of pic.querySelectorAll('g.node[id^="itf-"]')) {
       g.classList.add("lk-clickable");
       g.addEventListener("click", (event) => {
