@@ -28,3 +28,16 @@ def test_every_setting_is_documented() -> None:
     doc = settings_module.__doc__ or ""
     names = set(re.findall(r"LABKIT_[A-Z_]+", Path(settings_module.__file__).read_text().split('"""', 2)[2]))
     assert names and all(f"``{name}``" in doc for name in names), names - set(re.findall(r"``(LABKIT_[A-Z_]+)``", doc))
+
+
+def test_the_readme_has_the_one_table_of_settings() -> None:
+    import re
+    from pathlib import Path
+
+    import labkit.settings as module
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    documented = set(re.findall(r"``(LABKIT_[A-Z_]+)``", module.__doc__ or ""))
+    assert documented, "the settings module documents no variable"
+    missing = sorted(name for name in documented if f"| `{name}` |" not in readme)
+    assert not missing, f"README's settings table lacks {missing}"
