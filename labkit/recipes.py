@@ -7,6 +7,8 @@ commands show, and undo works, as for any step); it returns the names it made.
   both ends in one namespace, ``veth0`` 20.1.0.10/24 ⇄ ``veth1`` 20.1.0.11/24. A ping
   from one end to the other needs ``accept_local`` (the request comes in from one of
   the namespace's own addresses), and its replies come back on ``lo``.
+- :func:`host_pair`: the right way of lab 03: a cable from ``main`` into a namespace of its
+  own, an address at each end of one /24, both ends up: the smallest lab two hosts talk in.
 - :func:`stp_triangle`: three switches (namespaces ``sw1``..``sw3``, each with a bridge
   ``br0``) wired in a loop, as the STP article draws them.
 """
@@ -38,6 +40,17 @@ def seed000_pair(lab: Lab, *, accept_local: bool = False, ns: str = "main") -> t
     return "veth0", "veth1"
 
 
+def host_pair(lab: Lab, ns: str, near: str, far: str, subnet: str) -> tuple[str, str]:
+    """Namespace ``ns`` with ``far`` in it, wired to ``near`` in main; ``subnet`` '10.66.0' gives .1 (near) and .2 (far)."""
+    lab.netns(ns)
+    lab.veth(near, far, peer_ns=ns)
+    lab.addr(near, f"{subnet}.1/24")
+    lab.addr(far, f"{subnet}.2/24", ns=ns)
+    lab.up(near)
+    lab.up(far, ns=ns)
+    return f"{subnet}.1", f"{subnet}.2"
+
+
 def stp_triangle(lab: Lab, *, stp: bool = True, forward_delay: float = 2.0, up: bool = True) -> list[str]:
     """Three switches sw1, sw2, sw3 (a bridge br0 in each) wired in a loop; STP on or off."""
     switches = ["sw1", "sw2", "sw3"]
@@ -55,4 +68,4 @@ def stp_triangle(lab: Lab, *, stp: bool = True, forward_delay: float = 2.0, up: 
     return [f"{name}/br0" for name in switches]
 
 
-__all__ = ["SEED000", "TRIANGLE", "seed000_pair", "stp_triangle"]
+__all__ = ["SEED000", "TRIANGLE", "host_pair", "seed000_pair", "stp_triangle"]

@@ -17,6 +17,7 @@ import pytest
 
 from labkit import Lab
 from labkit.errors import AlreadyExists, LabkitError, NotFound, StepFailed, TargetError
+from labkit.recipes import host_pair
 from labkit.targets.agent_api import PROTOCOL_VERSION
 from labkit.targets.agent_client import AgentClient
 
@@ -89,12 +90,7 @@ def check_background_programs(lab: Lab) -> None:
 
 
 def check_captures_see_the_traffic(lab: Lab) -> None:
-    lab.netns("k1")
-    lab.veth("ka", "kb", peer_ns="k1")
-    lab.addr("ka", "10.78.0.1/24")
-    lab.addr("kb", "10.78.0.2/24", ns="k1")
-    lab.up("ka")
-    lab.up("kb", ns="k1")
+    host_pair(lab, "k1", "ka", "kb", "10.78.0")
     with lab.capture("k1/kb", filter="icmp") as cap:
         assert lab.run("ping", "-c", "2", "-i", "0.2", "10.78.0.2").ok
     assert cap.counts()["k1/kb"] == 4  # two requests, two replies

@@ -14,7 +14,7 @@ from scapy.utils import rdpcap
 
 from labkit import Lab
 from labkit.errors import InvalidInput, NotFound, StepFailed, WrongNamespace
-from labkit.recipes import seed000_pair
+from labkit.recipes import host_pair, seed000_pair
 from labkit.targets.procs import alive
 
 pytestmark = pytest.mark.kernel
@@ -205,12 +205,7 @@ def test_packets_reach_the_capture_while_the_traffic_runs() -> None:
     import time
 
     with Lab(uplink=False) as lab:
-        lab.netns("lv")
-        lab.veth("la", "lb", peer_ns="lv")
-        lab.addr("la", "10.66.0.1/24")
-        lab.addr("lb", "10.66.0.2/24", ns="lv")
-        lab.up("la")
-        lab.up("lb", ns="lv")
+        host_pair(lab, "lv", "la", "lb", "10.66.0")
         seen: list[tuple[float, int]] = []
         with lab.capture("lv/lb", filter="icmp") as cap:
             cap.listeners.append(lambda c: seen.append((time.monotonic(), len(c.frames("lv/lb")))))
@@ -232,12 +227,7 @@ def test_polling_and_live_events_never_deadlock() -> None:
     import time
 
     with Lab(uplink=False) as lab:
-        lab.netns("dl")
-        lab.veth("da", "db", peer_ns="dl")
-        lab.addr("da", "10.67.0.1/24")
-        lab.addr("db", "10.67.0.2/24", ns="dl")
-        lab.up("da")
-        lab.up("db", ns="dl")
+        host_pair(lab, "dl", "da", "db", "10.67.0")
         asked: list[bool] = []
         with lab.capture("dl/db", filter="icmp") as cap:
             cap.listeners.append(lambda c: asked.append(lab.run("true").ok) if len(asked) < 5 else None)

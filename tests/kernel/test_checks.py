@@ -11,6 +11,7 @@ import pytest
 from labkit import Lab
 from labkit.checks import CheckResult
 from labkit.errors import CheckFailed
+from labkit.recipes import host_pair
 
 pytestmark = pytest.mark.kernel
 
@@ -20,12 +21,7 @@ def lab() -> Iterator[Lab]:
     """h1 ⇄ main over a cable, a bridge br0 with port p0 (p0 still holds an address: 04's mistake),
     a device left down, and a capture of one ping."""
     with Lab(uplink=False) as lab:
-        lab.netns("h1")
-        lab.veth("va", "vb", peer_ns="h1")
-        lab.addr("va", "10.5.0.1/24")
-        lab.addr("vb", "10.5.0.2/24", ns="h1")
-        lab.up("va")
-        lab.up("vb", ns="h1")
+        host_pair(lab, "h1", "va", "vb", "10.5.0")
         lab.route("10.6.0.0/24", dev="va")
         lab.bridge("br0")
         lab.veth("p0", "q0")

@@ -4,7 +4,7 @@ import pytest
 
 from labkit import Lab
 from labkit.errors import InvalidInput
-from labkit.recipes import seed000_pair
+from labkit.recipes import host_pair, seed000_pair
 
 
 def test_same_namespace_veth_ping_needs_accept_local_and_the_reply_comes_back_on_lo(lab: Lab) -> None:
@@ -78,12 +78,7 @@ def test_routes_cannot_follow_an_address_to_a_device_that_is_down(uplink_lab: La
 
 
 def test_veth_across_namespaces_the_right_way(lab: Lab) -> None:
-    lab.netns("h1")
-    lab.veth("v-h1", "eth0", peer_ns="h1")
-    lab.addr("v-h1", "10.1.0.1/24")
-    lab.addr("eth0", "10.1.0.2/24", ns="h1")
-    lab.up("v-h1")
-    lab.up("eth0", ns="h1")
+    host_pair(lab, "h1", "v-h1", "eth0", "10.1.0")
     assert lab.ping("10.1.0.1", ns="h1")
     snap = lab.snapshot()
     assert snap.interface("eth0", "h1").peer == "main/v-h1"
