@@ -376,14 +376,15 @@ class Lab:
         return result
 
     def capture(self, *devices: str, filter: str = "", count: int | None = None, duration: float | None = None,
-                snaplen: int = 262144) -> Capture:
+                snaplen: int = 262144, show: bool | None = None) -> Capture:
         """Capture on each device ('veth1' in main, or 'h1/eth0') with tcpdump on the target.
 
         Use as ``with lab.capture("veth1", "lo", filter="icmp") as cap:``; returns once every
-        tcpdump is listening, so no packet of the traffic that follows is missed."""
+        tcpdump is listening, so no packet of the traffic that follows is missed. In a notebook
+        its panes show at once and fill while the traffic runs (``show=False``: not)."""
         from .capture.session import Capture
 
-        return Capture(self, devices, filter=filter, count=count, duration=duration, snaplen=snaplen)
+        return Capture(self, devices, filter=filter, count=count, duration=duration, snaplen=snaplen, show=show)
 
     def view(self, capture: Capture | None = None, *, title: str | None = None) -> StepView:
         """The cell view: topology (changes since the last view highlighted), the commands the

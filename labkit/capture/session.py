@@ -72,12 +72,22 @@ class DeviceCapture:
         return max(0, captured - len(self.frames)) + int(self.stats.get("dropped") or 0)
 
 
+def _in_a_notebook() -> bool:
+    """True inside a Jupyter kernel (not a plain script, not pytest)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with Jupyter
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 class Capture:
     """tcpdump on several devices of a lab at once, as one capture (see the module docstring)."""
 
     def __init__(self, lab: Any, devices: Iterable[str], *, filter: str = "", count: int | None = None,
                  duration: float | None = None, snaplen: int = 262144, start: bool = True,
-                 poll_interval: float = 0.1, live: bool = True) -> None:
+                 poll_interval: float = 0.1, live: bool = True, show: bool | None = None) -> None:
         names = list(devices)
         if not names:
             raise InvalidInput("a capture needs at least one device", hint="e.g. lab.capture('veth1', 'lo')")
@@ -99,6 +109,8 @@ class Capture:
         self.stopped_at: float | None = None
         self.listeners: list[Callable[[Capture], None]] = []
         self.live = live
+        self.show = show  # None: show live panes when running in a notebook
+        self._live_display: Any = None
         self._feed_lock = threading.Lock()  # the live stream and the reads feed the same pcap streams
         self._follow: Any = None
         if start:
@@ -147,7 +159,21 @@ class Capture:
         if self.live:
             by_id = {cap.id: cap for cap in started}
             self._follow = self.client.capture_follow([cap.id for cap in started], lambda data: self._on_data(by_id, data))
+        if self.show or (self.show is None and _in_a_notebook()):
+            self._show_live()
         return self
+
+    def _show_live(self) -> None:
+        """Panes shown at once, under the cell, that fill while the traffic runs (``lab.view(cap)`` takes their place)."""
+        from IPython.display import display
+
+        self._live_display = display(self.panes(), display_id=True)
+
+    def hide_live(self) -> None:
+        """Take the live panes away: the cell view that follows shows the same packets with the picture."""
+        if self._live_display is not None:
+            self._live_display.update({"text/plain": ""}, raw=True)
+            self._live_display = None
 
     def poll(self) -> int:
         """Read what the tcpdumps wrote since the last poll; the number of new frames."""

@@ -133,6 +133,7 @@ def step_view(lab: Any, capture: Any = None, title: str | None = None) -> StepVi
 
     if capture is not None:
         finish(capture)
+        getattr(capture, "hide_live", lambda: None)()  # its live panes make room for the view's
     snap, delta = lab.changes()
     view = TopologyView(snap, delta, paths=capture.path_counts() if capture is not None else None)
     start = min(lab._view_mark, len(lab.history))
