@@ -28,9 +28,10 @@ BOOTSTRAP = (
     "sys.path.insert(0,path)\n"
     "from labkit.targets.agent import main\n"
     "try:\n"
-    "    main(['--lab-id',sys.argv[3],'--target','vagrant']+sys.argv[4:])\n"
+    "    code=main(['--lab-id',sys.argv[3],'--target','vagrant']+sys.argv[4:])\n"
     "finally:\n"
     "    os.unlink(path)\n"
+    "sys.stdout.flush();sys.stderr.flush();os._exit(code)\n"  # see labkit.targets.agent._exit
 )
 
 

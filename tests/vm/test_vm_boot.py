@@ -67,7 +67,10 @@ class GuestAgent:
                 self.call("destroy")
                 assert self.proc.stdin
                 self.proc.stdin.close()
-            return self.proc.wait(timeout=60)
+            code = self.proc.wait(timeout=60)
+            if code != 0 and self.proc.stderr:
+                print(f"the guest agent exited with {code}; its stderr:\n{self.proc.stderr.read()[-3000:]}")
+            return code
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()
