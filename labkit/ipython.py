@@ -33,3 +33,13 @@ def render(error: LabkitError) -> str:
     return (f'<div class="labkit-error" style="border-left:4px solid {colour};background:{BACKGROUND};color:{TEXT};'
             f'padding:6px 10px;font-family:{FONT}"><b style="color:{colour}">{html.escape(title)}</b>: '
             f'{html.escape(error.what)}{where}{hint}</div>')
+
+
+def in_a_notebook() -> bool:
+    """True inside a Jupyter kernel (not a plain script, not pytest): where live widgets can show."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with Jupyter
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 from . import steps
 from .errors import Interrupted, InvalidInput, LabkitError, StepFailed
 from .model import Snapshot
-from .names import split_ref
 from .results import Background, Change, RunResult
 from .settings import settings
 from .state.diff import Diff, diff
@@ -357,23 +356,12 @@ class Lab:
 
         return TunDevice(self.target.client, ns, name, mode)
 
-    def wait_stp(self, *bridges: str, timeout: float = 60.0, min_time: float = 1.0) -> dict[str, Any]:
-        """Wait until every port of ``bridges`` ('br0' or 'sw2/br0') is forwarding or blocking.
+    def wait_stp(self, *bridges: str, timeout: float = 60.0, min_time: float = 1.0, show: bool | None = None) -> dict[str, Any]:
+        """Wait until every port of ``bridges`` ('br0' or 'sw2/br0') forwards or blocks and the STP bridges
+        agree on one root; in a notebook the picture redraws as the ports change (see :mod:`labkit.stp_wait`)."""
+        from .stp_wait import wait_stp
 
-        Waits at least ``min_time`` seconds: a bridge notices a port's carrier change up to a
-        second late, so right after a link goes down or up every port may still look settled.
-        "Interrupt kernel" stops the wait (the lab stays as it was).
-
-        Converged means every port forwards or blocks and the STP bridges agree on one root.
-        Returns {'converged', 'elapsed', 'events': [{'t', 'port', 'bridge', 'state'}], 'states'};
-        raises :class:`StepFailed`, saying what is still moving, when ``timeout`` passes first."""
-        pairs = [list(split_ref(b, what="bridge")) for b in bridges]
-        result = self.target.client.stp_wait(pairs, timeout=timeout, min_time=min_time)
-        if not result.get("converged"):
-            raise StepFailed(f"STP did not settle within {timeout:g} s: {result.get('reason')}",
-                             where=", ".join(bridges), hint="are the links up and the bridges' STP on? a wait longer than "
-                             "twice forward_delay plus max_age (the kernel's defaults: 2 × 15 + 20 s) may be needed")
-        return result
+        return wait_stp(self, bridges, timeout=timeout, min_time=min_time, show=show)
 
     def capture(self, *devices: str, filter: str = "", count: int | None = None, duration: float | None = None,
                 snaplen: int = 262144, show: bool | None = None) -> Capture:

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Interrupted, InvalidInput, LabkitError
+from ..ipython import in_a_notebook
 from ..names import check_filter, netns_name, split_ref
 from .decode import Frame
 from .pcap import PcapStream
@@ -70,16 +71,6 @@ class DeviceCapture:
         if captured is None:
             return None
         return max(0, captured - len(self.frames)) + int(self.stats.get("dropped") or 0)
-
-
-def _in_a_notebook() -> bool:
-    """True inside a Jupyter kernel (not a plain script, not pytest)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython comes with Jupyter
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 class Capture:
@@ -159,7 +150,7 @@ class Capture:
         if self.live:
             by_id = {cap.id: cap for cap in started}
             self._follow = self.client.capture_follow([cap.id for cap in started], lambda data: self._on_data(by_id, data))
-        if self.show or (self.show is None and _in_a_notebook()):
+        if self.show or (self.show is None and in_a_notebook()):
             self._show_live()
         return self
 

@@ -117,9 +117,11 @@ class AgentClient:
         return float(self._call("sleep", deadline=seconds + SLACK, seconds=seconds, what="the wait"))
 
     # -- extensions -------------------------------------------------------------------
-    def stp_wait(self, bridges: list[list[str]], timeout: float, min_time: float) -> dict[str, Any]:
-        return dict(self._call("stp_wait", deadline=timeout + SLACK, what="the wait for STP", bridges=bridges,
-                               timeout=timeout, min_time=min_time))
+    def stp_wait(self, bridges: list[list[str]], timeout: float, min_time: float,
+                 on_event: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+        """Wait until the bridges' ports settle; ``on_event`` gets each port-state change as it happens."""
+        return dict(self._call("stp_wait", deadline=timeout + SLACK, what="the wait for STP", on_event=on_event,
+                               bridges=bridges, timeout=timeout, min_time=min_time))
 
     def capture_start(self, ns: str, dev: str, **options: Any) -> dict[str, Any]:
         return dict(self._call("capture_start", what="starting tcpdump", ns=ns, dev=dev, **options))

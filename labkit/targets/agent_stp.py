@@ -70,8 +70,10 @@ def unsettled_reason(bridges: list[list[str]], states: dict[str, tuple[str, str]
 
 
 def stp_wait(read: Callable[[], dict[str, tuple[str, str]]], bridges: list[list[str]], timeout: float, min_time: float,
-             sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
-    """Poll the port states until they settle (or ``timeout``), recording every transition."""
+             sleep: Callable[[float], None] = time.sleep,
+             emit: Callable[[dict[str, Any]], None] = lambda _event: None) -> dict[str, Any]:
+    """Poll the port states until they settle (or ``timeout``), recording every transition;
+    ``emit`` gets each transition as it happens (the notebook redraws the picture)."""
     start = time.monotonic()
     last = read()
     events = [{"t": 0.0, "port": key, "bridge": b, "state": st} for key, (b, st) in sorted(last.items())
@@ -87,6 +89,7 @@ def stp_wait(read: Callable[[], dict[str, tuple[str, str]]], bridges: list[list[
         for key, (bridge, state) in sorted(now.items()):
             if last.get(key, ("", ""))[1] != state and not key.startswith(f"{ROOTS}:"):
                 events.append({"t": round(time.monotonic() - start, 3), "port": key, "bridge": bridge, "state": state})
+                emit(events[-1])
         last = now
 
 
@@ -106,7 +109,7 @@ class StpExtension:
         def read() -> dict[str, tuple[str, str]]:
             return dict(self.agent.on_kernel(port_states, self.agent.kernel, bridges))
 
-        return stp_wait(read, bridges, float(timeout), float(min_time), sleep=call.sleep)
+        return stp_wait(read, bridges, float(timeout), float(min_time), sleep=call.sleep, emit=call.emit)
 
 
 EXTENSION = StpExtension
