@@ -74,7 +74,11 @@ def capture_main(argv: list[str] | None = None) -> int:
         print(f"tcpdump: {args.dev}: device type {arphrd} is not supported by the rootless capture", file=err, flush=True)
         return 1
     dlt, dlt_name = DLT_OF_ARPHRD[arphrd]
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
+    # Protocol 0: the socket receives nothing until bind() names the device and ETH_P_ALL, so no
+    # packet of another device, and none that the filter (attached before bind) would refuse, is
+    # queued in between (as libpcap does it; a socket opened with ETH_P_ALL queued the namespace's
+    # IPv6 chatter before its filter was attached, one CI run in a few).
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, 0)
     for option, value in ((SO_RCVBUFFORCE, BUFFER_KIB << 10), (socket.SO_RCVBUF, BUFFER_KIB << 10)):
         try:
             sock.setsockopt(socket.SOL_SOCKET, option, value)
@@ -115,6 +119,8 @@ def capture_main(argv: list[str] | None = None) -> int:
             continue
         except InterruptedError:
             continue
+        if address[0] != args.dev:
+            continue  # queued before bind(), from another device of the namespace: not this capture's
         if arphrd == 772 and address[2] == PACKET_OUTGOING:
             continue  # lo: every packet goes out and comes in; show it once, as tcpdump does
         stamp = time.time()

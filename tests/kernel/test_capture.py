@@ -173,8 +173,12 @@ def test_rootless_lab_captures_with_the_python_fallback() -> None:
         with lab.capture("veth1", "lo", filter="icmp") as cap:
             pids = [dev.pid for dev in cap.devices.values()]
             lab.run("ping", "-c", "2", "-i", "0.2", "-I", "veth0", "20.1.0.11", check=True)
-        assert icmp_types(cap.packets("veth1")) == [8, 8] and icmp_types(cap.packets("lo")) == [0, 0]
-        assert cap.stats()["main/lo"] == {"captured": 2, "received": 4, "dropped": 0, "saved": 2, "lost": 0}
+        stats, frames = cap.stats()["main/lo"], cap.frames("lo")  # read once, together
+        lines = "\n".join(f.summary for f in frames)
+        assert icmp_types(cap.packets("veth1")) == [8, 8] and icmp_types([f.packet for f in frames]) == [0, 0], lines
+        # on lo each packet passes the filter twice (out and in) and is kept once, as tcpdump does; nothing else
+        # (the namespace's IPv6 chatter once slipped in before the filter was attached: see programs/pycapture.py)
+        assert stats == {"captured": 2, "received": 4, "dropped": 0, "saved": 2, "lost": 0}, lines
         with pytest.raises(InvalidInput, match="filter"):
             lab.capture("veth1", filter="icmp and")
     assert not any(alive(pid) for pid in pids)
