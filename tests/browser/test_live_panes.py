@@ -12,11 +12,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
-from .test_learner_mistakes import _run_cell, _wait_done
-from .test_notebooks_browser import KERNEL_READY
+from .scratch import open_notebook, run_cell, scratch_notebook, wait_done
 
 pytestmark = pytest.mark.browser
 
@@ -34,17 +32,11 @@ def _rows(page: Any) -> int:
 
 
 def test_packets_arrive_in_the_pane_while_the_ping_runs(jupyterlab: dict[str, Any], browser: Any, artifacts: Path) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}}
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    nbformat.write(nb, jupyterlab["root"] / "live.ipynb")
-    page = browser.new_page()
+    page = open_notebook(jupyterlab, browser, "live.ipynb", scratch_notebook(CELLS))
     try:
-        page.goto(f"{jupyterlab['url']}/lab/tree/live.ipynb?reset&token={jupyterlab['token']}")
-        page.wait_for_function(KERNEL_READY, timeout=90_000)
-        _run_cell(page, 0)
-        assert "ready" in _wait_done(page, 0)["text"]
-        _run_cell(page, 1)
+        run_cell(page, 0)
+        assert "ready" in wait_done(page, 0)["text"]
+        run_cell(page, 1)
         page.locator(".labkit-capture-pane .lk-row").first.wait_for(state="visible", timeout=15_000)
         time.sleep(1.0)
         mid = _rows(page)
@@ -54,12 +46,12 @@ def test_packets_arrive_in_the_pane_while_the_ping_runs(jupyterlab: dict[str, An
                                       1) is None
         assert still_running, "the ping ended before the pane was looked at: nothing was shown live"
         assert 0 < mid < 40, f"mid-ping the pane held {mid} of the 40 packets: not live"
-        done = _wait_done(page, 1, timeout=60)
+        done = wait_done(page, 1, timeout=60)
         final = page.locator(".labkit-step-view .labkit-capture-pane .lk-row").count()
         assert final == 40, f"the view after the ping shows {final} packets, not 40: {done['text'][-300:]}"
         assert page.locator(".labkit-capture").count() == 1, "the live panes were not replaced by the view's"
         assert re.search(r"echo request", done["text"])
-        _run_cell(page, 2)
-        _wait_done(page, 2)
+        run_cell(page, 2)
+        wait_done(page, 2)
     finally:
         page.close()

@@ -11,11 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
-from .test_learner_mistakes import _run_cell, _wait_done
-from .test_notebooks_browser import KERNEL_READY
+from .scratch import open_notebook, run_cell, scratch_notebook, wait_done
 
 pytestmark = pytest.mark.browser
 
@@ -33,17 +31,11 @@ PICTURE_TEXT = "() => [...document.querySelectorAll('.labkit-topology .lk-topo-s
 
 
 def test_port_states_change_on_the_picture_during_wait_stp(jupyterlab: dict[str, Any], browser: Any, artifacts: Path) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}}
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in CELLS]
-    nbformat.write(nb, jupyterlab["root"] / "live-stp.ipynb")
-    page = browser.new_page()
+    page = open_notebook(jupyterlab, browser, "live-stp.ipynb", scratch_notebook(CELLS))
     try:
-        page.goto(f"{jupyterlab['url']}/lab/tree/live-stp.ipynb?reset&token={jupyterlab['token']}")
-        page.wait_for_function(KERNEL_READY, timeout=90_000)
-        _run_cell(page, 0)
-        assert "ready" in _wait_done(page, 0)["text"]
-        _run_cell(page, 1)
+        run_cell(page, 0)
+        assert "ready" in wait_done(page, 0)["text"]
+        run_cell(page, 1)
         seen: list[str] = []
         shot = False
         deadline = time.monotonic() + 30
@@ -61,13 +53,13 @@ def test_port_states_change_on_the_picture_during_wait_stp(jupyterlab: dict[str,
                 page.screenshot(path=str(artifacts / "live-stp-mid-wait.png"))
                 shot = True
             time.sleep(0.2)
-        done = _wait_done(page, 1, timeout=40)
+        done = wait_done(page, 1, timeout=40)
         assert "converged True" in done["text"], done["text"]
         moving = [s for s in seen if s in ("listening", "learning")]
         assert moving, f"no moving port state was drawn while the wait ran (drawn: {seen})"
         assert seen.index(moving[0]) < len(seen) - 1, f"the picture never changed after {moving[0]} (drawn: {seen})"
         assert page.locator(".labkit-live-final img").count() == 1, "the final picture did not stay in the output"
-        _run_cell(page, 2)
-        _wait_done(page, 2)
+        run_cell(page, 2)
+        wait_done(page, 2)
     finally:
         page.close()

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import nbformat
 import pytest
 
-from .test_notebooks_browser import KERNEL_READY, run_all, screenshot
+from .scratch import open_notebook, scratch_notebook
+from .test_notebooks_browser import run_all, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -29,9 +29,7 @@ def test_a_saved_notebook_shows_its_pictures_without_widget_state(jupyterlab: di
                                                                   artifacts: Path) -> None:
     from nbclient import NotebookClient
 
-    nb = nbformat.v4.new_notebook()
-    nb.metadata = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}}
-    nb.cells = [nbformat.v4.new_code_cell(source) for source in SOURCE]
+    nb = scratch_notebook(SOURCE)
     NotebookClient(nb, timeout=120, kernel_name="python3").execute()
     nb.metadata.pop("widgets", None)  # as a notebook saved without the widget state (JupyterLab's default)
     outputs = [out for out in nb.cells[1].outputs if out.get("output_type") == "display_data"]
@@ -39,13 +37,8 @@ def test_a_saved_notebook_shows_its_pictures_without_widget_state(jupyterlab: di
     static = [out for out in outputs if "labkit-static" in out["data"].get("text/html", "")]
     assert len(static) == 1 and "data:image/svg+xml;base64," in static[0]["data"]["text/html"]
     assert "ICMP echo request" in static[0]["data"]["text/html"]
-    name = "saved.ipynb"
-    nbformat.write(nb, jupyterlab["root"] / name)
-
-    page = browser.new_page()
+    page = open_notebook(jupyterlab, browser, "saved.ipynb", nb)
     try:
-        page.goto(f"{jupyterlab['url']}/lab/tree/{name}?reset&token={jupyterlab['token']}")
-        page.wait_for_function(KERNEL_READY, timeout=90_000)
         copy = page.locator(".labkit-static img").first
         try:
             copy.wait_for(state="visible", timeout=30_000)
