@@ -11,6 +11,7 @@ their packet counts.
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 from ..kinds import KINDS
@@ -30,21 +31,30 @@ KIND_FILL = {"loopback": "#ffffff", **{name: kind.style.fill for name, kind in K
 ADDED = {"color": "#1f77b4", "penwidth": "3"}
 CHANGED_FILL = "#fff3b0"
 PATH_COLOR = "#d62728"
+NOTE_WIDTH = 24  # characters per line of a "(now: …)" note
 
 
 @dataclass(frozen=True)
 class Node:
+    """A box of the picture. ``role`` places it (see :mod:`labkit.render.arrange`): the namespace's
+    IP ``stack``, a user-space ``app``, a ``device``, or a bridge ``port``."""
+
     id: str
     label: str
     cluster: str
     attrs: dict[str, str] = field(default_factory=dict)
+    role: str = "device"
+    kind: str = ""  # the device kind, for ordering (lo first, bridges last)
 
 
 @dataclass(frozen=True)
 class Edge:
+    """A line: ``kind`` is "stack", "port", "veth" (a cable), "link" (on a lower device) or "app"."""
+
     a: str
     b: str
     attrs: dict[str, str] = field(default_factory=dict)
+    kind: str = ""
 
 
 @dataclass(frozen=True)
@@ -91,7 +101,7 @@ def label_of(itf: Interface, stp: bool = True) -> str:
 
 
 def tooltip_of(itf: Interface) -> str:
-    facts = [f"{itf.key} ifindex {itf.index}", f"flags {','.join(itf.flags)}", f"mtu {itf.mtu}"]
+    facts = [itf.key, f"flags {','.join(itf.flags)}", f"mtu {itf.mtu}"]
     facts += [f"{k} {v}" for k, v in itf.info if v is not None]
     facts += [f"{k} {v}" for k, v in itf.stats]
     return "\n".join(facts)
@@ -133,14 +143,15 @@ def build(snap: Snapshot, delta: Diff | None = None, paths: dict[str, int] | Non
     for ns in snap.namespaces:
         if ns.name in stacks:
             nodes.append(Node(f"stack:{ns.name}", "IP stack", f"ns:{ns.name}",
-                              {"shape": "ellipse", "style": "dashed", "fontsize": "10", "color": "#999999"}))
+                              {"shape": "ellipse", "style": "dashed", "fontsize": "10", "color": "#999999"}, role="stack"))
     for itf in sorted(snap.interfaces, key=lambda i: (i.namespace, i.index)):
         if itf.key in hidden:
             continue
         stp = f"{itf.namespace}/{itf.master}" in stp_on if itf.master else True
         nodes.append(_node(itf, delta, paths, stp))
         if (not itf.master and itf.kind != "loopback") or (itf.kind == "loopback" and itf.key in paths):
-            edges.append(Edge(f"stack:{itf.namespace}", itf.key, {"style": "dotted", "arrowhead": "none", "color": "#999999"}))
+            edges.append(Edge(f"stack:{itf.namespace}", itf.key, {"style": "dotted", "arrowhead": "none", "color": "#999999"},
+                              kind="stack"))
         if itf.master:
             state = itf.stp_state or "forwarding"
             if not stp:  # no STP: the port forwards while it is up; the kernel says "disabled" when it is down
@@ -148,22 +159,23 @@ def build(snap: Snapshot, delta: Diff | None = None, paths: dict[str, int] | Non
             style = dict(STP_STYLE.get(state, {}))
             label = itf.stp_state if stp and itf.stp_state else ("port (down)" if state == "disabled" else "port")
             style.update({"arrowhead": "none", "label": label})
-            edges.append(Edge(itf.key, f"{itf.namespace}/{itf.master}", style))
+            edges.append(Edge(itf.key, f"{itf.namespace}/{itf.master}", style, kind="port"))
         if itf.peer and itf.key < itf.peer:
             seen = paths.get(itf.key, 0) + paths.get(itf.peer, 0)
             edges.append(Edge(itf.key, itf.peer, {"dir": "both", "arrowsize": "0.5", "penwidth": "3" if seen else "2",
-                                                  "color": PATH_COLOR if seen else "#333333", "label": "veth"}))
+                                                  "color": PATH_COLOR if seen else "#333333", "label": "veth"},
+                              kind="veth"))
         if itf.link and itf.kind != "veth":
-            edges.append(Edge(itf.key, itf.link, {"style": "dashed", "label": f"{itf.kind} on", "arrowhead": "vee"}))
+            edges.append(Edge(itf.key, itf.link, {"style": "dashed", "label": f"{itf.kind} on", "arrowhead": "vee"}, kind="link"))
         if itf.kind in ("tun", "tap"):
             app = f"app:{itf.key}"
             nodes.append(Node(app, "user-space program\n(reads/writes /dev/net/tun)" if itf.detail("attached")
                               else "no program holds\n/dev/net/tun", f"ns:{itf.namespace}",
                               {"shape": "note", "fontsize": "10", "style": "filled" if itf.detail("attached") else "dashed",
-                               "fillcolor": "#fde9d9"}))
+                               "fillcolor": "#fde9d9"}, role="app"))
             edges.append(Edge(itf.key, app, {"style": "bold" if itf.detail("attached") else "dashed",
                                              "label": "IP packets" if itf.kind == "tun" else "Ethernet frames",
-                                             "dir": "both", "arrowsize": "0.5"}))
+                                             "dir": "both", "arrowsize": "0.5"}, kind="app"))
     notes = tuple(f"removed: {key}" for key in (delta.removed.get("interfaces", ()) if delta else ()))
     empty = [ns.name for ns in snap.namespaces if ns.name not in drawn]
     if empty:
@@ -182,11 +194,13 @@ def _node(itf: Interface, delta: Diff | None, paths: dict[str, int], stp: bool =
             attrs.update(ADDED)
         elif delta.interface_changes(itf.key):
             attrs["fillcolor"] = CHANGED_FILL
-            label += f"\n(now: {', '.join(delta.interface_changes(itf.key))})"
+            # wrapped to the box's usual width: what changed must not widen its column and push the others
+            label += "\n" + textwrap.fill(f"(now: {', '.join(delta.interface_changes(itf.key))})", width=NOTE_WIDTH)
     if itf.key in paths and paths[itf.key] > 0:
         attrs.update({"color": PATH_COLOR, "penwidth": "3"})
         label += f"\n⇄ {paths[itf.key]} pkt" + ("s" if paths[itf.key] != 1 else "")
     elif itf.key in paths:  # captured on, but saw nothing: say so, without the path colour
         attrs.update({"color": "#7f7f7f", "style": attrs["style"] + ",dashed"})
         label += "\n⇄ 0 pkts captured"
-    return Node(itf.key, label, f"ns:{itf.namespace}", attrs)
+    return Node(itf.key, label, f"ns:{itf.namespace}", attrs, role="port" if itf.master else "device",
+                kind=itf.kind)

@@ -103,7 +103,7 @@ def test_no_privileges_says_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_missing_graphviz_binary_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from labkit.render import svg
 
-    monkeypatch.setenv("PATH", "/nonexistent")  # graphviz then cannot find `dot`
-    with pytest.raises(MissingTool, match="dot") as err:
+    monkeypatch.setenv("PATH", "/nonexistent")  # graphviz then cannot find `neato`
+    with pytest.raises(MissingTool, match="neato") as err:
         svg.dot_to_svg("graph {}")
     assert "apt-get install graphviz" in err.value.hint
