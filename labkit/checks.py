@@ -37,8 +37,9 @@ class CheckResult:
         return f"✔ {self.message}"
 
     def _repr_html_(self) -> str:
-        return (f'<div class="labkit-check-ok" style="color:#1b5e20;background:#e8f5e9;padding:4px 8px;'
-                f'border-left:4px solid #2e7d32">✔ {html.escape(self.message)}</div>')
+        from .ipython import line_box
+
+        return line_box(True, html.escape(self.message), "labkit-check-ok")
 
 
 def _split(ref: str, default_ns: str = "main") -> tuple[str, str]:

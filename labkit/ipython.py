@@ -14,24 +14,39 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # errors.py imports this module lazily, to draw its box
     from .errors import LabkitError
 
-#: JupyterLab's theme variables (``--jp-*``), so the box reads in the light and the dark theme alike;
-#: the fallbacks are for a plain HTML page (nbconvert, the classic notebook) that defines none.
-ERROR_COLOUR = "var(--jp-error-color1, #b71c1c)"
-CHECK_COLOUR = "var(--jp-warn-color1, #8a6d00)"
-BACKGROUND = "var(--jp-layout-color2, #fff8f6)"
-TEXT = "var(--jp-ui-font-color1, #1a1a1a)"
-MUTED = "var(--jp-ui-font-color2, #555)"
+#: Colours that read in JupyterLab's light and dark themes alike (tests/browser/test_themes.py measures
+#: them: WCAG contrast ≥ 4.5). Text takes the theme's own text colour (``--jp-*``; the fallbacks are for a
+#: plain HTML page, nbconvert or GitHub, that defines none); a box is tinted with a *translucent* colour,
+#: light on a white page and dark on a dark one, so that text stays readable on it in both. The strong
+#: colours (red, orange, green) go to borders and marks only: a theme's red on its own background
+#: (#f44336 on #424242 in the dark theme, #d32f2f on #eee in the light one) is too faint for text.
+ERROR_COLOUR = "var(--jp-error-color1, #d32f2f)"
+CHECK_COLOUR = "var(--jp-warn-color1, #f57c00)"
+OK_COLOUR = "var(--jp-success-color1, #388e3c)"
+TINT_ERROR = "rgba(244, 67, 54, 0.14)"
+TINT_CHECK = "rgba(255, 152, 0, 0.16)"
+TINT_OK = "rgba(76, 175, 80, 0.16)"
+TEXT = "var(--jp-content-font-color1, #1a1a1a)"
+MUTED = "var(--jp-content-font-color1, #333)"
 FONT = "var(--jp-ui-font-family, sans-serif)"
+
+
+def line_box(ok: bool, text_html: str, css_class: str) -> str:
+    """One verified (✔, green border) or contradicted (✘, red border) line, readable in both themes."""
+    border, tint, mark = (OK_COLOUR, TINT_OK, "✔") if ok else (ERROR_COLOUR, TINT_ERROR, "✘")
+    return (f'<div class="{css_class}" style="color:{TEXT};background:{tint};padding:4px 8px;'
+            f'border-left:4px solid {border}">{mark} {text_html}</div>')
 
 
 def render(error: LabkitError) -> str:
     """The HTML box for one error."""
     check = error.box_title is not None
     colour, title = (CHECK_COLOUR, error.box_title) if error.box_title else (ERROR_COLOUR, type(error).__name__)
+    tint = TINT_CHECK if check else TINT_ERROR
     where = f'<div style="color:{MUTED}">where: {html.escape(error.where)}</div>' if error.where else ""
     hint = f'<div style="margin-top:4px">→ {"hint" if check else "what to do"}: {html.escape(error.hint)}</div>' if error.hint else ""
-    return (f'<div class="labkit-error" style="border-left:4px solid {colour};background:{BACKGROUND};color:{TEXT};'
-            f'padding:6px 10px;font-family:{FONT}"><b style="color:{colour}">{html.escape(title)}</b>: '
+    return (f'<div class="labkit-error" style="border-left:4px solid {colour};background:{tint};color:{TEXT};'
+            f'padding:6px 10px;font-family:{FONT}"><b>{"⚠" if check else "✘"} {html.escape(title)}</b>: '
             f'{html.escape(error.what)}{where}{hint}</div>')
 
 

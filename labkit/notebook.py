@@ -93,7 +93,8 @@ def fresh_lab(*, home: Any = None, factory: Callable[..., Any] | None = None, **
 
 def skip_marker(reason: str, howto: str = "") -> dict[str, Any]:
     """The display bundle of a skip: a visible banner, a text line, and the marker the tests read."""
-    banner = ('<div class="labkit-skip" style="border:2px solid #e69500;background:#fff8e1;padding:8px 12px;'
+    banner = ('<div class="labkit-skip" style="border:2px solid #e69500;background:rgba(255,152,0,0.16);'
+              'color:var(--jp-content-font-color1,#1a1a1a);padding:8px 12px;'
               f'border-radius:6px;margin:4px 0"><b>⏭ skipped: {html.escape(reason)}.</b>'
               + (f"<br>{howto}" if howto else "") + "</div>")
     return {"text/plain": f"⏭ skipped: {reason}", "text/html": banner, SKIP_MIME: {"reason": reason}}
@@ -125,10 +126,9 @@ def requires(lab: Any, kinds: Iterable[str] = (), target: str | None = None, why
 
 
 def _line(ok: bool, text: str) -> dict[str, str]:
-    colour, background, mark = ("#1b5e20", "#e8f5e9", "✔") if ok else ("#b71c1c", "#ffebee", "✘")
-    return {"text/plain": f"{mark} {text}",
-            "text/html": f'<div class="labkit-fact" style="color:{colour};background:{background};padding:4px 8px;'
-                         f'border-left:4px solid {colour}">{mark} {html.escape(text)}</div>'}
+    from .ipython import line_box
+
+    return {"text/plain": f"{'✔' if ok else '✘'} {text}", "text/html": line_box(ok, html.escape(text), "labkit-fact")}
 
 
 def fact(ok: Any, claim: str, saw: Any = "") -> bool:

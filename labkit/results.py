@@ -106,10 +106,12 @@ class RunResult:
                 p.text(label + text.rstrip())
 
     def _repr_html_(self) -> str:
-        colour = "var(--jp-success-color1, #2e7d32)" if self.ok else "var(--jp-error-color1, #c62828)"
-        parts = [f'<div class="labkit-run" style="border-left:4px solid {colour};padding:2px 8px">'
+        from .ipython import ERROR_COLOUR, OK_COLOUR, TEXT
+
+        colour = OK_COLOUR if self.ok else ERROR_COLOUR  # the border carries the colour; text keeps the theme's
+        parts = [f'<div class="labkit-run" style="border-left:4px solid {colour};padding:2px 8px;color:{TEXT}">'
                  f'<code>[{html.escape(self.ns)}]$ {html.escape(" ".join(self.argv))}</code> '
-                 f'<b style="color:{colour}">{html.escape(self._status())}</b>']
+                 f'<b>{"✔" if self.ok else "✘"} {html.escape(self._status())}</b>']
         for label, text in (("stdout", self.stdout), ("stderr", self.stderr)):
             if text.strip():
                 parts.append(f'<pre style="margin:2px 0" title="{label}">{html.escape(text.rstrip())}</pre>')

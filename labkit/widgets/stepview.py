@@ -26,14 +26,22 @@ import ipywidgets as widgets
 from .topology import topology_widget
 
 COUNT_GRACE = 10.0
-#: what the picture's colours and lines mean, under every picture
+#: what the picture's colours and lines mean, under every picture. Each colour is shown as a sample of the
+#: line or border itself, next to words in the theme's text colour: coloured words (the picture's red, blue,
+#: orange) are too faint on a dark or a white page (tests/browser/test_themes.py).
+def _sample(css: str) -> str:
+    return f'<span style="display:inline-block;width:18px;height:0;vertical-align:middle;margin:0 3px;{css}"></span>'
+
+
 LEGEND = ('<div class="labkit-legend" style="font:11px var(--jp-ui-font-family,sans-serif);'
-          'color:var(--jp-ui-font-color2,#555);margin:2px 0 4px">'
-          '<b style="color:#1f77b4">blue border</b> new · <span style="background:#fff3b0;color:#333;padding:0 3px">yellow</span>'
-          ' changed (what, in brackets) · <b style="color:#d62728">red, with a count</b> saw packets in the capture · '
-          'bridge ports: <b style="color:#2ca02c">green</b> forwarding, <span style="color:#ff7f0e">orange</span> '
-          'listening/learning, <span style="color:#d62728">dashed red</span> blocking · '
-          'dotted grey: the device hands packets to its namespace\'s IP stack · greyed text: down</div>')
+          'color:var(--jp-content-font-color1,#333);margin:2px 0 4px">'
+          f'{_sample("height:8px;border:2px solid #1f77b4")}new · '
+          '<span style="background:#fff3b0;color:#333;padding:0 3px">yellow</span> changed (what, in brackets) · '
+          f'{_sample("height:8px;border:2px solid #d62728")}with a count: saw packets in the capture · bridge ports: '
+          f'{_sample("border-top:3px solid #2ca02c")}forwarding '
+          f'{_sample("border-top:3px dashed #ff7f0e")}listening/learning '
+          f'{_sample("border-top:3px dashed #d62728")}blocking · '
+          f'{_sample("border-top:2px dotted #999")}the device hands packets to its namespace\'s IP stack · greyed text: down</div>')
 
 
 def commands_html(changes: list[Any], capture: Any = None) -> str:
@@ -49,7 +57,8 @@ def commands_html(changes: list[Any], capture: Any = None) -> str:
     if not lines:
         lines.append('<span class="lk-c"># no new commands since the last view</span>')
     return ('<style>.lk-cmds{font:12px/1.5 var(--jp-code-font-family,monospace);background:var(--jp-layout-color2,#f6f6f6);'
-            "padding:6px 10px;border-radius:4px;margin:4px 0;white-space:pre-wrap}.lk-cmds .lk-c{color:#888}"
+            "padding:6px 10px;border-radius:4px;margin:4px 0;white-space:pre-wrap;color:var(--jp-content-font-color1,#1a1a1a)}"
+            ".lk-cmds .lk-c{font-style:italic}"
             "</style>"
             f'<div class="lk-cmds">{chr(10).join(lines)}</div>')
 
@@ -146,7 +155,7 @@ def step_view(lab: Any, capture: Any = None, title: str | None = None) -> StepVi
     summary = f"{len(snap.interfaces)} interfaces in {len(snap.namespaces)} namespaces"
     if changed:
         summary += f" · {changed} change{'s' if changed != 1 else ''} since the last view (highlighted)"
-    children.append(widgets.HTML(f'<div style="color:#666;font-size:12px">lab {html.escape(snap.lab_id)} · {summary}</div>'))
+    children.append(widgets.HTML(f'<div style="color:var(--jp-content-font-color1,#444);font-size:12px">lab {html.escape(snap.lab_id)} · {summary}</div>'))
     children.append(topology_widget(view))
     children.append(widgets.HTML(LEGEND))
     commands = commands_html(changes, capture)

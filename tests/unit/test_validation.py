@@ -252,7 +252,9 @@ def test_the_box_uses_jupyterlab_theme_colours_with_fallbacks() -> None:
     from labkit.ipython import render
 
     box = render(NotFound("x", where="namespace main", hint="y"))
-    for var in ("--jp-error-color1", "--jp-layout-color2", "--jp-ui-font-color1", "--jp-ui-font-color2"):
+    for var in ("--jp-error-color1", "--jp-content-font-color1"):
         assert f"var({var}, #" in box
     assert "var(--jp-warn-color1, #" in render(CheckFailed("x", hint="y"))
     assert "#fff8f6;" not in box  # no fixed light background the dark theme cannot read
+    assert "background:rgba(" in box, "a translucent tint: light on a white page, dark on a dark one"
+    # the contrast itself is measured in a real JupyterLab, both themes: tests/browser/test_themes.py
