@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .kinds import KINDS as ALL_KINDS
 
 TOOLS = {
-    "ip": "apt-get install iproute2", "tcpdump": "apt-get install tcpdump", "dot": "apt-get install graphviz",
+    "ip": "apt-get install iproute2", "tcpdump": "apt-get install tcpdump", "neato": "apt-get install graphviz",
     "nft": "apt-get install nftables", "dnsmasq": "apt-get install dnsmasq-base", "ping": "apt-get install iputils-ping",
     "ethtool": "apt-get install ethtool", "unshare": "apt-get install util-linux",
 }

@@ -27,6 +27,7 @@ Box sizes are estimated from the label text (Helvetica 10 pt), on the large side
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ KIND_ORDER = {"loopback": -1, "bridge": 1}
 Point = tuple[float, float]
 
 
+@functools.lru_cache(maxsize=8192)
 def natural(text: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key that puts 'h2' before 'h10'."""
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part)
@@ -156,11 +158,21 @@ def place(graph: Graph) -> Layout:
     cells = {cid: cell(cid, r) for r, row in enumerate(rows) for cid in row}
     # column widths per namespace; level heights per row of namespaces (so a row's levels line up)
     # column -1, the stack's, is kept even before the namespace has a stack: its first device then moves nothing
-    col_w = {cid: {c: max([STACK if c < 0 else COLUMN] + [sizes[n][0] for n, (_, _, cc) in cells[cid].items() if cc == c])
-                   for c in {int(cc) for _, _, cc in cells[cid].values() if cc == int(cc)} | {-1, 0}} for cid in order}
-    bands = {r: max((b for cid in row for b, _, _ in cells[cid].values()), default=0) + 1 for r, row in enumerate(rows)}
-    lvl_h = {r: [max([LEVEL] + [sizes[n][1] for cid in row for n, (b, lv, _) in cells[cid].items() if b * LEVELS + lv == k])
-                 for k in range(bands[r] * LEVELS)] for r, row in enumerate(rows)}
+    col_w: dict[str, dict[int, float]] = {cid: {-1: STACK, 0: COLUMN} for cid in order}
+    bands = {r: 1 for r in range(len(rows))}
+    for r, row in enumerate(rows):
+        for cid in row:
+            for name, (band, _, col) in cells[cid].items():
+                bands[r] = max(bands[r], band + 1)
+                if col == int(col):  # a bridge between two columns widens neither
+                    col_w[cid][int(col)] = max(col_w[cid].get(int(col), COLUMN), sizes[name][0])
+    # level heights per row of namespaces, so that the levels of a row line up
+    lvl_h = {r: [LEVEL] * (bands[r] * LEVELS) for r in range(len(rows))}
+    for r, row in enumerate(rows):
+        for cid in row:
+            for name, (band, lv, _) in cells[cid].items():
+                k = band * LEVELS + lv
+                lvl_h[r][k] = max(lvl_h[r][k], sizes[name][1])
     nodes: dict[str, Point] = {}
     boxes: dict[str, tuple[float, float, float, float]] = {}
     y, width = 0.0, 0.0

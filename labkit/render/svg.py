@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 import graphviz
 
 from ..errors import MissingTool, TargetError
 from .dot import ENGINE
+
+_COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
+_TITLE = re.compile(r"<title>[^<]*</title>\n?")
 
 
 def dot_to_svg(dot: str) -> str:
@@ -19,4 +24,11 @@ def dot_to_svg(dot: str) -> str:
         detail = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else str(exc.stderr or exc)
         raise TargetError(f"neato failed: {detail.strip()}", hint="report this DOT as a bug") from None
     start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
+    return compact(svg[start:] if start >= 0 else svg)
+
+
+def compact(svg: str) -> str:
+    """The SVG without what nobody reads: Graphviz's XML comments and the ``<title>`` of every node and
+    line ("stack:main--main/x1"; a browser shows it on hover, the box's tooltip says it better). Each
+    view sends its SVG to the page: on 500 interfaces this saves about 80 KiB of ~720 (bench/bench_redraw.py)."""
+    return _TITLE.sub("", _COMMENT.sub("", svg))

@@ -63,7 +63,7 @@ class FakeLab:
         return now, delta
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+@pytest.mark.skipif(shutil.which("neato") is None, reason="Graphviz `neato` is not installed")
 def test_step_view_shows_picture_commands_once_and_advances_the_mark(recorded: dict, recorded_after: dict) -> None:
     lab = FakeLab(recorded, recorded_after)
     first = step_view(lab, title="first")
