@@ -12,7 +12,8 @@ a lab step by step then loses the map. So labkit places every box itself, from t
   namespaces it is cabled to look like a host and its neighbours.
 - **Three levels in a namespace**, each of a fixed height, even while empty: its IP stack (and
   user-space programs, each above its tun/tap), its devices, its bridge ports. The ports face the
-  other rows: below in the top row, above in the rows beneath, so cables between rows are short.
+  other rows: below in the top row, above in the rows beneath, so cables between rows are short
+  (and a namespace below the first row has its title at the bottom, out of the cables' way).
 - **Columns shared by the levels.** Each device has one column in its namespace; becoming a bridge
   port moves it down a level, not sideways, and moves nothing else. ``lo`` comes first, bridges
   last; a device cabled to another namespace sits on that namespace's side; the two ends of a
@@ -190,9 +191,9 @@ def place(graph: Graph) -> Layout:
                 k = band * LEVELS + lv
                 lo, hi = math.floor(col), math.ceil(col)  # a bridge between two columns: halfway
                 cx = (centre[lo] + centre[hi]) / 2 if lo != hi else centre[lo]
-                nodes[name] = (x + MARGIN + cx, y + TITLE + tops[k] + lvl_h[r][k] / 2)
+                nodes[name] = (x + MARGIN + cx, y + (TITLE if r == 0 else MARGIN) + tops[k] + lvl_h[r][k] / 2)
             box_w = sum(widths.values()) + GAP_X * (len(widths) - 1) + 2 * MARGIN
-            boxes[cid] = (x, y, x + box_w, y + TITLE + inner + MARGIN)
+            boxes[cid] = (x, y, x + box_w, y + TITLE + inner + MARGIN)  # the title: on top, or at the bottom below row 0
             x += box_w + CLUSTER_GAP
         width = max(width, x - CLUSTER_GAP)
         y += TITLE + inner + MARGIN + ROW_GAP

@@ -44,6 +44,8 @@ def to_dot(graph: Graph, layout: Layout | None = None) -> str:
         x0, y0, x1, y1 = layout.boxes[cid]
         out.append(f"  subgraph {quote('cluster_' + cid.split(':', 1)[1])} {{")
         out.append(f"    label={quote(cluster.label)};")
+        if y0 > 0:  # below the first row cables come in from above: the title goes to the bottom, out of their way
+            out.append('    labelloc="b";')
         out.append(f'    bb="{x0:.0f},{height - y1:.0f},{x1:.0f},{height - y0:.0f}";')
         for key, value in sorted(cluster.attrs.items()):
             out.append(f"    {key}={quote(value)};")
