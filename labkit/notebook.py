@@ -131,8 +131,8 @@ def not_done() -> NoReturn:
     """What a placeholder ``...`` raises: the exercise was not tried yet (not a wrong answer)."""
     from .errors import NotDone
 
-    raise NotDone("this exercise is not done yet: the cell still holds its placeholder `...`",
-                  hint="write your commands in place of the `...` line (the text above says what to do), "
+    raise NotDone("this exercise's cell still holds its placeholder `...`: nothing was tried yet",
+                  hint="Write your commands in place of the `...` line (the text above says what to do), "
                        "run this cell, then run the check after it")
 
 

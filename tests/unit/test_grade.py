@@ -155,7 +155,7 @@ def test_the_placeholder_stops_with_not_done_in_an_ipython_shell() -> None:
     try:
         result = shell.run_cell(f"# Exercise 1 · your turn\n{PLACEHOLDER}\n")
         assert isinstance(result.error_in_exec, NotDone)
-        assert "not done yet" in result.error_in_exec.what and "`...`" in result.error_in_exec.hint
+        assert "placeholder `...`" in result.error_in_exec.what and "in place of the `...` line" in result.error_in_exec.hint
         kept = shell.run_cell("x = ...\ndef f():\n    ...\nf()")  # only a line that is nothing but `...` is a placeholder
         assert kept.error_in_exec is None and shell.user_ns["x"] is Ellipsis
     finally:
