@@ -1,4 +1,4 @@
-"""The ``labkit`` command: doctor, reset, list, lab."""
+"""The ``labkit`` command: doctor, reset, list, lab, grade."""
 
 from __future__ import annotations
 
@@ -82,6 +82,21 @@ def cmd_lab(args: argparse.Namespace) -> int:
     return subprocess.call(argv)
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    from .grade import table, to_csv, to_json
+    from .grade_run import grade_class
+
+    out = Path(args.out)
+    release = Path(args.release) if args.release else None
+    rows = grade_class(Path(args.submissions), out, release=release, cell_timeout=args.timeout)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "grades.csv").write_text(to_csv(rows), encoding="utf-8")
+    (out / "grades.json").write_text(to_json(rows), encoding="utf-8")
+    print(table(rows))
+    print(f"\nwrote {out / 'grades.csv'}, {out / 'grades.json'} and the executed notebooks in {out / 'executed'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="labkit", description="Learn Linux virtual networking on a real kernel.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -102,8 +117,23 @@ def main(argv: list[str] | None = None) -> int:
     lab.add_argument("--ip", default="127.0.0.1")
     lab.add_argument("--port", default="8888")
     lab.set_defaults(run=cmd_lab)
+    grade = sub.add_parser("grade", help="run learners' notebooks headless and report which self-checks pass (CSV, JSON)")
+    grade.add_argument("submissions", help="a folder of <learner>/<notebook>.ipynb (as nbgrader collects them) "
+                                           "or <learner>.ipynb files")
+    grade.add_argument("--release", default=None,
+                       help="the notebooks the class received (e.g. notebooks/): their check cells are put back "
+                            "as released, and a removed check is reported")
+    grade.add_argument("--out", default="grades", help="where grades.csv, grades.json and executed/ go (default: grades/)")
+    grade.add_argument("--timeout", type=float, default=180, help="seconds one cell may run (default: 180)")
+    grade.set_defaults(run=cmd_grade)
     args = parser.parse_args(argv)
-    return int(args.run(args))
+    from .errors import LabkitError
+
+    try:
+        return int(args.run(args))
+    except LabkitError as error:
+        print(f"labkit {args.command}: {error.message}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

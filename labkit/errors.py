@@ -14,7 +14,8 @@ act on it without reading a traceback::
     ├── StepFailed                   the kernel refused an operation; the partial work was undone
     ├── TargetError                  the agent or the VM went away or answered nonsense
     ├── Interrupted                  the learner pressed "Interrupt kernel": the request stopped, the lab is intact
-    └── CheckFailed                  a self-check found the kernel in another state (with a hint)
+    ├── CheckFailed                  a self-check found the kernel in another state (with a hint)
+    └── NotDone                      an exercise cell still holds its placeholder `...` (the learner's turn)
 """
 
 from __future__ import annotations
@@ -119,10 +120,19 @@ class CheckFailed(LabkitError, AssertionError):
     box_title = "Not yet"
 
 
+class NotDone(LabkitError):
+    """An exercise's cell still holds the placeholder the learner replaces: nothing was tried yet.
+
+    Not a failed check: the grader reports such an exercise as "not done", and the box
+    says where to write the answer."""
+
+    box_title = "Not done yet"
+
+
 _BY_NAME: dict[str, type[LabkitError]] = {
     cls.__name__: cls
     for cls in (
         LabkitError, InvalidInput, NotFound, AlreadyExists, WrongNamespace, KernelLacks,
-        NoPrivileges, MissingTool, StepFailed, TargetError, Interrupted, CheckFailed,
+        NoPrivileges, MissingTool, StepFailed, TargetError, Interrupted, CheckFailed, NotDone,
     )
 }

@@ -24,18 +24,28 @@ checked, or raises :class:`KernelDisagrees` (an ``AssertionError``) saying what 
 kernel did instead: then the notebook is wrong about this kernel, not the learner.
 Exercise checks are ``lab.check.*``: they raise ``CheckFailed`` with a hint.
 
+An **exercise** has a cell the learner writes. In the learner's edition of a notebook
+(``notebooks/*.ipynb``) it holds the placeholder :data:`PLACEHOLDER`, a line ``...``;
+:func:`fresh_lab` teaches this kernel that a cell whose own line is ``...`` stops with
+:class:`~labkit.errors.NotDone` ("not done yet: write your commands in place of ``...``")
+instead of doing nothing, so the check after it is never mistaken for a wrong answer.
+The instructor's edition (``notebooks/solutions/``) has the solution there.
+
 "Previous lab of this kernel" is kept on the IPython shell object (one per kernel),
 not in a module global: ``fresh_lab(home=...)`` takes any object to keep it on.
 """
 
 from __future__ import annotations
 
+import ast
 import html
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, NoReturn
 
 #: the MIME type of the machine-readable skip marker a notebook emits
 SKIP_MIME = "application/vnd.labkit.skip+json"
+#: what the learner's edition holds where an exercise's solution is (notebooks/build.py writes it)
+PLACEHOLDER = "...  # your command here"
 _ATTRIBUTE = "labkit_fresh_lab"  # where the current lab is kept on its home (the IPython shell)
 _TARGET_HOWTO = {
     "vagrant": "Start JupyterLab with <code>LABKIT_TARGET=vagrant</code> (or run it inside the VM: "
@@ -88,7 +98,42 @@ def fresh_lab(*, home: Any = None, factory: Callable[..., Any] | None = None, **
     lab = factory(**options)
     if home is not None:
         setattr(home, _ATTRIBUTE, lab)
+        watch_placeholders(home)
     return lab
+
+
+class PlaceholderGuard(ast.NodeTransformer):
+    """Turns a cell's own line ``...`` (the learner's edition's placeholder) into ``raise NotDone``.
+
+    Only a statement that is nothing but ``...`` at the cell's top level: ``x = ...``, or
+    ``...`` inside a function, keep their Python meaning."""
+
+    def visit_Module(self, node: ast.Module) -> ast.Module:
+        for index, statement in enumerate(node.body):
+            if isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant) \
+                    and statement.value.value is Ellipsis:
+                raising = ast.parse("raise __import__('labkit.notebook', fromlist=['not_done']).not_done()").body[0]
+                node.body[index] = ast.fix_missing_locations(ast.copy_location(raising, statement))
+        return node
+
+
+def watch_placeholders(shell: Any) -> bool:
+    """Install :class:`PlaceholderGuard` on an IPython shell (once); False where ``shell`` has no AST hooks."""
+    transformers = getattr(shell, "ast_transformers", None)
+    if not isinstance(transformers, list):
+        return False
+    if not any(isinstance(t, PlaceholderGuard) for t in transformers):
+        transformers.append(PlaceholderGuard())
+    return True
+
+
+def not_done() -> NoReturn:
+    """What a placeholder ``...`` raises: the exercise was not tried yet (not a wrong answer)."""
+    from .errors import NotDone
+
+    raise NotDone("this exercise's cell still holds its placeholder `...`: nothing was tried yet",
+                  hint="Write your commands in place of the `...` line (the text above says what to do), "
+                       "run this cell, then run the check after it")
 
 
 def skip_marker(reason: str, howto: str = "") -> dict[str, Any]:
@@ -181,4 +226,5 @@ def checks(*results: Any) -> None:
         _display(result)
 
 
-__all__ = ["SKIP_MIME", "KernelDisagrees", "checks", "fact", "fresh_lab", "requires", "seen", "skip_marker"]
+__all__ = ["PLACEHOLDER", "SKIP_MIME", "KernelDisagrees", "PlaceholderGuard", "checks", "fact", "fresh_lab", "not_done",
+           "requires", "seen", "skip_marker", "watch_placeholders"]

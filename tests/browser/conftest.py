@@ -42,7 +42,9 @@ def free_port() -> int:
 
 
 def notebooks() -> list[Path]:
-    return sorted((ROOT / "notebooks").glob("*.ipynb"))
+    """The instructor's edition (solutions filled in), so "Run all" runs every cell; the learner's edition
+    stops at its first exercise with "not done yet" by design (tests/notebooks/test_learner_edition.py)."""
+    return sorted((ROOT / "notebooks" / "solutions").glob("*.ipynb"))
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +56,7 @@ def artifacts() -> Path:
 
 @pytest.fixture(scope="session")
 def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A JupyterLab server on copies of notebooks/*.ipynb: {'url', 'token', 'root'}."""
+    """A JupyterLab server on copies of notebooks/solutions/*.ipynb: {'url', 'token', 'root'}."""
     base = tmp_path_factory.mktemp("jlab")
     root = base / "notebooks"
     root.mkdir()

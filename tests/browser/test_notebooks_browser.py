@@ -1,6 +1,6 @@
 """Every notebook, run in a real JupyterLab in headless Chromium, judged by what a person sees.
 
-For each of notebooks/*.ipynb (copies): open it with ``?reset``, wait for the kernel
+For each of notebooks/solutions/*.ipynb (copies: the instructor's edition): open it with ``?reset``, wait for the kernel
 to be idle, Run All, wait until every code cell ran, then check that the topology
 SVG is visible, that capture panes show packets (where the notebook captures),
 that clicking an interface shows its details, that a pane's pcap downloads and
@@ -56,7 +56,7 @@ def run_all(page: Any, timeout: float = 300.0) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("notebook", [nb.name for nb in notebooks()] or
-                         [pytest.param("none", marks=pytest.mark.skip(reason="no notebooks in notebooks/"))])
+                         [pytest.param("none", marks=pytest.mark.skip(reason="no notebooks in notebooks/solutions/"))])
 def test_notebook_in_jupyterlab(jupyterlab: dict[str, Any], browser: Any, artifacts: Path, notebook: str) -> None:
     page = browser.new_page()
     try:

@@ -1,6 +1,7 @@
 """The notebook tier: every lab notebook runs headless, "Run all" twice in one kernel.
 
-Each ``notebooks/NN-*.ipynb`` is executed with nbclient in a fresh kernel, with its
+Each notebook of the instructor's edition (``notebooks/solutions/NN-*.ipynb``: the exercises
+solved, so every check must pass) is executed with nbclient in a fresh kernel, with its
 cells listed twice: the second pass proves the notebook is idempotent (its first
 cell closes the previous lab, its last cell tears the lab down), in the same kernel
 as a learner pressing "Run all" twice. Any error, a failing self-check included,
@@ -36,7 +37,7 @@ CELL_TIMEOUT = 180
 
 
 def notebooks() -> list[Path]:
-    return sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    return sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]-*.ipynb"))
 
 
 def twice(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -62,7 +63,7 @@ def skip_reasons(nb: nbformat.NotebookNode) -> list[str]:
 def _params() -> list:
     found = notebooks()
     if not found:
-        return [pytest.param(None, marks=pytest.mark.skip(reason="no notebooks in notebooks/"))]
+        return [pytest.param(None, marks=pytest.mark.skip(reason="no notebooks in notebooks/solutions/"))]
     return [pytest.param(path, id=path.stem, marks=pytest.mark.timeout(TIMEOUTS.get(path.name[:2], DEFAULT_TIMEOUT)))
             for path in found]
 

@@ -98,7 +98,7 @@ def test_full_kernel_notebook_runs_on_the_vm(vm: VM, name: str, monkeypatch: pyt
     monkeypatch.setenv("LABKIT_TARGET", "vagrant")
     monkeypatch.setenv("LABKIT_VAGRANT_DIR", str(REPO))
     monkeypatch.setenv("LABKIT_VM_PREFIX", f"{SANDBOX} run")
-    notebook = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", as_version=4)
+    notebook = nbformat.read(REPO / "notebooks" / "solutions" / f"{name}.ipynb", as_version=4)
     client = nbclient.NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
     started = time.monotonic()
     client.execute()
