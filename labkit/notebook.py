@@ -34,6 +34,8 @@ import html
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .checkpoints.notebook import checkpoint
+
 #: the MIME type of the machine-readable skip marker a notebook emits
 SKIP_MIME = "application/vnd.labkit.skip+json"
 _ATTRIBUTE = "labkit_fresh_lab"  # where the current lab is kept on its home (the IPython shell)
@@ -181,4 +183,18 @@ def checks(*results: Any) -> None:
         _display(result)
 
 
-__all__ = ["SKIP_MIME", "KernelDisagrees", "checks", "fact", "fresh_lab", "requires", "seen", "skip_marker"]
+def restore(notebook: str, name: str, *, home: Any = None, **options: Any) -> Any:
+    """Jump to the reference checkpoint ``name`` of ``notebook`` (``restore("04-bridge", "step-5")``):
+    this kernel's previous lab is closed, and a new one is rebuilt by replaying the checkpoint's
+    steps and checked against its recorded state (see :mod:`labkit.checkpoints`)."""
+    from .checkpoints.notebook import load_reference, restored
+    from .lab import Lab
+
+    point = load_reference(notebook, name)
+    lab = fresh_lab(home=home, factory=lambda **more: Lab.restore(point, **more), **options)
+    _display(restored(notebook, name, point), raw=True)
+    return lab
+
+
+__all__ = ["SKIP_MIME", "KernelDisagrees", "checkpoint", "checks", "fact", "fresh_lab", "requires", "restore", "seen",
+           "skip_marker"]
