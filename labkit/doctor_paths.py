@@ -73,7 +73,8 @@ def choose(facts: Facts) -> tuple[str | None, str]:
     if facts.userns_ok:
         return "rootless", (f"you ({facts.user}) are not root and have no password-less sudo, and unprivileged "
                             "user namespaces work: the agent is root only inside a user namespace of yours")
-    return None, f"you ({facts.user}) are not root, `sudo -n` asks for a password, and user namespaces are refused"
+    return None, (f"you ({facts.user}) are not root, have no password-less sudo (`sudo -n true` fails), "
+                  "and cannot make user namespaces")
 
 
 def userns_fixes(facts: Facts) -> list[str]:

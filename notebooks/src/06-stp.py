@@ -57,6 +57,18 @@ def wait_forwarding(port, ns, timeout=10.0):
     return state
 
 
+def stp_table():
+    """Each bridge's STP view, as the kernel reports it: bridge id, root, root port, and each port's state and cost."""
+    snap = lab.snapshot()
+    for sw in SWITCHES:
+        br = snap.interface("br0", sw)
+        own, root = br.detail("bridge_id"), br.detail("root_id")
+        role = "ROOT BRIDGE" if own == root else f"root port no. {br.detail('root_port')}, cost to root {br.detail('root_path_cost')}"
+        print(f"{sw}: priority {br.detail('priority'):>5}, MAC {br.mac}: {role}")
+        for port in snap.ports_of("br0", sw):
+            print(f"    port {port.detail('port_no')} {port.name:<7} {port.stp_state:<11} cost {port.detail('port_cost')}")
+
+
 def print_events(result):
     """The port-state changes lab.wait_stp() saw, with their times."""
     print(f"settled: {result['converged']} after {result['elapsed']:.1f} s")
@@ -237,17 +249,6 @@ lab.view(title="Step 5: STP on: sw1 is root, one port blocks (dashed red)")
 # in the order they joined) and the path cost to the root; then each port's state and cost.
 
 # %%
-def stp_table():
-    snap = lab.snapshot()
-    for sw in SWITCHES:
-        br = snap.interface("br0", sw)
-        own, root = br.detail("bridge_id"), br.detail("root_id")
-        role = "ROOT BRIDGE" if own == root else f"root port no. {br.detail('root_port')}, cost to root {br.detail('root_path_cost')}"
-        print(f"{sw}: priority {br.detail('priority'):>5}, MAC {br.mac}: {role}")
-        for port in snap.ports_of("br0", sw):
-            print(f"    port {port.detail('port_no')} {port.name:<7} {port.stp_state:<11} cost {port.detail('port_cost')}")
-
-
 stp_table()
 checks(lab.check.root_bridge("sw1/br0"), lab.check.port_state("sw3/to-sw2", "blocking"),
        lab.check.port_state("sw2/to-sw3", "forwarding"))
