@@ -193,6 +193,7 @@ def restore(notebook: str, name: str, *, home: Any = None, **options: Any) -> An
     point = load_reference(notebook, name)
     lab = fresh_lab(home=home, factory=lambda **more: Lab.restore(point, **more), **options)
     _display(restored(notebook, name, point), raw=True)
+    _display(lab.view(title=f"Restored: {notebook} at checkpoint {name}"))
     return lab
 
 

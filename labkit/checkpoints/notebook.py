@@ -51,9 +51,9 @@ def record_to(folder: str | Path, home: Any = None) -> None:
 
 def _box(ok: bool, text: str, detail: str = "") -> dict[str, str]:
     colour, background = ("#1b5e20", "#e8f5e9") if ok else ("#8a5a00", "#fff8e1")
-    return {"text/plain": f"📍 {text}" + (f"\n{detail}" if detail else ""),
+    return {"text/plain": f"⚑ {text}" + (f"\n{detail}" if detail else ""),
             "text/html": f'<div class="labkit-checkpoint" style="color:{colour};background:{background};padding:4px 8px;'
-                         f'border-left:4px solid {colour}">📍 {html.escape(text)}'
+                         f'border-left:4px solid {colour}">⚑ {html.escape(text)}'
                          + (f'<pre style="margin:2px 0">{html.escape(detail)}</pre>' if detail else "") + "</div>"}
 
 
@@ -99,4 +99,5 @@ def load_reference(notebook: str, name: str, where: Path | None = None) -> Check
 def restored(notebook: str, name: str, point: Checkpoint) -> dict[str, str]:
     """The line shown after a jump."""
     return _box(True, f"restored {notebook} at checkpoint {name}: {len(point.steps)} steps replayed, the kernel holds "
-                      f"the recorded state ({point.digest[:19]}…). Continue with the cell after the checkpoint.")
+                      f"the recorded state ({point.digest[:19]}…). Below: the lab as restored, and the commands the "
+                      f"replay ran. Continue with the cell of the checkpoint.")
