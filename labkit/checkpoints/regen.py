@@ -19,6 +19,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ..errors import MissingTool
 from .form import Checkpoint, differences
 from .notebook import SHIPPED
 
@@ -34,9 +35,13 @@ def sources(only: list[str] | None = None) -> list[Path]:
 
 def run(source: Path, folder: Path, timeout: int = 300) -> None:
     """Run ``source`` (solutions in, wrong attempts out) so its checkpoints are written under ``folder``."""
-    import jupytext
-    import nbformat
-    from nbclient import NotebookClient
+    try:
+        import jupytext
+        import nbformat
+        from nbclient import NotebookClient
+    except ImportError as exc:
+        raise MissingTool(f"making checkpoints runs the notebooks, which needs {exc.name}",
+                          hint="pip install jupytext nbclient (the project's dev extras: pip install -e '.[dev]')") from None
 
     nb = jupytext.reads(source.read_text(encoding="utf-8"), fmt="py:percent")
     nb.cells = [c for c in nb.cells if "wrong" not in c.get("metadata", {}).get("tags", [])]
