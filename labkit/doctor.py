@@ -1,18 +1,26 @@
 """``labkit doctor``: what this machine can do for a lab, and how to fix what it cannot.
 
-The checks are plain data (:class:`Finding`); :func:`run_checks` gathers them by
-asking the machine (binaries, privileges) and a throwaway lab (kernel features).
+The checks are plain data (:class:`Finding`). :func:`gather` asks the machine (who we are,
+sudo, user namespaces and the sysctls that govern them, /dev/net/tun, binaries) and a
+throwaway lab (which device kinds the kernel can make); :mod:`labkit.doctor_paths` turns
+those facts into findings, each missing piece with the command that fixes it.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import pwd
 import shutil
+import stat
 import subprocess
-from dataclasses import dataclass
+from pathlib import Path
 
+from .doctor_paths import Facts, Finding, choose, lab_kinds, module_findings, skipped_labs, target_findings, tun_findings, userns_findings
 from .kinds import KINDS as ALL_KINDS
+from .settings import settings
+
+__all__ = ["Facts", "Finding", "gather", "run_checks"]
 
 TOOLS = {
     "ip": "apt-get install iproute2", "tcpdump": "apt-get install tcpdump", "neato": "apt-get install graphviz",
@@ -23,18 +31,7 @@ OPTIONAL_TOOLS = {"vagrant": "apt-get install vagrant vagrant-libvirt (only for 
                   "chromium": "apt-get install chromium (only for the browser tests)"}
 #: every kind made with `ip link add` (labkit/kinds/); tun and tap are checked through /dev/net/tun
 KINDS = tuple(name for name, kind in ALL_KINDS.items() if kind.created_by == "link_add")
-
-
-@dataclass(frozen=True)
-class Finding:
-    ok: bool
-    what: str
-    fix: str = ""
-    required: bool = True
-
-    def line(self) -> str:
-        mark = "ok " if self.ok else ("MISSING" if self.required else "absent ")
-        return f"[{mark}] {self.what}" + ("" if self.ok or not self.fix else f"\n          fix: {self.fix}")
+SOURCES = Path(__file__).resolve().parent.parent / "notebooks" / "src"
 
 
 def _version(argv: list[str]) -> str:
@@ -46,28 +43,99 @@ def _version(argv: list[str]) -> str:
     return text[0] if text else "?"
 
 
-def run_checks(probe_kernel: bool = True) -> list[Finding]:
-    from .targets.local import choose_mode
-
-    found = [Finding(True, f"kernel {platform.release()}, python {platform.python_version()}")]
+def _read(path: str) -> str | None:
     try:
-        mode = choose_mode()
-        found.append(Finding(True, f"privileges: the agent runs as {mode}" + (" (euid 0)" if mode == "root" else "")))
-    except Exception as exc:
-        found.append(Finding(False, f"privileges: {exc}", "run as root, allow sudo -n, or enable user namespaces"))
-        mode = ""
+        return Path(path).read_text().strip()
+    except OSError:
+        return None
+
+
+def _succeeds(argv: list[str]) -> tuple[bool, str]:
+    if shutil.which(argv[0]) is None:
+        return False, f"{argv[0]} is not installed"
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, str(exc)
+    return out.returncode == 0, (out.stderr or out.stdout).strip()[-200:]
+
+
+def _tun() -> tuple[bool, bool, str]:
+    """Whether /dev/net/tun exists, whether this user can open it read-write, and its mode."""
+    try:
+        mode = stat.filemode(os.stat("/dev/net/tun").st_mode)
+    except OSError:
+        return False, False, ""
+    try:
+        os.close(os.open("/dev/net/tun", os.O_RDWR))
+    except OSError:
+        return True, False, mode
+    return True, True, mode
+
+
+def _module_files(release: str) -> frozenset[str] | None:
+    """The modules this kernel could load (from modules.dep and modules.builtin), or None when it has no module tree."""
+    names: set[str] = set()
+    for listing in ("modules.dep", "modules.builtin"):
+        text = _read(f"/lib/modules/{release}/{listing}")
+        if text is None:
+            continue
+        for line in text.splitlines():
+            path = line.split(":", 1)[0]
+            names.add(Path(path).name.split(".ko")[0].replace("-", "_"))
+    return frozenset(names) if names else None
+
+
+def _probe_kinds(mode: str | None) -> dict[str, bool] | None:
+    if mode in (None, "vm"):
+        return None
+    from .lab import Lab
+
+    with Lab(uplink=False) as lab:
+        return lab.supports(*KINDS)
+
+
+def gather(probe_kernel: bool = True) -> Facts:
+    """The facts of this machine that decide which path labs take and what they can do."""
+    config = settings()
+    euid = os.geteuid()
+    user = pwd.getpwuid(euid).pw_name
+    sudo_ok = euid != 0 and _succeeds(["sudo", "-n", "true"])[0]
+    userns_ok, userns_error = _succeeds(["unshare", "--user", "--map-root-user", "--net", "true"])
+    max_userns = _read("/proc/sys/user/max_user_namespaces")
+    tun_exists, tun_usable, tun_mode = _tun()
+    sources = {p.name[:2]: p.read_text(encoding="utf-8") for p in sorted(SOURCES.glob("[0-9][0-9]-*.py"))}
+    facts = Facts(
+        euid=euid, user=user, target=config.target, requested_mode=config.mode, sudo_ok=sudo_ok,
+        unshare=shutil.which("unshare") is not None, userns_ok=userns_ok, userns_error=userns_error,
+        unprivileged_userns_clone=_read("/proc/sys/kernel/unprivileged_userns_clone"),
+        max_user_namespaces=int(max_userns) if max_userns and max_userns.isdigit() else None,
+        apparmor_restrict=_read("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"),
+        tun_exists=tun_exists, tun_usable=tun_usable, tun_mode=tun_mode,
+        in_container=any(os.path.exists(p) for p in ("/.dockerenv", "/run/.containerenv")) or "KUBERNETES_SERVICE_HOST" in os.environ,
+        vagrant=shutil.which("vagrant") is not None,
+        modules={name: ALL_KINDS[name].module for name in KINDS}, module_files=_module_files(platform.release()),
+        lab_kinds=lab_kinds(sources, KINDS),
+    )
+    if probe_kernel:
+        from dataclasses import replace
+
+        facts = replace(facts, kinds=_probe_kinds(choose(facts)[0]))
+    return facts
+
+
+def run_checks(probe_kernel: bool = True) -> list[Finding]:
+    facts = gather(probe_kernel)
+    found = [Finding(True, f"kernel {platform.release()}, python {platform.python_version()}, user {facts.user}")]
+    found += target_findings(facts)
+    found += userns_findings(facts)
     for tool, fix in TOOLS.items():
         path = shutil.which(tool)
         found.append(Finding(bool(path), f"{tool}: {path or 'not found'}" + (f" ({_version([tool, '-V'])})" if tool == "ip" and path else ""), fix))
     for tool, fix in OPTIONAL_TOOLS.items():
         path = shutil.which(tool)
         found.append(Finding(bool(path), f"{tool}: {path or 'not found'}", fix, required=False))
-    found.append(Finding(os.path.exists("/dev/net/tun"), "/dev/net/tun (tun/tap)", "modprobe tun"))
-    if probe_kernel and mode:
-        from .lab import Lab
-
-        with Lab(uplink=False) as lab:
-            for kind, ok in lab.supports(*KINDS).items():
-                found.append(Finding(ok, f"kernel can make {kind} devices", "run this lab on the VM target: Lab.vagrant()",
-                                     required=kind in ("veth", "bridge")))
+    found += tun_findings(facts)
+    found += module_findings(facts)
+    found.append(skipped_labs(facts))
     return found

@@ -15,7 +15,8 @@ act on it without reading a traceback::
     ├── TargetError                  the agent or the VM went away or answered nonsense
     ├── Interrupted                  the learner pressed "Interrupt kernel": the request stopped, the lab is intact
     ├── CheckFailed                  a self-check found the kernel in another state (with a hint)
-    └── NotDone                      an exercise cell still holds its placeholder `...` (the learner's turn)
+    ├── NotDone                      an exercise cell still holds its placeholder `...` (the learner's turn)
+    └── CheckpointError              a checkpoint cannot be taken, read or replayed, or its replay gives another state
 """
 
 from __future__ import annotations
@@ -129,10 +130,15 @@ class NotDone(LabkitError):
     box_title = "Not done yet"
 
 
+class CheckpointError(LabkitError):
+    """A checkpoint cannot be taken (a step it could not replay), read (a damaged file), or restored
+    (a step fails on replay, or the rebuilt lab differs from the recorded state: the message names how)."""
+
+
 _BY_NAME: dict[str, type[LabkitError]] = {
     cls.__name__: cls
     for cls in (
         LabkitError, InvalidInput, NotFound, AlreadyExists, WrongNamespace, KernelLacks,
-        NoPrivileges, MissingTool, StepFailed, TargetError, Interrupted, CheckFailed, NotDone,
+        NoPrivileges, MissingTool, StepFailed, TargetError, Interrupted, CheckFailed, NotDone, CheckpointError,
     )
 }

@@ -19,6 +19,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 from . import steps
+from .checkpoints import replay as checkpoints
+from .checkpoints.form import RunRecord
 from .errors import Interrupted, InvalidInput, LabkitError, StepFailed
 from .model import Snapshot
 from .results import Background, Change, RunResult
@@ -72,6 +74,8 @@ class Lab:
         self._shown: Snapshot | None = None
         self._view_mark = 0  # history index up to which the cell view has shown commands
         self._batch: list[Step] | None = None
+        self.runs: list[RunRecord] = []  # lab.run / lab.spawn commands, after how many steps (a checkpoint lists them)
+        self.held: list[Background | TunDevice] = []  # what a checkpoint cannot replay while it lives
         try:
             self._build_baseline()
         except BaseException:
@@ -168,6 +172,7 @@ class Lab:
         removed, and the baseline built again (``ns="host"`` stays usable in a VM)."""
         failed = self._undo_host_changes()
         self.target.client.wipe()
+        self.runs, self.held = [], []
         self._shown = None
         self._build_baseline()
         self._report_undo_failures(failed)
@@ -215,9 +220,13 @@ class Lab:
             undo = Step(f"Undo: {change.title}", tuple(change.undo_ops))
             done = Change.from_results(undo, self.target.client.apply([op.to_dict() for op in undo.ops]))
             del self.history[position:]  # only once the undo worked: a failed undo keeps the step undoable
+            self.runs = [run for run in self.runs if run.after <= position]
             return done
         self.history.clear()
         return None
+
+    checkpoint = checkpoints.take  # lab.checkpoint("step-3", path=...): this point, to jump back to later
+    restore = classmethod(checkpoints.restore)  # Lab.restore(checkpoint or file): rebuilt by replay, then checked
 
     def script(self) -> str:
         """Every command of this lab's steps so far, as the steps showed them (``ip -n h1 …``)."""
@@ -309,6 +318,7 @@ class Lab:
         words = [str(a) for a in argv]
         answer = self.target.client.run(ns, words, input=input, timeout=timeout)
         result = RunResult(words, ns, answer["returncode"], answer["stdout"], answer["stderr"])
+        self.runs.append(RunRecord(len(self.history), tuple(words), ns, "run", result.returncode))
         if check:
             result.check_returncode()
         return result
@@ -321,7 +331,10 @@ class Lab:
         words = [str(a) for a in argv]
         if not words:
             raise InvalidInput("spawn() needs a command", hint="e.g. lab.spawn('dnsmasq', '-k', ns='h1', name='dnsmasq')")
-        return Background(self.target.client, self.target.client.spawn(ns, words, name=name), words, ns, name)
+        program = Background(self.target.client, self.target.client.spawn(ns, words, name=name), words, ns, name)
+        self.runs.append(RunRecord(len(self.history), tuple(words), ns, "spawn"))
+        self.held.append(program)
+        return program
 
     def python(self, *args: str) -> list[str]:
         """A command line that runs Python *on the target* with labkit and pyroute2 importable.
@@ -354,7 +367,9 @@ class Lab:
         """Open (and so create) tun/tap device ``name``, with this notebook as its user-space end."""
         from .tundev import TunDevice
 
-        return TunDevice(self.target.client, ns, name, mode)
+        device = TunDevice(self.target.client, ns, name, mode)
+        self.held.append(device)
+        return device
 
     def wait_stp(self, *bridges: str, timeout: float = 60.0, min_time: float = 1.0, show: bool | None = None) -> dict[str, Any]:
         """Wait until every port of ``bridges`` ('br0' or 'sw2/br0') forwards or blocks and the STP bridges

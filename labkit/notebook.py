@@ -42,6 +42,8 @@ import html
 from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
+from .checkpoints.notebook import checkpoint
+
 #: the MIME type of the machine-readable skip marker a notebook emits
 SKIP_MIME = "application/vnd.labkit.skip+json"
 #: what the learner's edition holds where an exercise's solution is (notebooks/build.py writes it)
@@ -226,5 +228,19 @@ def checks(*results: Any) -> None:
         _display(result)
 
 
-__all__ = ["PLACEHOLDER", "SKIP_MIME", "KernelDisagrees", "PlaceholderGuard", "checks", "fact", "fresh_lab", "not_done",
-           "requires", "seen", "skip_marker", "watch_placeholders"]
+def restore(notebook: str, name: str, *, home: Any = None, **options: Any) -> Any:
+    """Jump to the reference checkpoint ``name`` of ``notebook`` (``restore("04-bridge", "step-5")``):
+    this kernel's previous lab is closed, and a new one is rebuilt by replaying the checkpoint's
+    steps and checked against its recorded state (see :mod:`labkit.checkpoints`)."""
+    from .checkpoints.notebook import load_reference, restored
+    from .lab import Lab
+
+    point = load_reference(notebook, name)
+    lab = fresh_lab(home=home, factory=lambda **more: Lab.restore(point, **more), **options)
+    _display(restored(notebook, name, point), raw=True)
+    _display(lab.view(title=f"Restored: {notebook} at checkpoint {name}"))
+    return lab
+
+
+__all__ = ["PLACEHOLDER", "SKIP_MIME", "KernelDisagrees", "PlaceholderGuard", "checkpoint", "checks", "fact", "fresh_lab",
+           "not_done", "requires", "restore", "seen", "skip_marker", "watch_placeholders"]

@@ -28,6 +28,7 @@ class Change:
     ran: list[str] | None = None
     planned: bool = False
     ran_in: list[tuple[str, str]] = field(default_factory=list)  # (namespace, command) of each command that ran
+    confirmed: float | None = None  # the commit-confirmed timeout it was applied with (lab.confirmed)
 
     @staticmethod
     def from_results(step: Step, results: list[OpResult]) -> Change:

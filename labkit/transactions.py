@@ -72,5 +72,6 @@ class Confirmed(Batch):
                              hint="apply the steps in an order that keeps the path to the controller (move_ip with the port)")
         change = Change.from_results(step, answer["results"])
         change.undo_ops = [Op.from_dict(u) for u in verdict.get("undo", [])]
+        change.confirmed = self.timeout
         self.change = change
         self.lab.history.append(change)

@@ -19,11 +19,15 @@
 # 3. move the IP from `veth0` to `br0` and ping through `br0` (the replies, as in lab 03,
 #    come back on `lo`);
 # 4. see that `br0` has taken `veth0`'s MAC address.
+#
+# **Fell behind?** Lines `checkpoint(lab, "04-bridge", …)` mark the points you can jump to: on a
+# fresh kernel, run the first cell, then `lab = restore("04-bridge", "step-5")` (or `"exercise"`)
+# rebuilds the lab as it stands there, and you continue with that step.
 
 # %%
 from IPython.display import display
 
-from labkit.notebook import checks, fact, fresh_lab, seen
+from labkit.notebook import checkpoint, checks, fact, fresh_lab, restore, seen  # restore: to jump to a checkpoint
 
 lab = fresh_lab(uplink=False)  # the namespace "main" plays the host; a previous run's lab is closed first
 lab.view(title="A fresh lab: the namespace main, with only lo")
@@ -137,6 +141,7 @@ checks(lab.check.unreachable("main", "20.1.0.11", iface="veth0"))
 # same `accept_local`/`rp_filter` settings as `veth0` had.
 
 # %%
+checkpoint(lab, "04-bridge", "step-5")  # a point to jump to: restore("04-bridge", "step-5")
 lab.move_ip("veth0", "br0")
 lab.accept_local("br0")
 lab.rp_filter("br0", 0)
@@ -165,8 +170,9 @@ lab.view(cap)
 snap = lab.snapshot()
 for name in ("br0", "veth0", "veth1"):
     print(f"{name:<6} {snap.interface(name).mac}")
-print(f"br0 before it had a port: {fresh_mac}")
+print(f"br0 before it had a port: {globals().get('fresh_mac', 'not seen: you jumped past step 2')}")
 checks(lab.check.same_mac("br0", "veth0"))
+checkpoint(lab, "04-bridge", "exercise")  # a point to jump to, before the exercise: restore("04-bridge", "exercise")
 
 # %% [markdown]
 # The article says "br0's MAC becomes veth0's". Precisely: unless it was given a MAC of its

@@ -15,13 +15,17 @@
 #
 # STP timers are set to the kernel's minimum (`forward_delay` 2 s), so each change settles in
 # about 4 s instead of the 30 s of the defaults.
+#
+# **Fell behind?** Lines `checkpoint(lab, "06-stp", …)` mark the points you can jump to: on a fresh
+# kernel, run the first cell, then `lab = restore("06-stp", "step-5")` (or `"step-7"`, `"exercise"`)
+# rebuilds the three switches as they stand there, and you continue with that step.
 
 # %%
 import time
 
 from IPython.display import display
 
-from labkit.notebook import checks, fact, fresh_lab
+from labkit.notebook import checkpoint, checks, fact, fresh_lab, restore  # restore: to jump to a checkpoint
 
 lab = fresh_lab(uplink=False)   # no simulated LAN, only the three switches; a previous run's lab is closed first
 SWITCHES = ("sw1", "sw2", "sw3")
@@ -51,6 +55,18 @@ def wait_forwarding(port, ns, timeout=10.0):
     while (state := lab.snapshot().interface(port, ns).stp_state) != "forwarding" and time.monotonic() < deadline:
         time.sleep(0.1)
     return state
+
+
+def stp_table():
+    """Each bridge's STP view, as the kernel reports it: bridge id, root, root port, and each port's state and cost."""
+    snap = lab.snapshot()
+    for sw in SWITCHES:
+        br = snap.interface("br0", sw)
+        own, root = br.detail("bridge_id"), br.detail("root_id")
+        role = "ROOT BRIDGE" if own == root else f"root port no. {br.detail('root_port')}, cost to root {br.detail('root_path_cost')}"
+        print(f"{sw}: priority {br.detail('priority'):>5}, MAC {br.mac}: {role}")
+        for port in snap.ports_of("br0", sw):
+            print(f"    port {port.detail('port_no')} {port.name:<7} {port.stp_state:<11} cost {port.detail('port_cost')}")
 
 
 def print_events(result):
@@ -218,6 +234,7 @@ fact(all(second[p] - first[p] < 10 for p in first), "the storm stopped once the 
 # forwards. `lab.wait_stp` watches the ports' states and times every change.
 
 # %%
+checkpoint(lab, "06-stp", "step-5")  # a point to jump to: restore("06-stp", "step-5")
 lab.stp("br0", forward_delay=2, priority=4096, ns="sw1")
 lab.stp("br0", forward_delay=2, priority=8192, ns="sw2")
 lab.stp("br0", forward_delay=2, ns="sw3")
@@ -232,17 +249,6 @@ lab.view(title="Step 5: STP on: sw1 is root, one port blocks (dashed red)")
 # in the order they joined) and the path cost to the root; then each port's state and cost.
 
 # %%
-def stp_table():
-    snap = lab.snapshot()
-    for sw in SWITCHES:
-        br = snap.interface("br0", sw)
-        own, root = br.detail("bridge_id"), br.detail("root_id")
-        role = "ROOT BRIDGE" if own == root else f"root port no. {br.detail('root_port')}, cost to root {br.detail('root_path_cost')}"
-        print(f"{sw}: priority {br.detail('priority'):>5}, MAC {br.mac}: {role}")
-        for port in snap.ports_of("br0", sw):
-            print(f"    port {port.detail('port_no')} {port.name:<7} {port.stp_state:<11} cost {port.detail('port_cost')}")
-
-
 stp_table()
 checks(lab.check.root_bridge("sw1/br0"), lab.check.port_state("sw3/to-sw2", "blocking"),
        lab.check.port_state("sw2/to-sw3", "forwarding"))
@@ -259,6 +265,7 @@ checks(lab.check.root_bridge("sw1/br0"), lab.check.port_state("sw3/to-sw2", "blo
 # once; the blocking port drops what it receives.
 
 # %%
+sw1_mac = lab.snapshot().interface("br0", "sw1").mac  # as in step 4 (read again, in case you jumped to step 5)
 before = veth_counters(lab.snapshot())
 with lab.capture("sw2/to-sw3", "sw3/to-sw1", filter="arp", duration=1.5) as cap:
     display(lab.run(*lab.python("-c", ONE_ARP, sw1_mac), ns="sw1", check=True))
@@ -293,6 +300,7 @@ lab.view(cap, title="Step 6b: BPDUs keep arriving on the blocking port")
 # does not do (user-space daemons such as `mstpd` do).
 
 # %%
+checkpoint(lab, "06-stp", "step-7")  # a point to jump to: restore("06-stp", "step-7")
 lab.down("to-sw3", ns="sw1")
 result = lab.wait_stp(*BRIDGES, timeout=60, min_time=2)  # min_time: the news of a lost carrier takes up to 1 s to reach the bridge
 print_events(result)
@@ -310,6 +318,7 @@ lab.up("to-sw3", ns="sw1")
 result = lab.wait_stp(*BRIDGES, timeout=60, min_time=2)
 print_events(result)
 checks(lab.check.port_state("sw3/to-sw2", "blocking"), lab.check.port_state("sw3/to-sw1", "forwarding"))
+checkpoint(lab, "06-stp", "exercise")  # a point to jump to, before the exercise: restore("06-stp", "exercise")
 lab.view(title="Step 7b: the cable is back, the tree is as before")
 
 # %% [markdown]
