@@ -34,18 +34,19 @@ from labkit import Lab
 def class_row(run: ClassRun) -> str:
     status = "pass" if run.passed else f"FAIL ({len(run.failures)})"
     return (f"  {run.n:>4}  {status:<9} {run.wall_s:>7.1f} s {run.ready_s:>7.1f} s  {mib(run.peak_cgroup_bytes):>9}  "
-            f"{mib(run.peak_pss_bytes):>9}  {mib(run.peak_rss_bytes):>9}  {run.peak_processes:>6}")
+            f"{mib(run.peak_pss_bytes):>9}  {mib(run.peak_rss_bytes):>9}  {run.peak_processes:>6}  "
+            + ("n/a" if run.cpu_s is None else f"{run.cpu_s:>6.0f} s ({run.cpu_s / run.n:.1f} s each)"))
 
 
 def bench_class(sizes: list[int], search: bool, limit: float) -> None:
     python = shared_python()
     print(f"(a) N learners at once, each its own user, bridge + STP labs on the rootless target ({os.cpu_count()} CPUs)")
     print(f"    python: {python[1]}")
-    print("     N  result       wall   all ready   cgroup peak   Σ PSS peak  Σ RSS peak  procs")
+    print("     N  result       wall   all ready   cgroup peak   Σ PSS peak  Σ RSS peak  procs  CPU time")
     runs: dict[int, ClassRun] = {}
 
     def one(n: int) -> ClassRun:
-        run = run_class(n, timeout=max(limit * 2, 240.0), python=python)
+        run = run_class(n, timeout=limit + 60, python=python)
         runs[n] = run
         print(class_row(run), flush=True)
         for failure in run.failures[:5]:
@@ -57,7 +58,7 @@ def bench_class(sizes: list[int], search: bool, limit: float) -> None:
     if not search:
         return
     good = max((n for n, r in runs.items() if r.passed and r.wall_s <= limit), default=0)
-    step = 10
+    step = 5
     n = max(good, max(sizes)) + step
     why = ""
     while True:
@@ -139,7 +140,7 @@ def bench_peers(sizes: list[int]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", default="10,30", help="class sizes to run (comma-separated)")
-    parser.add_argument("--search", action="store_true", help="then raise N by 10 until a run fails or exceeds --limit")
+    parser.add_argument("--search", action="store_true", help="then raise N by 5 until a run fails or exceeds --limit")
     parser.add_argument("--limit", type=float, default=120.0, help="seconds a class run may take (default 120)")
     parser.add_argument("--hosts", default="100,500", help="host counts for the Mininet comparison ('' to skip)")
     parser.add_argument("--no-class", action="store_true", help="only the Mininet comparison")

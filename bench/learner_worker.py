@@ -132,7 +132,7 @@ def main() -> int:
             facts["others_netns"] = look_for_others([pid for pid in go["pids"] if pid not in mine])
             # all at once: every learner captures its own traffic and BPDUs while the others do the same
             with bridge.capture("veth1", filter="icmp") as cap, stp.capture("sw3/to-sw2", filter="stp", duration=2.5) as bpdus:
-                bridge.run("ping", "-c", "3", "-i", "0.2", "-W", "2", "20.1.0.11", ns="h1")
+                facts["together_ping"] = bridge.run("ping", "-c", "3", "-i", "0.2", "-W", "5", "20.1.0.11", ns="h1").ok
             facts["together_counts"] = {**cap.counts(), **bpdus.counts()}
             facts["together_macs"] = sorted(macs_of(cap, "veth1") | macs_of(bpdus, "sw3/to-sw2"))
             facts["ip_netns"] = subprocess.run(["ip", "netns"], capture_output=True, text=True, check=False).stdout.split()

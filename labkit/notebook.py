@@ -34,9 +34,16 @@ import html
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .errors import LabkitError
+
 #: the MIME type of the machine-readable skip marker a notebook emits
 SKIP_MIME = "application/vnd.labkit.skip+json"
 _ATTRIBUTE = "labkit_fresh_lab"  # where the current lab is kept on its home (the IPython shell)
+NO_NAMESPACES_HOWTO = (
+    "Every step of these labs changes network namespaces, so the cells below stop at their first step. "
+    "They run as they are on a Linux machine where user namespaces are allowed (<code>./dev lab</code>), on a "
+    "JupyterHub set up as in <code>deploy/jupyterhub</code>, or in the VM (<code>vagrant up</code>); "
+    "<code>labkit doctor</code> says what this server lacks.")
 _TARGET_HOWTO = {
     "vagrant": "Start JupyterLab with <code>LABKIT_TARGET=vagrant</code> (or run it inside the VM: "
                "<code>vagrant up</code>, then open the printed URL); see <code>vm/README.md</code>.",
@@ -85,10 +92,49 @@ def fresh_lab(*, home: Any = None, factory: Callable[..., Any] | None = None, **
         except Exception as error:  # a lab whose agent died is gone anyway: say so, do not stop the notebook
             print(f"(the previous lab could not be closed cleanly: {error})")
         setattr(home, _ATTRIBUTE, None)
-    lab = factory(**options)
+    try:
+        lab = factory(**options)
+    except LabkitError:
+        reason = _no_namespaces_here()
+        if not reason:
+            raise
+        _display(skip_marker(f"this server cannot make network namespaces: {reason}", NO_NAMESPACES_HOWTO), raw=True)
+        return NoLab(reason)
     if home is not None:
         setattr(home, _ATTRIBUTE, lab)
     return lab
+
+
+def _no_namespaces_here() -> str:
+    """Why no lab can run on this server at all ('' when that is not the reason a lab failed)."""
+    import os
+
+    if os.geteuid() == 0:
+        return ""
+    from .targets.userns import why_not
+
+    return why_not()
+
+
+class NoLab:
+    """What ``fresh_lab()`` gives where no network namespace can be made (public Binder, a container
+    under Docker's default seccomp profile): the first cell has said why; every later use of the lab
+    stops its cell with that reason, in one box, instead of a traceback from deep inside."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def close(self) -> None:
+        """Nothing was made, so nothing to remove (the notebook's last cell still runs)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from .errors import NoPrivileges
+
+        raise NoPrivileges(f"lab.{name}: no lab runs on this server, since {self.reason}",
+                           hint="the first cell of this notebook says where the labs can run")
+
+    def __repr__(self) -> str:
+        return f"NoLab({self.reason!r})"
 
 
 def skip_marker(reason: str, howto: str = "") -> dict[str, Any]:
@@ -181,4 +227,4 @@ def checks(*results: Any) -> None:
         _display(result)
 
 
-__all__ = ["SKIP_MIME", "KernelDisagrees", "checks", "fact", "fresh_lab", "requires", "seen", "skip_marker"]
+__all__ = ["SKIP_MIME", "KernelDisagrees", "NoLab", "checks", "fact", "fresh_lab", "requires", "seen", "skip_marker"]

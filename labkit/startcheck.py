@@ -133,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         supported = probe(kind for need in needs for kind in need.kinds)
     except Exception as error:  # no namespaces at all: every lab skips, say why once
-        print(f"labkit start check: no lab can run here: {error}")
+        from .targets.userns import why_not
+
+        print(f"labkit start check: no lab can run here: {(why_not() if os.geteuid() else '') or error}")
         return 1
     no_modules = why_no_modules(Path("/proc/self/status").read_text(), f"/lib/modules/{platform.release()}")
     print(f"labkit start check (kernel {platform.release()}; "
