@@ -20,7 +20,7 @@ def learner(name: str, uid: int, ids: tuple[str, str], macs: tuple[str, str]) ->
                             "run_netns": [f"labkit-{bridge_id}-main", f"labkit-{bridge_id}-h1"]},
                  "stp": {"agent_pid": uid * 10 + 1, "lab_id": stp_id, "macs": [macs[1]], "interfaces": ["sw1/br0"],
                          "run_netns": [f"labkit-{stp_id}-sw1"]}},
-        "others_netns": {"99": "PermissionError"}, "together_counts": {"main/veth1": 6, "sw3/to-sw2": 1},
+        "others_netns": {"99": "PermissionError"}, "together_counts": {"main/veth1": 6, "sw3/to-sw2": 1}, "together_ping": True,
         "together_macs": [macs[0], macs[1]], "ip_netns": ["labkit-somebodyelse-main"],
     }
 
@@ -46,6 +46,7 @@ def test_a_good_class_passes() -> None:
     ("capture counts", lambda r: r[0]["bridge_counts"].update({"main/veth1": 5})),
     ("STP", lambda r: r[0].update(stp_root="sw2/br0")),
     ("whole class running", lambda r: r[1]["together_counts"].update({"main/veth1": 7})),
+    ("whole class running", lambda r: r[1].update(together_ping=False)),
     ("not its own", lambda r: r[0]["together_macs"].append("02:00:00:00:00:03")),
     ("could open", lambda r: r[0]["others_netns"].update({"98": "opened"})),
     ("other labs", lambda r: r[0]["labs"]["bridge"]["run_netns"].append("labkit-bbbbbb-main")),
