@@ -40,7 +40,7 @@ from .errors import LabkitError
 SKIP_MIME = "application/vnd.labkit.skip+json"
 _ATTRIBUTE = "labkit_fresh_lab"  # where the current lab is kept on its home (the IPython shell)
 NO_NAMESPACES_HOWTO = (
-    "Every step of these labs changes network namespaces, so the cells below stop at their first step. "
+    "Every step of these labs changes network namespaces, so this notebook stops at its first use of the lab, with this reason. "
     "They run as they are on a Linux machine where user namespaces are allowed (<code>./dev lab</code>), on a "
     "JupyterHub set up as in <code>deploy/jupyterhub</code>, or in the VM (<code>vagrant up</code>); "
     "<code>labkit doctor</code> says what this server lacks.")
@@ -131,7 +131,7 @@ class NoLab:
         from .errors import NoPrivileges
 
         raise NoPrivileges(f"lab.{name}: no lab runs on this server, since {self.reason}",
-                           hint="the first cell of this notebook says where the labs can run")
+                           hint="the orange box at the top of this notebook says where the labs run")
 
     def __repr__(self) -> str:
         return f"NoLab({self.reason!r})"
