@@ -43,12 +43,18 @@ from collections.abc import Callable, Iterable
 from typing import Any, NoReturn
 
 from .checkpoints.notebook import checkpoint
+from .errors import LabkitError
 
 #: the MIME type of the machine-readable skip marker a notebook emits
 SKIP_MIME = "application/vnd.labkit.skip+json"
 #: what the learner's edition holds where an exercise's solution is (notebooks/build.py writes it)
 PLACEHOLDER = "...  # your command here"
 _ATTRIBUTE = "labkit_fresh_lab"  # where the current lab is kept on its home (the IPython shell)
+NO_NAMESPACES_HOWTO = (
+    "Every step of these labs changes network namespaces, so this notebook stops at its first use of the lab, with this reason. "
+    "They run as they are on a Linux machine where user namespaces are allowed (<code>./dev lab</code>), on a "
+    "JupyterHub set up as in <code>deploy/jupyterhub</code>, or in the VM (<code>vagrant up</code>); "
+    "<code>labkit doctor</code> says what this server lacks.")
 _TARGET_HOWTO = {
     "vagrant": "Start JupyterLab with <code>LABKIT_TARGET=vagrant</code> (or run it inside the VM: "
                "<code>vagrant up</code>, then open the printed URL); see <code>vm/README.md</code>.",
@@ -97,7 +103,14 @@ def fresh_lab(*, home: Any = None, factory: Callable[..., Any] | None = None, **
         except Exception as error:  # a lab whose agent died is gone anyway: say so, do not stop the notebook
             print(f"(the previous lab could not be closed cleanly: {error})")
         setattr(home, _ATTRIBUTE, None)
-    lab = factory(**options)
+    try:
+        lab = factory(**options)
+    except LabkitError:
+        reason = _no_namespaces_here()
+        if not reason:
+            raise
+        _display(skip_marker(f"this server cannot make network namespaces: {reason}", NO_NAMESPACES_HOWTO), raw=True)
+        return NoLab(reason)
     if home is not None:
         setattr(home, _ATTRIBUTE, lab)
         watch_placeholders(home)
@@ -136,6 +149,37 @@ def not_done() -> NoReturn:
     raise NotDone("this exercise's cell still holds its placeholder `...`: nothing was tried yet",
                   hint="Write your commands in place of the `...` line (the text above says what to do), "
                        "run this cell, then run the check after it")
+
+def _no_namespaces_here() -> str:
+    """Why no lab can run on this server at all ('' when that is not the reason a lab failed)."""
+    import os
+
+    if os.geteuid() == 0:
+        return ""
+    from .targets.userns import why_not
+
+    return why_not()
+
+
+class NoLab:
+    """What ``fresh_lab()`` gives where no network namespace can be made (public Binder, a container
+    under Docker's default seccomp profile): the first cell has said why; every later use of the lab
+    stops its cell with that reason, in one box, instead of a traceback from deep inside."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def close(self) -> None:
+        """Nothing was made, so nothing to remove (the notebook's last cell still runs)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from .errors import NoPrivileges
+
+        raise NoPrivileges(f"lab.{name}: no lab runs on this server, since {self.reason}",
+                           hint="the orange box at the top of this notebook says where the labs run")
+
+    def __repr__(self) -> str:
+        return f"NoLab({self.reason!r})"
 
 
 def skip_marker(reason: str, howto: str = "") -> dict[str, Any]:
@@ -242,5 +286,5 @@ def restore(notebook: str, name: str, *, home: Any = None, **options: Any) -> An
     return lab
 
 
-__all__ = ["PLACEHOLDER", "SKIP_MIME", "KernelDisagrees", "PlaceholderGuard", "checkpoint", "checks", "fact", "fresh_lab",
-           "not_done", "requires", "restore", "seen", "skip_marker", "watch_placeholders"]
+__all__ = ["PLACEHOLDER", "SKIP_MIME", "KernelDisagrees", "NoLab", "PlaceholderGuard", "checkpoint", "checks", "fact",
+           "fresh_lab", "not_done", "requires", "restore", "seen", "skip_marker", "watch_placeholders"]

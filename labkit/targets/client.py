@@ -87,13 +87,15 @@ class AgentConnection:
         if preamble:
             self._stdin.write(preamble)  # e.g. the agent's code, before the conversation starts
             self._stdin.flush()
-        self._reader = threading.Thread(target=self._read, args=(self.proc.stdout,), name="labkit-agent-reader", daemon=True)
-        self._reader.start()
         # Events are handed to their subscribers by a thread of their own: a subscriber that waits
-        # (for a lock, or for another reply) must never stop the reader delivering replies.
+        # (for a lock, or for another reply) must never stop the reader delivering replies. The queue
+        # exists before the reader starts: an agent that dies at once (unshare refused) ends the reader
+        # at its first read, and the reader's last act is to close the queue.
         self._events: queue.Queue[tuple[Callable[[dict[str, Any]], None], dict[str, Any]] | None] = queue.Queue()
         self._dispatcher = threading.Thread(target=self._dispatch, name="labkit-agent-events", daemon=True)
         self._dispatcher.start()
+        self._reader = threading.Thread(target=self._read, args=(self.proc.stdout,), name="labkit-agent-reader", daemon=True)
+        self._reader.start()
 
     @property
     def pid(self) -> int:

@@ -1,0 +1,157 @@
+"""deploy/jupyterhub: the image's files agree with the install, the chart values parse, and the
+pod that KubeSpawner's own builder (kubespawner.objects.make_pod) makes from them carries
+exactly the security settings the values argue for, and nothing broader."""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy" / "jupyterhub"
+kubespawner_objects = pytest.importorskip("kubespawner.objects", reason="jupyterhub-kubespawner is a test dependency "
+                                          "(pyproject's dev extra); scripts/install.sh --test installs it")
+
+#: the security context a learner's container must have, exactly (README.md here says why)
+EXPECTED_CONTEXT = {
+    "runAsUser": 1000, "runAsGroup": 100, "runAsNonRoot": True, "privileged": False, "allowPrivilegeEscalation": False,
+    "capabilities": {"drop": ["ALL"], "add": ["SYS_ADMIN"]}, "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def shell_array(script: str, name: str) -> list[str]:
+    """The words of a bash array ``NAME=(...)`` in a script."""
+    match = re.search(rf"^{name}=\((.*?)\)", script, re.S | re.M)
+    assert match, f"no {name}=(...) in the script"
+    return shlex.split(match.group(1))
+
+
+def dockerfile_instructions(text: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, argument) pairs, continuation lines joined, comments dropped."""
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    joined = re.sub(r"\\\n\s*", " ", "\n".join(lines))
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line.strip() else "")
+            for line in joined.splitlines() if line.strip()]
+
+
+def apt_packages(run: str) -> set[str]:
+    words = run.split("apt-get install", 1)[1].split("&&")[0].split()
+    return {word for word in words if not word.startswith("-")}
+
+
+def helm_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """Helm's merge of values files: maps merge deeply, a key set to null is deleted."""
+    merged = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = helm_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def make_pod_from_values(values: dict[str, Any]) -> dict[str, Any]:
+    """The pod KubeSpawner builds from these chart values, serialised as the API server sees it.
+
+    The chart's jupyterhub_config.py maps ``singleuser.*`` onto KubeSpawner traits and applies
+    ``hub.config.KubeSpawner`` as traits too; the traits reach make_pod under the same names."""
+    from kubernetes_asyncio.client import ApiClient
+
+    single, spawner = values["singleuser"], values["hub"]["config"]["KubeSpawner"]
+    pod = kubespawner_objects.make_pod(
+        name="jupyter-learner1", cmd=[single["cmd"]], port=8888,
+        image=f"{single['image']['name']}:{single['image']['tag']}",
+        uid=single["uid"], fs_gid=single["fsGid"], allow_privilege_escalation=single["allowPrivilegeEscalation"],
+        container_security_context=spawner.get("container_security_context"),
+        extra_pod_config=spawner.get("extra_pod_config"), env=single.get("extraEnv"),
+        volumes=single["storage"]["extraVolumes"], volume_mounts=single["storage"]["extraVolumeMounts"],
+        mem_limit=single["memory"]["limit"], mem_guarantee=single["memory"]["guarantee"], cpu_limit=single["cpu"]["limit"],
+    )
+    serialiser = object.__new__(ApiClient)  # its serialiser needs no connection (ApiClient() wants an event loop)
+    return serialiser.sanitize_for_serialization(pod)
+
+
+@pytest.fixture(scope="module")
+def values() -> dict[str, Any]:
+    return yaml.safe_load((DEPLOY / "values.yaml").read_text())
+
+
+def test_the_image_installs_what_the_install_script_lists() -> None:
+    install = (ROOT / "scripts" / "install.sh").read_text()
+    steps = dockerfile_instructions((DEPLOY / "Dockerfile").read_text())
+    runs = [arg for op, arg in steps if op == "RUN"]
+    apt_run = next(run for run in runs if "apt-get install" in run)
+    missing = set(shell_array(install, "BASE")) - apt_packages(apt_run)
+    assert not missing, f"the Dockerfile's apt-get install lacks {sorted(missing)} that scripts/install.sh installs"
+    imports = re.search(r'python -c "(import [^"]+)"', install)
+    assert imports and any(imports.group(1) in run for run in runs), "the image checks the same imports as the install"
+
+
+def test_the_image_copies_files_that_exist_and_runs_as_the_notebook_user() -> None:
+    steps = dockerfile_instructions((DEPLOY / "Dockerfile").read_text())
+    for op, arg in steps:
+        if op == "COPY":
+            for source in arg.split()[:-1]:
+                assert (ROOT / source).exists(), f"COPY {source}: no such file in the repository"
+    users = [arg for op, arg in steps if op == "USER"]
+    assert users and users[-1] in ("${NB_UID}", "1000", "jovyan"), f"the image's last USER is {users}"
+    args = dict(arg.split("=", 1) for op, arg in steps if op == "ARG" and "=" in arg)
+    assert args.get("NB_UID") == "1000"
+    start = DEPLOY / "labkit-start"
+    assert os.access(start, os.X_OK), "labkit-start must be executable"
+    entry = next(arg for op, arg in steps if op == "ENTRYPOINT")
+    assert "labkit-start" in entry
+    module = re.search(r"python3 -m ([\w.]+)", start.read_text())
+    assert module and (ROOT / (module.group(1).replace(".", "/") + ".py")).exists(), "labkit-start runs a module labkit has"
+
+
+def test_the_values_parse_and_name_the_image_the_dockerfile_builds(values: dict[str, Any]) -> None:
+    assert values["singleuser"]["image"]["name"] == "labkit-singleuser"
+    assert "labkit-singleuser" in (DEPLOY / "Dockerfile").read_text()
+    overlay = yaml.safe_load((DEPLOY / "values-no-userns.yaml").read_text())
+    merged = helm_merge(values, overlay)
+    assert "hostUsers" not in merged["hub"]["config"]["KubeSpawner"]["extra_pod_config"]
+    assert merged["hub"]["config"]["KubeSpawner"]["container_security_context"] == EXPECTED_CONTEXT
+
+
+def test_the_pod_carries_exactly_the_security_settings(values: dict[str, Any]) -> None:
+    pod = make_pod_from_values(values)
+    spec = pod["spec"]
+    assert spec["hostUsers"] is False, "the pod must ask for a user namespace of its own"
+    assert spec["automountServiceAccountToken"] is False
+    assert "securityContext" not in spec or not spec["securityContext"].get("sysctls"), "no sysctls on the pod"
+    [container] = spec["containers"]
+    assert container["securityContext"] == EXPECTED_CONTEXT
+    assert not spec.get("initContainers"), "no init container (the chart's iptables one would run privileged)"
+    assert not any(key.startswith("host") and value for key, value in spec.items() if key != "hostUsers"), \
+        "no hostNetwork, hostPID, hostIPC"
+    [netns] = [v for v in spec["volumes"] if v["name"] == "labkit-netns"]
+    assert netns == {"name": "labkit-netns", "emptyDir": {"medium": "Memory", "sizeLimit": "1Mi"}}
+    assert {"name": "labkit-netns", "mountPath": "/run/netns"} in container["volumeMounts"]
+    assert not any("hostPath" in v for v in spec["volumes"]), "nothing of the node's filesystem"
+    assert {"name": "LABKIT_MODE", "value": "rootless"} in container["env"]
+
+
+def test_the_pod_without_user_namespaces_keeps_every_other_setting(values: dict[str, Any]) -> None:
+    merged = helm_merge(values, yaml.safe_load((DEPLOY / "values-no-userns.yaml").read_text()))
+    spec = make_pod_from_values(merged)["spec"]
+    assert "hostUsers" not in spec
+    assert spec["containers"][0]["securityContext"] == EXPECTED_CONTEXT
+
+
+def test_the_network_policy_keeps_learners_apart(values: dict[str, Any]) -> None:
+    policy = values["singleuser"]["networkPolicy"]
+    assert policy["enabled"] is True
+    assert policy["ingress"] == [] and policy["egress"] == [] and policy["allowedIngressPorts"] == []
+    opened = [rule for rule, allowed in policy["egressAllowRules"].items() if allowed]
+    assert not opened, f"egress opened to {opened}: a lab's traffic never leaves the pod"
+    assert values["singleuser"]["cloudMetadata"]["blockWithIptables"] is False
