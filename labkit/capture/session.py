@@ -6,7 +6,7 @@
         lab.run("ping", "-c", "2", "-I", "veth0", "20.1.0.11")
     cap.counts()        # {'main/veth1': 2, 'main/lo': 2}: requests on veth1, replies on lo
     lab.show(cap)       # the topology with the devices that saw the packets coloured
-    cap.save("captures/")                                    # one .pcap per device, for Wireshark
+    cap.save("captures/")     # one .pcap per device, and capture.pcapng with them all, for Wireshark
 
 Each tcpdump runs on the target, inside the device's namespace, and writes a pcap
 file there (see :mod:`labkit.targets.agent_capture`). This object reads those files
@@ -313,14 +313,32 @@ class Capture:
         """The pcap file of ``dev`` exactly as tcpdump wrote it."""
         return self.device(dev).stream.pcap_bytes()
 
+    def pcapng(self) -> bytes:
+        """One pcapng file of the whole capture: one interface per device (named 'ns/dev', with its own
+        link type), every packet in exact time order; Wireshark shows it all in one window."""
+        from .pcapng import LINKTYPE_NUMBERS, write_pcapng
+
+        return write_pcapng((key, cap.stream.pcap_bytes(), LINKTYPE_NUMBERS.get(cap.link_type, 1))
+                            for key, cap in self.devices.items())
+
     def save(self, path: str | os.PathLike[str] = "captures") -> list[str]:
-        """Write one Wireshark-readable .pcap per device; ``path`` is a directory or, for one device, a file."""
+        """Write the capture for Wireshark; returns the paths written.
+
+        A directory gets one ``<namespace>-<device>.pcap`` per device plus ``capture.pcapng`` with
+        every device in one file (:meth:`pcapng`); a path ending in ``.pcap`` (one device) or
+        ``.pcapng`` gets that one file."""
         target = os.fspath(path)
         written = []
+        if target.endswith(".pcapng"):
+            os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+            with open(target, "wb") as fh:
+                fh.write(self.pcapng())
+            return [target]
         if target.endswith(".pcap"):
             if len(self.devices) != 1:
                 raise InvalidInput(f"{target!r} is one file but this capture has {len(self.devices)} devices",
-                                   hint="give a directory: one <namespace>-<device>.pcap is written per device")
+                                   hint="give a directory (one <namespace>-<device>.pcap per device, and capture.pcapng), "
+                                        "or a name ending in .pcapng for one file of them all")
             os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
             files = {target: next(iter(self.devices.values()))}
         else:
@@ -330,6 +348,8 @@ class Capture:
             with open(name, "wb") as fh:
                 fh.write(cap.stream.pcap_bytes())
             written.append(name)
+        if not target.endswith(".pcap"):
+            written += self.save(os.path.join(target, "capture.pcapng"))
         return written
 
     # -- display ------------------------------------------------------------------
