@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ TOOLS = {
 }
 OPTIONAL_TOOLS = {"vagrant": "apt-get install vagrant vagrant-libvirt (only for the VM target)",
                   "chromium": "apt-get install chromium (only for the browser tests)"}
+SHARKD_FIX = "apt-get install wireshark-common (Wireshark's dissection tree and Follow TCP/UDP stream in the capture panes)"
 #: every kind made with `ip link add` (labkit/kinds/); tun and tap are checked through /dev/net/tun
 KINDS = tuple(name for name, kind in ALL_KINDS.items() if kind.created_by == "link_add")
 
@@ -46,6 +48,16 @@ def _version(argv: list[str]) -> str:
     return text[0] if text else "?"
 
 
+def sharkd_finding(path: str | None, version: str = "") -> Finding:
+    """Whether Wireshark's sharkd is here: with it, a packet's row opens into Wireshark's tree and can be
+    followed; without it, into scapy's layers. It runs where the notebook runs, not on the target."""
+    if not path:
+        return Finding(False, "sharkd: not found, so packets show scapy's layers only", SHARKD_FIX, required=False)
+    found = re.search(r"Wireshark\)? (\d+\.\d+\.\d+)", version)
+    words = f" (Wireshark {found.group(1)})" if found else ""
+    return Finding(True, f"sharkd: {path}{words}: Wireshark's tree and Follow stream in the capture panes")
+
+
 def run_checks(probe_kernel: bool = True) -> list[Finding]:
     from .targets.local import choose_mode
 
@@ -62,6 +74,8 @@ def run_checks(probe_kernel: bool = True) -> list[Finding]:
     for tool, fix in OPTIONAL_TOOLS.items():
         path = shutil.which(tool)
         found.append(Finding(bool(path), f"{tool}: {path or 'not found'}", fix, required=False))
+    sharkd = shutil.which("sharkd")
+    found.append(sharkd_finding(sharkd, _version([sharkd, "-v"]) if sharkd else ""))
     found.append(Finding(os.path.exists("/dev/net/tun"), "/dev/net/tun (tun/tap)", "modprobe tun"))
     if probe_kernel and mode:
         from .lab import Lab

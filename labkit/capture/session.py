@@ -104,6 +104,7 @@ class Capture:
         self._live_display: Any = None
         self._feed_lock = threading.Lock()  # the live stream and the reads feed the same pcap streams
         self._follow: Any = None
+        self._wireshark: Any = None
         if start:
             self.start()
 
@@ -314,12 +315,30 @@ class Capture:
         return self.device(dev).stream.pcap_bytes()
 
     def pcapng(self) -> bytes:
-        """One pcapng file of the whole capture: one interface per device (named 'ns/dev', with its own
-        link type), every packet in exact time order; Wireshark shows it all in one window."""
+        """One pcapng of every device (interfaces named 'ns/dev', each its link type), packets in time order."""
         from .pcapng import LINKTYPE_NUMBERS, write_pcapng
 
         return write_pcapng((key, cap.stream.pcap_bytes(), LINKTYPE_NUMBERS.get(cap.link_type, 1))
                             for key, cap in self.devices.items())
+
+    @property
+    def wireshark(self) -> Any:
+        """Wireshark's sharkd for this capture (:class:`~labkit.capture.wireshark.Wireshark`)."""
+        if self._wireshark is None:
+            from .wireshark import Wireshark
+
+            self._wireshark = Wireshark(self)
+        return self._wireshark
+
+    def dissect(self, dev: str, index: int = 0) -> Any:
+        """Packet ``index`` of ``dev`` as Wireshark dissects it (``.find('tcp.srcport')``: a field, its bytes,
+        its display filter); scapy's layers, said so, where sharkd is not installed."""
+        return self.wireshark.dissect(dev, index)
+
+    def follow(self, dev: str, index: int | None = None, *, stream: int | None = None, proto: str | None = None) -> Any:
+        """Wireshark's Follow TCP/UDP stream on ``dev``: what the client sent and what the server answered
+        (the stream of packet ``index``, or stream number ``stream``, or the first one)."""
+        return self.wireshark.follow(dev, index, stream=stream, proto=proto)
 
     def save(self, path: str | os.PathLike[str] = "captures") -> list[str]:
         """Write the capture for Wireshark; returns the paths written.
