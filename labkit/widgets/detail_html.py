@@ -3,7 +3,7 @@
 Pure functions of the plain objects of :mod:`labkit.capture.dissection`; no script, so
 the same HTML works in a live pane, in a cell's output and in a saved notebook. Each
 field shows where its bytes are (``[34:36]``) and, when short, the bytes themselves;
-hovering a line shows its display filter. A hex dump of the whole frame follows, as
+hovering a line shows its display filter (and, in the live pane, lights up its bytes). A hex dump of the whole frame follows, as
 in Wireshark's bottom pane. Colours come from JupyterLab's ``--jp-*`` variables (light
 and dark themes), client/server tints are translucent.
 """
@@ -31,6 +31,7 @@ STYLE = """<style>
 .lk-shark .lk-hex{color:#8a5a00;margin-left:6px}
 .lk-shark .lk-warn{color:#c0392b}
 .lk-shark pre{margin:4px 0;padding:4px;background:var(--jp-layout-color2,#f4f4f4);overflow:auto;max-height:240px}
+.lk-shark .lk-bytes span.lk-hl{background:#ffd54f;color:#000}
 .lk-shark .lk-c{background:rgba(214,39,40,.16);color:inherit}.lk-shark .lk-s{background:rgba(31,119,180,.18);color:inherit}
 </style>"""
 
@@ -46,6 +47,8 @@ def _line(node: Node) -> str:
 
 def _node_html(node: Node, data: bytes, sources: list[bytes]) -> str:
     title = f' title="{html.escape(node.filter)}"' if node.filter else ""
+    if node.range is not None and node.source == 0:  # the live widget highlights these bytes on hover
+        title += f' data-r="{node.range[0]},{node.range[1]}"'
     text = _line(node)
     if node.range is not None and 0 < (node.length or 0) <= INLINE_BYTES and not node.protocol:
         buf = data if node.source == 0 else (sources[node.source - 1] if node.source <= len(sources) else b"")
@@ -57,14 +60,19 @@ def _node_html(node: Node, data: bytes, sources: list[bytes]) -> str:
     return f"<details{cls}><summary{title}>{text}</summary>{inner}</details>"
 
 
-def hexdump(data: bytes) -> str:
-    """Wireshark's bytes pane: offset, 16 bytes in hex, the same as text."""
+def hexdump(data: bytes, spans: bool = False) -> str:
+    """Wireshark's bytes pane: offset, 16 bytes in hex, the same as text (with ``spans``: HTML, every
+    byte a ``<span data-b="i">`` that a hovered field can light up)."""
     rows = []
     for off in range(0, len(data), 16):
         chunk = data[off:off + 16]
-        hexpart = " ".join(f"{b:02x}" for b in chunk)
-        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-        rows.append(f"{off:04x}  {hexpart:<47}  {text}")
+        hexes = [f"{b:02x}" for b in chunk]
+        chars = [html.escape(chr(b)) if 32 <= b < 127 else "." for b in chunk]
+        if spans:
+            hexes = [f'<span data-b="{off + i}">{h}</span>' for i, h in enumerate(hexes)]
+            chars = [f'<span data-b="{off + i}">{c}</span>' for i, c in enumerate(chars)]
+        pad = "   " * (16 - len(chunk))
+        rows.append(f"{off:04x}  {' '.join(hexes)}{pad}  {''.join(chars)}")
     return "\n".join(rows)
 
 
@@ -78,14 +86,15 @@ def dissection_html(d: Dissection, *, follow_button: str = "") -> str:
     note = f'<div class="lk-sub lk-gen">{html.escape(d.note)}</div>' if d.note else ""
     tree = "".join(_node_html(node, d.data, sources) for node in d.tree)
     return (f'{STYLE}<div class="lk-shark">{head}{note}<div class="lk-tree">{tree}</div>'
-            f"<pre>{html.escape(hexdump(d.data))}</pre></div>")
+            f'<pre class="lk-bytes">{hexdump(d.data, spans=True)}</pre></div>')
 
 
 def follow_html(f: FollowStream) -> str:
     """Wireshark's Follow window: the client's bytes tinted red, the server's blue, in the order sent."""
     parts, shown = [], 0
     for chunk in f.chunks:
-        text = "".join(ch if ch.isprintable() or ch in "\n\t" else "." for ch in chunk.data.decode("utf-8", "replace"))
+        decoded = chunk.data.decode("utf-8", "replace").replace("\r\n", "\n")  # line ends as lines, as Wireshark's ASCII view
+        text = "".join(ch if ch.isprintable() or ch in "\n\t" else "." for ch in decoded)
         if shown + len(text) > MAX_FOLLOW:
             parts.append('<span class="lk-gen">… (cut here; FollowStream.client_data / .server_data hold it all)</span>')
             break

@@ -1,10 +1,14 @@
 """Wireshark's detail: sharkd's replies parsed (recorded from sharkd 4.0.17), the client against a real
-sharkd (skipped with the reason when it is not installed), and the scapy fallback where it is missing."""
+sharkd (skipped with the reason when it is not installed), the scapy fallback where it is missing, and the
+detail area under the capture panes (a row click asks for the tree; Follow; the pcapng link)."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,13 +16,15 @@ from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 
-from labkit.capture.dissection import parse_follow, parse_frame, scapy_dissection
+from labkit.capture.dissection import Chunk, parse_follow, parse_frame, scapy_dissection
 from labkit.capture.pcap import write_pcap
 from labkit.capture.session import Capture
 from labkit.capture.sharkd import Sharkd, reply_result, request_line
 from labkit.capture.wireshark import Wireshark
 from labkit.doctor import sharkd_finding
 from labkit.errors import InvalidInput, MissingTool, NotFound, TargetError
+from labkit.widgets.capture import CapturePanes
+from labkit.widgets.detail import DetailBridge
 from labkit.widgets.detail_html import dissection_html, follow_html
 
 DATA = Path(__file__).parent / "data"
@@ -89,10 +95,14 @@ def test_html_shows_ranges_bytes_filters_and_both_directions() -> None:
     page = dissection_html(d)
     assert 'title="tcp.srcport == 40000"' in page and "[34:36]" in page and ">9c 40<" in page
     assert "0030  " in page  # the hex dump's last row
+    assert 'data-r="34,36"' in page and '<span data-b="34">9c</span> <span data-b="35">40</span>' in page  # hover → bytes
+    assert '<span data-b="54">h</span><span data-b="55">e</span>' in page  # the payload 'hello' in the text column
     f = parse_follow(recorded("sharkd-follow-tcp.json")["result"], "h2/eth0", "TCP", "tcp.stream eq 0")
     page = follow_html(f)
     assert '<span class="lk-c" title="frame 4, sent by the client">hello\n</span>' in page
     assert '<span class="lk-s" title="frame 5, sent by the server">world\n</span>' in page
+    crlf = follow_html(replace(f, chunks=(Chunk(1, False, b"GET / HTTP/1.0\r\n\r\n\x00"),)))
+    assert "GET / HTTP/1.0\n\n.</span>" in crlf  # CR LF is a line end, other control bytes are dots
 
 
 def test_replies_are_matched_to_their_request() -> None:
@@ -164,3 +174,40 @@ def test_sharkd_dissects_follows_and_closes() -> None:
     assert proc is not None and proc.poll() is None
     cap.wireshark.close()
     assert proc.poll() is not None and sharkd.proc is None, "close() ends sharkd"
+
+
+# -- the detail area under the panes ----------------------------------------------------
+def test_rows_name_their_device_and_frame_for_the_click() -> None:
+    panes = CapturePanes(fake_capture(Sharkd(binary="/nonexistent/sharkd")))
+    rows = panes.panes[0].rows.value
+    assert rows.count('<details class="lk-row" data-key="h2/eth0" data-index="') == 6
+    assert 'data-index="5"><summary>' in rows
+    assert isinstance(panes.detail, DetailBridge) and panes.detail in panes.children
+
+
+def test_without_sharkd_the_area_says_how_to_get_it_and_links_the_pcapng() -> None:
+    bridge = DetailBridge(fake_capture(Sharkd(binary="/nonexistent/sharkd")))
+    assert not bridge.enabled
+    assert "apt-get install wireshark-common" in bridge.footer
+    uri = re.search(r'href="data:application/x-pcapng;base64,([^"]+)"', bridge.footer)
+    assert uri is not None, bridge.footer
+    data = base64.b64decode(uri.group(1))
+    assert data[:4] == b"\x0a\x0d\x0d\x0a" and b"h2/eth0" in data  # a pcapng whose interface is named
+
+
+@needs_sharkd
+def test_a_click_gets_the_tree_and_follow_gets_the_stream() -> None:
+    cap = fake_capture(Sharkd())
+    try:
+        bridge = DetailBridge(cap)
+        assert bridge.enabled and "Wireshark's tree (sharkd) appears here" in bridge.footer
+        bridge.request = {"kind": "dissect", "key": "h2/eth0", "index": 3, "seq": 1}
+        assert 'title="tcp.srcport == 40000"' in bridge.html and "h2/eth0 · frame 4" in bridge.html
+        assert 'data-lk-follow="1" data-key="h2/eth0" data-index="3"' in bridge.html and "Follow TCP stream" in bridge.html
+        bridge.request = {"kind": "follow", "key": "h2/eth0", "index": 3, "seq": 2}
+        assert 'title="frame 5, sent by the server">world\n</span>' in bridge.html
+        assert bridge.html.index("Follow TCP stream <code>") < bridge.html.index('title="tcp.srcport == 40000"')  # tree kept
+        bridge.request = {"kind": "dissect", "key": "h2/eth0", "index": 9, "seq": 3}
+        assert 'class="lk-detail-err"' in bridge.html and "has no frame 9" in bridge.html
+    finally:
+        cap.wireshark.close()
