@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from scapy.layers.inet import IP, TCP, UDP
-from scapy.layers.l2 import Ether
+from scapy.layers.l2 import CookedLinuxV2, Ether
 from scapy.packet import Raw
 
 from labkit.capture.dissection import Chunk, parse_follow, parse_frame, scapy_dissection
@@ -174,6 +174,33 @@ def test_sharkd_dissects_follows_and_closes() -> None:
     assert proc is not None and proc.poll() is None
     cap.wireshark.close()
     assert proc.poll() is not None and sharkd.proc is None, "close() ends sharkd"
+
+
+@needs_sharkd
+@pytest.mark.parametrize(("linktype", "head", "offset"), [
+    (1, bytes(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02", type=0x0800)), 14),  # Ethernet (veth, tap, bridge)
+    (101, b"", 0),                                                           # raw IP (tun): no link header
+    (276, bytes(CookedLinuxV2(proto=0x0800, pkttype=4, ifindex=3)), 20),      # tcpdump -y LINUX_SLL2 (bridge ports)
+], ids=["EN10MB", "RAW", "LINUX_SLL2"])
+def test_any_link_type_gets_its_byte_ranges(linktype: int, head: bytes, offset: int) -> None:
+    from labkit.capture.decode import Frame
+    from labkit.capture.pcap import PcapStream
+
+    data = head + bytes(IP(src="10.5.0.1", dst="10.5.0.2") / UDP(sport=1234, dport=53) / Raw(b"q"))
+    cap = Capture(None, ["r/dev0"], start=False)
+    dev = cap.device("r/dev0")
+    dev.stream = PcapStream()
+    dev.frames = dev.stream.feed(write_pcap([Frame(0, 1_700_000_000.0, data, len(data), linktype)], linktype=linktype))
+    dev.running = False
+    cap._wireshark = Wireshark(cap, Sharkd())
+    try:
+        d = cap.dissect("r/dev0", 0)
+        assert d.find("ip.src").range == (offset + 12, offset + 16)  # type: ignore[union-attr]
+        assert d.field_bytes("udp.dstport") == (53).to_bytes(2, "big")
+        if linktype == 276:
+            assert d.find("sll.pkttype").label == "Packet type: Sent by us (4)"  # type: ignore[union-attr]  # tcpdump saw it leave
+    finally:
+        cap.wireshark.close()
 
 
 # -- the detail area under the panes ----------------------------------------------------
