@@ -44,8 +44,9 @@ class Wireshark:
     def _frame(self, cap: Any, index: int) -> Any:
         frames = {frame.index: frame for frame in cap.frames}
         if index not in frames:
+            none = "it has captured none yet" if cap.running else "it captured none"
             raise InvalidInput(f"{cap.key} has no frame {index}",
-                               hint=f"its frames are numbered 0..{cap.stream.count - 1}" if cap.stream.count else "it has none yet")
+                               hint=f"its frames are numbered 0..{cap.stream.count - 1}" if cap.stream.count else none)
         return frames[index]
 
     def dissect(self, dev: str, index: int = 0) -> Dissection:

@@ -33,7 +33,7 @@ STYLE = """<style>
  padding:0 6px 0 calc(6px + 8.8em);text-indent:-8.8em}
 .lk-row summary::-webkit-details-marker{display:none}
 .lk-row:nth-child(even) summary{background:var(--jp-layout-color2,#f6f6f6)}
-.lk-row[open] summary{background:#fff3b0}
+.lk-row[open] summary{background:rgba(255,200,40,.35)}
 .lk-row pre{margin:2px 6px 6px 18px;font-size:10.5px;max-height:260px;overflow:auto;
  background:var(--jp-layout-color2,#f6f6f6);padding:4px}
 .lk-t{color:#888;margin-right:6px}.lk-d{display:inline-block;width:2.6em;font-weight:600;text-indent:0}

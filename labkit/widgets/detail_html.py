@@ -28,7 +28,7 @@ STYLE = """<style>
 .lk-shark .lk-proto>summary{font-weight:600}
 .lk-shark .lk-gen{color:var(--jp-ui-font-color2,#777);font-style:italic}
 .lk-shark .lk-rng{color:var(--jp-ui-font-color2,#888);margin-left:8px}
-.lk-shark .lk-hex{color:#8a5a00;margin-left:6px}
+.lk-shark .lk-hex{color:#b26b00;margin-left:6px}
 .lk-shark .lk-warn{color:#c0392b}
 .lk-shark pre{margin:4px 0;padding:4px;background:var(--jp-layout-color2,#f4f4f4);overflow:auto;max-height:240px}
 .lk-shark .lk-bytes span.lk-hl{background:#ffd54f;color:#000}

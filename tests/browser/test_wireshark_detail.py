@@ -2,7 +2,7 @@
 tree under them (fields with their bytes), then follows the stream and sees both directions.
 
 h1 talks TCP to a small server in h2 while both ends are captured; the cell ends with ``lab.view(cap)``.
-Screenshots: artifacts/screenshots/wireshark-tree.png and wireshark-follow.png.
+Screenshots: artifacts/screenshots/wireshark-tree.png, -hover.png, -follow.png and -follow-dark.png.
 """
 
 from __future__ import annotations
@@ -71,13 +71,15 @@ def test_a_click_shows_wiresharks_tree_and_follow_shows_the_stream(jupyterlab: d
         port = view.locator('.lk-detail .lk-leaf[title^="tcp.srcport == "]')
         assert port.count() == 1 and "[34:36]" in port.inner_text(), port.all_inner_texts()
         assert view.locator('.lk-row[data-key="h2/eth0"][data-index="3"] pre').inner_text().count("###[") >= 3  # scapy's layers too
+        view.locator(".lk-detail").scroll_into_view_if_needed()
         port.hover()  # Wireshark's bytes pane: the field's two bytes light up
         lit = view.locator(".lk-detail .lk-bytes span.lk-hl").all_inner_texts()
         found = re.search(r"Source Port: (\d+)", port.inner_text())
         assert found is not None, port.inner_text()
         number = int(found.group(1))
         assert len(lit) == 4 and lit[:2] == [f"{number >> 8:02x}", f"{number & 255:02x}"], lit  # hex, then text
-        view.locator(".lk-detail").scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "wireshark-hover.png"), full_page=False)
+        page.mouse.move(5, 500)
         page.screenshot(path=str(artifacts / "wireshark-tree.png"), full_page=False)
         view.locator(".lk-detail button.lk-follow").click()
         follow = view.locator(".lk-detail .lk-shark:has(span.lk-c[title^='frame'])")
@@ -88,6 +90,13 @@ def test_a_click_shows_wiresharks_tree_and_follow_shows_the_stream(jupyterlab: d
         assert server and "hello from h2" in server[-1], server
         follow.scroll_into_view_if_needed()
         page.screenshot(path=str(artifacts / "wireshark-follow.png"), full_page=False)
+        page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Dark'})")
+        page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+        colour = view.locator(".lk-detail .lk-leaf").first.evaluate("(e) => getComputedStyle(e).color")
+        assert colour != "rgb(34, 34, 34)", "the tree's text keeps the light theme's colour on a dark background"
+        view.locator('.lk-row[data-key="h2/eth0"][data-index="3"]').scroll_into_view_if_needed()
+        page.screenshot(path=str(artifacts / "wireshark-follow-dark.png"), full_page=False)
+        page.evaluate("() => window.jupyterapp.commands.execute('apputils:change-theme', {theme: 'JupyterLab Light'})")
         run_cell(page, 2)
         wait_done(page, 2)
     finally:
