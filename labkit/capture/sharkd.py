@@ -10,7 +10,8 @@ pcap captured so far and loads it again when more packets have come.
 
 :class:`Sharkd` owns one sharkd process: every wait has a deadline, every reply is
 matched to its request by id, and an error reply becomes a :class:`TargetError` that
-says which request failed and what sharkd said. The replies are parsed in
+says which request failed and what sharkd said. sharkd holds about 160 MB, so it is
+stopped after ``IDLE_CLOSE`` seconds without a request and started again when needed. The replies are parsed in
 :mod:`.dissection` (pure). sharkd runs where the notebook runs (the pcap bytes are
 here), for the local sandbox and the VM target alike.
 """
@@ -32,6 +33,8 @@ from ..errors import MissingTool, TargetError
 from .dissection import Dissection, FollowStream, parse_follow, parse_frame
 
 INSTALL = "apt-get install wireshark-common (Debian/Ubuntu; it ships /usr/bin/sharkd)"
+#: seconds without a request after which sharkd is stopped (it holds about 160 MB; the next request starts it again)
+IDLE_CLOSE = 120.0
 
 
 def sharkd_path() -> str | None:
@@ -66,14 +69,16 @@ def reply_result(line: str, rid: int, method: str) -> Any:
 class Sharkd:
     """One ``sharkd -`` process (started on first use) and the file it has loaded."""
 
-    def __init__(self, binary: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(self, binary: str | None = None, timeout: float = 30.0, idle_close: float | None = IDLE_CLOSE) -> None:
         self.binary = binary or sharkd_path()
         self.timeout = timeout
+        self.idle_close = idle_close
+        self._timer: threading.Timer | None = None
         self.proc: subprocess.Popen[str] | None = None
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._stderr: deque[str] = deque(maxlen=50)
         self._next = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # one request at a time; load and close hold it too (the idle timer closes)
         self._dir = ""
         self._loaded = ""  # digest of the bytes loaded now
 
@@ -127,7 +132,24 @@ class Sharkd:
                                   hint="it was stopped; the next request starts a new one") from None
             if line is None:
                 raise self._died(method)
+            self._arm()
             return reply_result(line, rid, method)
+
+    def _arm(self) -> None:
+        """(Re)start the idle timer: a notebook keeps many captures, each would keep its sharkd."""
+        if self._timer is not None:
+            self._timer.cancel()
+        if self.idle_close:
+            self._timer = threading.Timer(self.idle_close, self._idle)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _idle(self) -> None:
+        if self._lock.acquire(blocking=False):  # a request running now keeps it
+            try:
+                self.close()
+            finally:
+                self._lock.release()
 
     def _died(self, method: str) -> TargetError:
         code = self.proc.poll() if self.proc else None
@@ -138,17 +160,18 @@ class Sharkd:
     def load(self, data: bytes, name: str = "capture.pcap") -> None:
         """Load a pcap/pcapng given as bytes (written to a private file; skipped when already loaded)."""
         digest = hashlib.sha256(data).hexdigest()
-        if digest == self._loaded and self.proc is not None and self.proc.poll() is None:
-            return
-        if not self._dir or not os.path.isdir(self._dir):
-            self._dir = tempfile.mkdtemp(prefix="labkit-sharkd-")
-        path = os.path.join(self._dir, os.path.basename(name))
-        with open(path, "wb") as fh:
-            fh.write(data)
-        result = self.call("load", {"file": path})
-        if not isinstance(result, dict) or result.get("status") != "OK":
-            raise TargetError(f"sharkd could not load {name}: {result}", hint="is it a complete pcap file?")
-        self._loaded = digest
+        with self._lock:
+            if digest == self._loaded and self.proc is not None and self.proc.poll() is None:
+                return
+            if not self._dir or not os.path.isdir(self._dir):
+                self._dir = tempfile.mkdtemp(prefix="labkit-sharkd-")
+            path = os.path.join(self._dir, os.path.basename(name))
+            with open(path, "wb") as fh:
+                fh.write(data)
+            result = self.call("load", {"file": path})
+            if not isinstance(result, dict) or result.get("status") != "OK":
+                raise TargetError(f"sharkd could not load {name}: {result}", hint="is it a complete pcap file?")
+            self._loaded = digest
 
     def frame(self, number: int, device: str = "") -> Dissection:
         """Frame ``number`` (from 1) of the loaded file: its tree with byte ranges, and its bytes."""
@@ -160,19 +183,23 @@ class Sharkd:
 
     def close(self) -> None:
         """Stop sharkd and remove the files it was given."""
-        proc, self.proc = self.proc, None
-        if proc is not None:
-            try:
-                if proc.stdin:
-                    proc.stdin.close()
-                proc.wait(timeout=3)
-            except (OSError, subprocess.TimeoutExpired):
-                proc.kill()
-                proc.wait()
-        if self._dir:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = ""
-        self._loaded = ""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            proc, self.proc = self.proc, None
+            if proc is not None:
+                try:
+                    if proc.stdin:
+                        proc.stdin.close()
+                    proc.wait(timeout=3)
+                except (OSError, subprocess.TimeoutExpired):
+                    proc.kill()
+                    proc.wait()
+            if self._dir:
+                shutil.rmtree(self._dir, ignore_errors=True)
+                self._dir = ""
+            self._loaded = ""
 
     def __enter__(self) -> Sharkd:
         return self.start()

@@ -203,6 +203,22 @@ def test_any_link_type_gets_its_byte_ranges(linktype: int, head: bytes, offset: 
         cap.wireshark.close()
 
 
+@needs_sharkd
+def test_an_idle_sharkd_is_stopped_and_comes_back_when_asked() -> None:
+    sharkd = Sharkd(idle_close=0.5)
+    cap = fake_capture(sharkd)
+    try:
+        assert cap.dissect("h2/eth0", 3).by == "sharkd"
+        first = sharkd.proc
+        assert first is not None
+        first.wait(timeout=10)  # about 160 MB each: not kept by a capture nobody looks at
+        assert sharkd.proc is None
+        assert cap.dissect("h2/eth0", 4).find("tcp.srcport").filter == "tcp.srcport == 80"  # type: ignore[union-attr]
+        assert sharkd.proc is not None and sharkd.proc is not first
+    finally:
+        cap.wireshark.close()
+
+
 # -- the detail area under the panes ----------------------------------------------------
 def test_rows_name_their_device_and_frame_for_the_click() -> None:
     panes = CapturePanes(fake_capture(Sharkd(binary="/nonexistent/sharkd")))
