@@ -39,6 +39,7 @@ class DetailBridge(anywidget.AnyWidget):
     def __init__(self, capture: Any, **kwargs: Any) -> None:
         self.capture = capture
         self._tree = ""  # the last packet's tree, kept under a followed stream
+        self._drawn: tuple[bool, int] | None = None  # (running, packets) the first line was drawn for
         wireshark = getattr(capture, "wireshark", None)  # a capture-like object without one: scapy only
         super().__init__(enabled=bool(wireshark is not None and wireshark.available), **kwargs)
         self.add_class("labkit-capture-detail")
@@ -69,8 +70,12 @@ class DetailBridge(anywidget.AnyWidget):
     def refresh(self) -> None:
         """The first line: what a click shows here, and the whole capture as one pcapng once stopped."""
         cap = self.capture
+        state = (bool(cap.running), sum(len(dev.frames) for dev in cap.devices.values()))
+        if state == self._drawn:  # the pcapng of 20,000 packets takes about a second to write
+            return
+        self._drawn = state
         parts = []
-        if hasattr(cap, "pcapng") and not cap.running and any(dev.frames for dev in cap.devices.values()):
+        if hasattr(cap, "pcapng") and not state[0] and state[1]:
             data = cap.pcapng()
             if len(data) <= MAX_INLINE:
                 uri = "data:application/x-pcapng;base64," + base64.b64encode(data).decode("ascii")

@@ -236,6 +236,14 @@ def test_without_sharkd_the_area_says_how_to_get_it_and_links_the_pcapng() -> No
     assert uri is not None, bridge.footer
     data = base64.b64decode(uri.group(1))
     assert data[:4] == b"\x0a\x0d\x0d\x0a" and b"h2/eth0" in data  # a pcapng whose interface is named
+    calls = []
+    bridge.capture.pcapng = lambda: calls.append(1) or data  # type: ignore[method-assign]
+    bridge.refresh()
+    assert calls == [], "nothing changed: the pcapng is not written again"
+    dev = bridge.capture.device("h2/eth0")
+    dev.frames = dev.frames[:-1]
+    bridge.refresh()
+    assert calls == [1], "the packets changed: the link is redrawn"
 
 
 @needs_sharkd
