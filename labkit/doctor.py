@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import platform
 import pwd
+import re
 import shutil
 import stat
 import subprocess
@@ -20,7 +21,7 @@ from .doctor_paths import Facts, Finding, choose, lab_kinds, module_findings, sk
 from .kinds import KINDS as ALL_KINDS
 from .settings import settings
 
-__all__ = ["Facts", "Finding", "gather", "run_checks"]
+__all__ = ["Facts", "Finding", "gather", "run_checks", "sharkd_finding"]
 
 TOOLS = {
     "ip": "apt-get install iproute2", "tcpdump": "apt-get install tcpdump", "neato": "apt-get install graphviz",
@@ -29,6 +30,7 @@ TOOLS = {
 }
 OPTIONAL_TOOLS = {"vagrant": "apt-get install vagrant vagrant-libvirt (only for the VM target)",
                   "chromium": "apt-get install chromium (only for the browser tests)"}
+SHARKD_FIX = "apt-get install wireshark-common (Wireshark's dissection tree and Follow TCP/UDP stream in the capture panes)"
 #: every kind made with `ip link add` (labkit/kinds/); tun and tap are checked through /dev/net/tun
 KINDS = tuple(name for name, kind in ALL_KINDS.items() if kind.created_by == "link_add")
 SOURCES = Path(__file__).resolve().parent.parent / "notebooks" / "src"
@@ -41,6 +43,16 @@ def _version(argv: list[str]) -> str:
         return "?"
     text = (out.stdout or out.stderr).strip().splitlines()
     return text[0] if text else "?"
+
+
+def sharkd_finding(path: str | None, version: str = "") -> Finding:
+    """Whether Wireshark's sharkd is here: with it, a packet's row opens into Wireshark's tree and can be
+    followed; without it, into scapy's layers. It runs where the notebook runs, not on the target."""
+    if not path:
+        return Finding(False, "sharkd: not found, so packets show scapy's layers only", SHARKD_FIX, required=False)
+    found = re.search(r"Wireshark\)? (\d+\.\d+\.\d+)", version)
+    words = f" (Wireshark {found.group(1)})" if found else ""
+    return Finding(True, f"sharkd: {path}{words}: Wireshark's tree and Follow stream in the capture panes")
 
 
 def _read(path: str) -> str | None:
@@ -135,6 +147,8 @@ def run_checks(probe_kernel: bool = True) -> list[Finding]:
     for tool, fix in OPTIONAL_TOOLS.items():
         path = shutil.which(tool)
         found.append(Finding(bool(path), f"{tool}: {path or 'not found'}", fix, required=False))
+    sharkd = shutil.which("sharkd")
+    found.append(sharkd_finding(sharkd, _version([sharkd, "-v"]) if sharkd else ""))
     found += tun_findings(facts)
     found += module_findings(facts)
     found.append(skipped_labs(facts))

@@ -2,7 +2,9 @@
 
 :class:`~labkit.capture.session.Capture` is what ``lab.capture(...)`` returns;
 :mod:`.decode` turns frames into ``tcpdump -n -e``-style lines; :mod:`.pcap` reads and
-writes the pcap format.
+writes the pcap format, :mod:`.pcapng` one file of every device; :mod:`.sharkd` runs
+Wireshark's dissectors, whose replies :mod:`.dissection` parses and :mod:`.wireshark`
+offers as ``cap.dissect(...)`` and ``cap.follow(...)``.
 """
 
 from .decode import Frame, summarize

@@ -6,7 +6,7 @@
         lab.run("ping", "-c", "2", "-I", "veth0", "20.1.0.11")
     cap.counts()        # {'main/veth1': 2, 'main/lo': 2}: requests on veth1, replies on lo
     lab.show(cap)       # the topology with the devices that saw the packets coloured
-    cap.save("captures/")                                    # one .pcap per device, for Wireshark
+    cap.save("captures/")     # one .pcap per device, and capture.pcapng with them all, for Wireshark
 
 Each tcpdump runs on the target, inside the device's namespace, and writes a pcap
 file there (see :mod:`labkit.targets.agent_capture`). This object reads those files
@@ -104,6 +104,7 @@ class Capture:
         self._live_display: Any = None
         self._feed_lock = threading.Lock()  # the live stream and the reads feed the same pcap streams
         self._follow: Any = None
+        self._wireshark: Any = None
         if start:
             self.start()
 
@@ -313,14 +314,50 @@ class Capture:
         """The pcap file of ``dev`` exactly as tcpdump wrote it."""
         return self.device(dev).stream.pcap_bytes()
 
+    def pcapng(self) -> bytes:
+        """One pcapng of every device (interfaces named 'ns/dev', each its link type), packets in time order."""
+        from .pcapng import LINKTYPE_NUMBERS, write_pcapng
+
+        return write_pcapng((key, cap.stream.pcap_bytes(), LINKTYPE_NUMBERS.get(cap.link_type, 1))
+                            for key, cap in self.devices.items())
+
+    @property
+    def wireshark(self) -> Any:
+        """Wireshark's sharkd for this capture (:class:`~labkit.capture.wireshark.Wireshark`)."""
+        if self._wireshark is None:
+            from .wireshark import Wireshark
+
+            self._wireshark = Wireshark(self)
+        return self._wireshark
+
+    def dissect(self, dev: str, index: int = 0) -> Any:
+        """Packet ``index`` of ``dev`` as Wireshark dissects it (``.find('tcp.srcport')``: a field, its bytes,
+        its display filter); scapy's layers, said so, where sharkd is not installed."""
+        return self.wireshark.dissect(dev, index)
+
+    def follow(self, dev: str, index: int | None = None, *, stream: int | None = None, proto: str | None = None) -> Any:
+        """Wireshark's Follow TCP/UDP stream on ``dev``: what the client sent and what the server answered
+        (the stream of packet ``index``, or stream number ``stream``, or the first one)."""
+        return self.wireshark.follow(dev, index, stream=stream, proto=proto)
+
     def save(self, path: str | os.PathLike[str] = "captures") -> list[str]:
-        """Write one Wireshark-readable .pcap per device; ``path`` is a directory or, for one device, a file."""
+        """Write the capture for Wireshark; returns the paths written.
+
+        A directory gets one ``<namespace>-<device>.pcap`` per device plus ``capture.pcapng`` with
+        every device in one file (:meth:`pcapng`); a path ending in ``.pcap`` (one device) or
+        ``.pcapng`` gets that one file."""
         target = os.fspath(path)
         written = []
+        if target.endswith(".pcapng"):
+            os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
+            with open(target, "wb") as fh:
+                fh.write(self.pcapng())
+            return [target]
         if target.endswith(".pcap"):
             if len(self.devices) != 1:
                 raise InvalidInput(f"{target!r} is one file but this capture has {len(self.devices)} devices",
-                                   hint="give a directory: one <namespace>-<device>.pcap is written per device")
+                                   hint="give a directory (one <namespace>-<device>.pcap per device, and capture.pcapng), "
+                                        "or a name ending in .pcapng for one file of them all")
             os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
             files = {target: next(iter(self.devices.values()))}
         else:
@@ -330,6 +367,8 @@ class Capture:
             with open(name, "wb") as fh:
                 fh.write(cap.stream.pcap_bytes())
             written.append(name)
+        if not target.endswith(".pcap"):
+            written += self.save(os.path.join(target, "capture.pcapng"))
         return written
 
     # -- display ------------------------------------------------------------------

@@ -18,6 +18,8 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from .detail import DetailBridge
+
 MAX_INLINE = 4 << 20  # bytes of pcap offered as an inline download link
 REFRESH_EVERY = 0.3  # seconds between two redraws while a capture runs
 
@@ -31,7 +33,7 @@ STYLE = """<style>
  padding:0 6px 0 calc(6px + 8.8em);text-indent:-8.8em}
 .lk-row summary::-webkit-details-marker{display:none}
 .lk-row:nth-child(even) summary{background:var(--jp-layout-color2,#f6f6f6)}
-.lk-row[open] summary{background:#fff3b0}
+.lk-row[open] summary{background:rgba(255,200,40,.35)}
 .lk-row pre{margin:2px 6px 6px 18px;font-size:10.5px;max-height:260px;overflow:auto;
  background:var(--jp-layout-color2,#f6f6f6);padding:4px}
 .lk-t{color:#888;margin-right:6px}.lk-d{display:inline-block;width:2.6em;font-weight:600;text-indent:0}
@@ -81,7 +83,8 @@ class CapturePane(widgets.VBox):
                 layers = frame.layers()
             except Exception as exc:  # show the problem in the row, keep the pane
                 layers = f"cannot show the layers: {exc!r}"
-            cached = (f'<details class="lk-row"><summary><span class="lk-t">{clock}</span>{_arrow(direction)}'
+            cached = (f'<details class="lk-row" data-key="{html.escape(self.key)}" data-index="{frame.index}">'
+                      f'<summary><span class="lk-t">{clock}</span>{_arrow(direction)}'
                       f"{html.escape(frame.summary)}</summary><pre>{html.escape(layers)}</pre></details>")
             self._row_html[frame.index] = cached
         return cached
@@ -143,8 +146,9 @@ class CapturePanes(widgets.VBox):
         filt = html.escape(capture.filter) if capture.filter else "all packets"
         self.title = widgets.HTML(f'<div class="lk-pane-head">tcpdump <span class="lk-sub">filter: <code>{filt}</code>'
                                   " · click a packet to see its layers</span></div>")
-        super().__init__([self.title, widgets.HBox(self.panes, layout=widgets.Layout(width="100%", align_items="stretch"))],
-                         layout=widgets.Layout(width="100%"))
+        self.detail = DetailBridge(capture)  # the row-click detail under the panes: Wireshark's tree, Follow stream
+        super().__init__([self.title, widgets.HBox(self.panes, layout=widgets.Layout(width="100%", align_items="stretch")),
+                          self.detail], layout=widgets.Layout(width="100%"))
         self.add_class("labkit-capture")
         self._last = 0.0
         capture.listeners.append(self._on_update)
@@ -159,3 +163,4 @@ class CapturePanes(widgets.VBox):
     def refresh(self) -> None:
         for pane in self.panes:
             pane.refresh()
+        self.detail.refresh()

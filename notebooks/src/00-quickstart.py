@@ -52,8 +52,11 @@ lab.view(title="Step 2: accept_local=1, rp_filter=0")
 # ## Step 3: ping through the cable, with two captures side by side
 #
 # `lab.capture(...)` starts one `tcpdump` per device and returns once each of them is listening,
-# so no packet of the ping is missed. Open a packet to see all its layers; the ⬇ link saves the
-# capture as a `.pcap` file for Wireshark. In the picture, the devices that saw packets are red, with their counts.
+# so no packet of the ping is missed. Open a packet to see all its layers; where Wireshark's `sharkd` is
+# installed, the same click shows Wireshark's tree under the panes: every field with the bytes it was read
+# from and its display filter (hover a line). The ⬇ links save each device's `.pcap`, and `capture.pcapng`
+# with both devices in one file (one Wireshark window). In the picture, the devices that saw packets are red,
+# with their counts.
 
 # %%
 with lab.capture("veth1", "lo", filter="icmp") as cap:
@@ -65,15 +68,20 @@ fact(result.ok and set(seen(cap, "veth1")) == {"echo-request"} and "echo-reply" 
 lab.view(cap, title="Step 3: requests arrive on veth1, replies come back on lo")
 
 # %% [markdown]
-# The same capture as data: counts per device, and each pcap read back with scapy.
+# The same capture as data: counts per device, and each file read back with scapy: one `.pcap` per
+# device, and `capture.pcapng` that holds both devices' packets, each named by its interface.
+# `cap.dissect("veth1", 0)` gives Wireshark's tree of a packet as data (scapy's layers, said so,
+# where sharkd is not installed).
 
 # %%
 from scapy.utils import rdpcap
 
 print(cap.counts())
-for path in cap.save("captures"):
-    print(path, len(rdpcap(path)), "packets")
+files = {path: len(rdpcap(path)) for path in cap.save("captures")}
+for path, count in files.items():
+    print(path, count, "packets")
 fact(cap.counts() == {"main/veth1": 2, "main/lo": 2}, "two requests on veth1, two replies on lo", saw=cap.counts())
+fact(files["captures/capture.pcapng"] == 4, "the pcapng holds the packets of both devices", saw=files)
 
 # %%
 lab.close()   # removes the namespaces, the devices and every tcpdump
