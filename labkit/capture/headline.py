@@ -15,7 +15,7 @@ from scapy.layers.inet import ICMP, IP, TCP, UDP, IPerror, UDPerror
 from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6ND_NA, ICMPv6ND_NS, IPv6
 from scapy.layers.l2 import ARP, GRE, STP, Ether
 from scapy.layers.vxlan import VXLAN
-from scapy.packet import Packet
+from scapy.packet import NoPayload, Packet
 
 DHCP_WORDS = {1: "DISCOVER", 2: "OFFER", 3: "REQUEST", 4: "DECLINE", 5: "ACK", 6: "NAK", 7: "RELEASE", 8: "INFORM"}
 UNREACH = {0: "net", 1: "host", 2: "protocol", 3: "port", 4: "need-to-fragment", 13: "admin-prohibited"}
@@ -29,52 +29,61 @@ def headline(pkt: Packet) -> str:
         return ""
 
 
+def _layers(pkt: Packet) -> dict[type, Packet]:
+    """Each layer class of ``pkt`` → its outermost layer: one walk (``haslayer`` walks again each call)."""
+    found: dict[type, Packet] = {}
+    layer = pkt
+    while layer is not None and not isinstance(layer, NoPayload):
+        found.setdefault(type(layer), layer)
+        layer = layer.payload
+    return found
+
+
 def _headline(pkt: Packet) -> str:
-    if pkt.haslayer(VXLAN):
-        inner = pkt[VXLAN].payload
-        return f"VXLAN vni {pkt[VXLAN].vni}: {_headline(inner) or 'frame'}"
-    if pkt.haslayer(GRE) and isinstance(pkt[GRE].payload, IP | IPv6 | Ether):
-        return f"GRE: {_headline(pkt[GRE].payload) or 'packet'}"
-    if pkt.haslayer(DHCP):
-        return _dhcp(pkt)
-    if pkt.haslayer(ARP):
-        arp = pkt[ARP]
+    at = _layers(pkt)
+    if VXLAN in at:
+        return f"VXLAN vni {at[VXLAN].vni}: {_headline(at[VXLAN].payload) or 'frame'}"
+    if GRE in at and isinstance(at[GRE].payload, IP | IPv6 | Ether):
+        return f"GRE: {_headline(at[GRE].payload) or 'packet'}"
+    if DHCP in at and BOOTP in at:
+        return _dhcp(at[DHCP], at[BOOTP])
+    if ARP in at:
+        arp = at[ARP]
         if arp.op == 1:
             return f"ARP who-has {arp.pdst}? tell {arp.psrc}"
         if arp.op == 2:
             return f"ARP {arp.psrc} is-at {arp.hwsrc}"
         return f"ARP op {arp.op}"
-    if pkt.haslayer(STP):
-        return _stp(pkt[STP])
-    if pkt.haslayer(ICMP) and pkt.haslayer(IP):
-        return _icmp(pkt[IP], pkt[ICMP])
-    if pkt.haslayer(IPv6):
-        ip6 = pkt[IPv6]
-        if pkt.haslayer(ICMPv6EchoRequest):  # scapy's echo reply subclasses the request: ask for the reply first
-            kind = "reply" if pkt.haslayer(ICMPv6EchoReply) else "request"
-            return f"ICMP6 echo {kind} {ip6.src} → {ip6.dst} seq {pkt[ICMPv6EchoRequest].seq}"
-        if pkt.haslayer(ICMPv6ND_NS):
-            return f"ICMP6 who-has {pkt[ICMPv6ND_NS].tgt}?"
-        if pkt.haslayer(ICMPv6ND_NA):
-            return f"ICMP6 {pkt[ICMPv6ND_NA].tgt} is here"
-    ip = pkt.getlayer(IP) or pkt.getlayer(IPv6)
-    if ip is not None and pkt.haslayer(TCP):
-        tcp = pkt[TCP]
+    if STP in at:
+        return _stp(at[STP])
+    if ICMP in at and IP in at:
+        return _icmp(at[IP], at[ICMP])
+    if IPv6 in at:
+        ip6 = at[IPv6]
+        for kind, cls in (("reply", ICMPv6EchoReply), ("request", ICMPv6EchoRequest)):
+            if cls in at:
+                return f"ICMP6 echo {kind} {ip6.src} → {ip6.dst} seq {at[cls].seq}"
+        if ICMPv6ND_NS in at:
+            return f"ICMP6 who-has {at[ICMPv6ND_NS].tgt}?"
+        if ICMPv6ND_NA in at:
+            return f"ICMP6 {at[ICMPv6ND_NA].tgt} is here"
+    ip = at.get(IP) or at.get(IPv6)
+    if ip is not None and TCP in at:
+        tcp = at[TCP]
         flags = "".join(ch for bit, ch in ((0x02, "S"), (0x01, "F"), (0x04, "R"), (0x08, "P"), (0x10, "."))
                         if int(tcp.flags) & bit)
         return f"TCP {ip.src}:{tcp.sport} → {ip.dst}:{tcp.dport} [{flags}]"
-    if ip is not None and pkt.haslayer(UDP):
-        udp = pkt[UDP]
+    if ip is not None and UDP in at:
+        udp = at[UDP]
         return f"UDP {ip.src}:{udp.sport} → {ip.dst}:{udp.dport}"
     return ""
 
 
-def _dhcp(pkt: Packet) -> str:
-    options = dict(o for o in pkt[DHCP].options if isinstance(o, tuple) and len(o) == 2)
+def _dhcp(dhcp: Packet, bootp: Packet) -> str:
+    options = dict(o for o in dhcp.options if isinstance(o, tuple) and len(o) == 2)
     kind = options.get("message-type")
     words: dict[object, str] = dict(DHCP_WORDS.items()) | {v.lower(): v for v in DHCP_WORDS.values()}  # wire, or built by scapy
     word = words.get(kind, f"type {kind}") if kind is not None else "BOOTP"
-    bootp = pkt[BOOTP]
     client = bytes(bootp.chaddr[:6]).hex(":")
     offered = bootp.yiaddr if bootp.yiaddr and bootp.yiaddr != "0.0.0.0" else options.get("requested_addr")
     if bootp.op == 2:  # from the server: the address it gives, to whom

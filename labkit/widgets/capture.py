@@ -14,7 +14,14 @@ can drag its corner taller); its rows are drawn bottom-anchored (CSS
 ``column-reverse``), so while a capture runs the newest row stays in sight without
 any script. Only the last ``max_rows`` rows are drawn, so a pane stays quick with a
 capture of tens of thousands of packets; the header's count and ``cap.counts()`` stay
-exact and the capture keeps every frame. Each pane links its pcap file for
+exact and the capture keeps every frame.
+
+*Under load* (10,000 packets/s) the work of a redraw is decoding new rows with scapy (about
+1–2 ms each here), in the notebook's process. Two bounds keep the notebook responsive: while the
+capture runs, a redraw draws at most ``LIVE_NEW_ROWS`` rows it has not drawn before (the newest;
+the line above them says how many are not drawn), and redraws are spaced so that they take at
+most ``BUSY_SHARE`` of the time (at least ``REFRESH_EVERY`` apart). Once the capture stops, the
+pane draws its last ``max_rows`` rows in full. Each pane links its pcap file for
 Wireshark (inline as a ``data:`` URI up to ``MAX_INLINE``).
 """
 
@@ -30,6 +37,8 @@ import ipywidgets as widgets
 MAX_INLINE = 4 << 20  # bytes of pcap offered as an inline download link
 REFRESH_EVERY = 0.3  # seconds between two redraws while a capture runs
 MAX_HEIGHT = "min(70vh, 640px)"  # a pane grows with its rows up to this, then scrolls
+LIVE_NEW_ROWS = 50  # while a capture runs, at most this many rows not drawn before are drawn per redraw
+BUSY_SHARE = 0.25  # while a capture runs, redraws take at most this share of the notebook's time
 
 STYLE = """<style>
 .lk-pane-head{font:600 12px/1.5 var(--jp-ui-font-family,sans-serif);margin:0 0 4px 0}
@@ -81,9 +90,15 @@ class CapturePane(widgets.VBox):
         return self.capture.devices[self.key]
 
     def visible(self) -> list[Any]:
-        """The frames drawn: the last ``max_rows``."""
+        """The frames drawn: the last ``max_rows``; while the capture runs, no more than ``LIVE_NEW_ROWS``
+        of them new since the last redraw (see the module docstring)."""
         frames = self.dev.frames
-        return frames[-self.max_rows:] if self.max_rows else []
+        shown = frames[-self.max_rows:] if self.max_rows else []
+        if self.dev.running and getattr(self.capture, "running", False):
+            new = sum(1 for frame in shown if frame.index not in self._row_html)
+            if new > LIVE_NEW_ROWS:
+                shown = shown[-LIVE_NEW_ROWS:]
+        return shown
 
     def row_html(self, frame: Any) -> str:
         cached = self._row_html.get(frame.index)
@@ -168,14 +183,16 @@ class CapturePanes(widgets.VBox):
                          layout=widgets.Layout(width="100%"))
         self.add_class("labkit-capture")
         self._last = 0.0
+        self._cost = 0.0  # seconds the last redraw took
         capture.listeners.append(self._on_update)
 
     def _on_update(self, capture: Any) -> None:
         now = time.monotonic()
-        if capture.running and now - self._last < REFRESH_EVERY:
+        if capture.running and now - self._last < max(REFRESH_EVERY, self._cost / BUSY_SHARE):
             return
-        self._last = now
         self.refresh()
+        self._cost = time.monotonic() - now
+        self._last = time.monotonic()
 
     def refresh(self) -> None:
         for pane in self.panes:

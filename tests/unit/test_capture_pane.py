@@ -88,6 +88,34 @@ def test_panes_side_by_side_and_refresh_on_update() -> None:
     assert panes.panes[1].rows.value.count('class="lk-row"') == 4
 
 
+def test_a_fast_live_capture_draws_few_new_rows_per_redraw_and_all_once_stopped() -> None:
+    """10,000 packets/s: a redraw decodes at most LIVE_NEW_ROWS new rows; the count stays exact."""
+    from labkit.widgets.capture import LIVE_NEW_ROWS
+
+    cap = FakeCapture(3000, running=True)
+    pane = CapturePane(cap, "main/veth1", max_rows=200)
+    assert pane.rows.value.count('class="lk-row"') == LIVE_NEW_ROWS == 50
+    assert "2,950 earlier packets not drawn (all 3,000 are kept" in pane.rows.value
+    assert "3,000 packets" in pane.head.value
+    cap.running = cap.devices["main/veth1"].running = False
+    pane.refresh()
+    assert pane.rows.value.count('class="lk-row"') == 200 and "2,800 earlier packets not drawn" in pane.rows.value
+
+
+def test_redraws_while_running_are_spaced_by_their_cost() -> None:
+    cap = FakeCapture(10, running=True)
+    panes = CapturePanes(cap)
+    drawn: list[int] = []
+    panes.refresh = lambda: drawn.append(1)  # type: ignore[method-assign]
+    panes._cost = 1.0  # a redraw took 1 s: the next may come 4 s later at the earliest (BUSY_SHARE 0.25)
+    panes._last = __import__("time").monotonic() - 2.0
+    panes._on_update(cap)
+    assert drawn == []
+    panes._last -= 3.0
+    panes._on_update(cap)
+    assert drawn == [1]
+
+
 def test_render_time_of_200_rows_is_small() -> None:
     import time
 
