@@ -100,6 +100,18 @@ class Frame:
     def direction(self, mac: str | None, is_port: bool = False) -> str:
         return direction(self.data, self.linktype, mac, is_port)
 
+    @property
+    def src_mac(self) -> str | None:
+        """The sender's MAC: the Ethernet source, or the address in a cooked header; None without one."""
+        data = self.data
+        if self.linktype == 1 and len(data) >= 12:
+            return data[6:12].hex(":")
+        if self.linktype == 276 and len(data) >= SLL2_LEN and data[11] == 6:
+            return data[12:18].hex(":")
+        if self.linktype == 113 and len(data) >= 16 and int.from_bytes(data[4:6], "big") == 6:
+            return data[6:12].hex(":")
+        return None
+
     def layers(self) -> str:
         """Every decoded layer and field, as scapy's ``show()`` prints them."""
         return str(self.packet.show(dump=True))

@@ -44,19 +44,23 @@ STYLE = """<style>
 .lk-pane-head{font:600 12px/1.5 var(--jp-ui-font-family,sans-serif);margin:0 0 4px 0}
 .lk-pane-head .lk-sub{font-weight:400;color:var(--jp-ui-font-color2,#666)}
 .lk-pane-head a{margin-left:6px}
-.lk-rows{max-height:MAX_HEIGHT;min-height:1.6em;overflow:auto;resize:vertical;display:flex;flex-direction:column-reverse;
+.lk-rows{max-height:MAX_HEIGHT;min-height:1.6em;min-width:0;width:100%;box-sizing:border-box;overflow:hidden auto;
+ resize:vertical;display:flex;flex-direction:column-reverse;white-space:normal;
  border:1px solid var(--jp-border-color2,#ddd);border-radius:4px;
  font:12px/1.5 var(--jp-code-font-family,monospace);background:var(--jp-layout-color1,#fff);padding:2px 0}
-.lk-row summary{display:flex;align-items:baseline;gap:0 6px;cursor:pointer;list-style:none;padding:0 6px}
+.labkit-capture-pane .widget-html,.labkit-capture-pane .widget-html-content{min-width:0;max-width:100%}
+.lk-list{min-width:0}
+.lk-row summary{display:flex;align-items:baseline;gap:0 6px;cursor:pointer;list-style:none;padding:0 6px;min-width:0}
 .lk-row summary::-webkit-details-marker{display:none}
 .lk-row:nth-child(even) summary{background:var(--jp-layout-color2,#f6f6f6)}
 .lk-row[open] summary{background:var(--jp-warn-color3,#fff3b0)}
 .lk-t{flex:none;color:var(--jp-ui-font-color2,#888)}
 .lk-d{flex:none;width:2.2em;font-weight:600}
 .lk-h{flex:0 1 auto;font-weight:600;color:var(--jp-content-font-color0,#111);overflow-wrap:anywhere}
-.lk-x{flex:1 1 0;min-width:5em;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;color:var(--jp-ui-font-color2,#777)}
+.lk-x{flex:1 1 0;min-width:5em;contain:inline-size;white-space:nowrap;overflow:hidden;text-overflow:ellipsis;
+ color:var(--jp-ui-font-color2,#777)}
 .lk-row[open] .lk-x{white-space:pre-wrap;overflow-wrap:anywhere}
-.lk-row pre{margin:2px 6px 6px 18px;font-size:11px;max-height:260px;overflow:auto;
+.lk-row pre{margin:2px 6px 6px 18px;font-size:11px;max-height:260px;overflow:auto;white-space:pre;contain:inline-size;
  background:var(--jp-layout-color2,#f6f6f6);padding:4px}
 .lk-in{color:#1f77b4}.lk-out{color:#2ca02c}.lk-none{color:#bbb}
 .lk-more,.lk-empty{color:#888;padding:2px 6px;font-style:italic}

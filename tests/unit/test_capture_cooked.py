@@ -66,3 +66,12 @@ def test_a_filter_on_another_header_byte_runs_in_user_space() -> None:
     matches = _offline_filter(code)
     assert matches(sll2(0x0800, 0, b"\x45" + b"\0" * 19))
     assert not matches(struct.pack("!HHIHBB8s", 0x0800, 0, 7, 772, 0, 6, MAC) + b"\x45" + b"\0" * 19)
+
+
+def test_the_senders_mac_from_either_header() -> None:
+    eth = bytes.fromhex("ffffffffffff" "020000000001" "0800") + b"\x45" + b"\0" * 19
+    assert Frame(0, 0.0, eth, len(eth), 1).src_mac == "02:00:00:00:00:01"
+    cooked = sll2(0x0800, 4, b"\x45" + b"\0" * 19)
+    assert Frame(0, 0.0, cooked, len(cooked), 276).src_mac == "02:00:00:00:00:01"
+    raw = b"\x45" + b"\0" * 19
+    assert Frame(0, 0.0, raw, len(raw), 101).src_mac is None
