@@ -7,11 +7,17 @@ frame comes back as an opaque ``Raw`` blob. When a frame still cannot be decoded
 the summary says so ("ethertype Unknown (0x88b5), not decoded") instead of
 pretending.
 
-*Direction*: a pcap file of an Ethernet device does not record whether a frame came
-in or went out. It can be told from the device's own MAC address: a frame whose
-source is that MAC was sent by the device (out); one addressed to it, or any frame
-on a device that is not a bridge port, was received (in). A bridge port also
-carries frames between other hosts, in either direction, so those stay unknown.
+*Direction*: a pcap file of an Ethernet device (link type EN10MB) does not record
+whether a frame came in or went out. It can be told from the device's own MAC
+address: a frame whose source is that MAC was sent by the device (out); one
+addressed to it, or any frame on a device that is not a bridge port, was received
+(in). A bridge port also carries frames between other hosts, in either direction,
+so there the MAC cannot tell. That is why bridge ports are captured with the Linux
+"cooked" header v2 (link type LINUX_SLL2, see :mod:`labkit.targets.agent_capture`):
+the kernel tells every packet's type (to this host, broadcast, multicast, to another
+host, or *outgoing*) and the interface index, and :func:`direction` reads it from
+there: outgoing is out, every other type is in. The cooked header keeps the
+sender's MAC, not the destination's; the packet type says who it was for.
 """
 
 from __future__ import annotations
@@ -35,11 +41,17 @@ from scapy.layers.l2 import ARP, GRE, LLC, STP, CookedLinux, CookedLinuxV2, Dot1
 from scapy.layers.vxlan import VXLAN
 from scapy.packet import Packet, Raw
 
+from .headline import headline
+
 #: pcap link types (DLT_*) this module decodes.
 LINKTYPES: dict[int, str] = {0: "NULL", 1: "EN10MB", 12: "RAW", 101: "RAW", 113: "LINUX_SLL", 276: "LINUX_SLL2"}
 ETHERTYPES = {0x0800: "IPv4", 0x0806: "ARP", 0x86DD: "IPv6", 0x8100: "802.1Q", 0x88A8: "802.1Q-QinQ",
               0x8035: "RARP", 0x88CC: "LLDP", 0x8847: "MPLS unicast", 0x6558: "Ethernet (TEB)"}
 ZERO_MAC = "00:00:00:00:00:00"
+SLL2_LEN = 20  # the cooked v2 header: protocol, reserved, ifindex, ARPHRD type, packet type, address length, address
+ETH_P_802_2 = 0x0004  # the "protocol" of an 802.3 frame with an LLC header (STP BPDUs), as the kernel names it
+PACKET_OUTGOING = 4  # the packet types of <linux/if_packet.h>: 0 host, 1 broadcast, 2 multicast, 3 otherhost
+PKTTYPES = {0: "to us", 1: "broadcast", 2: "multicast", 3: "to another host", 4: "sent by us"}
 DHCP_TYPES = {1: "Discover", 2: "Offer", 3: "Request", 4: "Decline", 5: "ACK", 6: "NAK", 7: "Release", 8: "Inform"}
 ICMP_TYPES = {0: "echo reply", 3: "unreachable", 5: "redirect", 8: "echo request", 11: "time exceeded",
               12: "parameter problem", 13: "time stamp request", 14: "time stamp reply"}
@@ -63,6 +75,7 @@ class Frame:
     linktype: int = 1
     _packet: Packet | None = field(default=None, repr=False, compare=False)
     _summary: str | None = field(default=None, repr=False, compare=False)
+    _headline: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def packet(self) -> Packet:
@@ -77,8 +90,27 @@ class Frame:
             self._summary = summarize(self.packet, self.wirelen)
         return self._summary
 
+    @property
+    def headline(self) -> str:
+        """What the packet is in the lesson, first ('' when the tcpdump line says it best): :mod:`.headline`."""
+        if self._headline is None:
+            self._headline = headline(self.packet)
+        return self._headline
+
     def direction(self, mac: str | None, is_port: bool = False) -> str:
         return direction(self.data, self.linktype, mac, is_port)
+
+    @property
+    def src_mac(self) -> str | None:
+        """The sender's MAC: the Ethernet source, or the address in a cooked header; None without one."""
+        data = self.data
+        if self.linktype == 1 and len(data) >= 12:
+            return data[6:12].hex(":")
+        if self.linktype == 276 and len(data) >= SLL2_LEN and data[11] == 6:
+            return data[12:18].hex(":")
+        if self.linktype == 113 and len(data) >= 16 and int.from_bytes(data[4:6], "big") == 6:
+            return data[6:12].hex(":")
+        return None
 
     def layers(self) -> str:
         """Every decoded layer and field, as scapy's ``show()`` prints them."""
@@ -94,14 +126,24 @@ def dissect(linktype: int, data: bytes) -> Packet:
     if linktype == 113:
         return CookedLinux(data)
     if linktype == 276:
-        return CookedLinuxV2(data)
+        pkt = CookedLinuxV2(data)
+        if int(pkt.proto) == ETH_P_802_2 and len(data) > SLL2_LEN:  # 802.3 frames (STP BPDUs): LLC follows
+            pkt = CookedLinuxV2(data[:SLL2_LEN]) / LLC(data[SLL2_LEN:])
+        return pkt
     if linktype == 0:
         return Loopback(data)
     return Raw(data)  # summarize() names the link type it could not decode
 
 
 def direction(data: bytes, linktype: int, mac: str | None, is_port: bool = False) -> str:
-    """'in', 'out' or '' (unknown) for an Ethernet frame seen on a device whose MAC is ``mac``."""
+    """'in', 'out' or '' (unknown) for a frame seen on a device whose MAC is ``mac``.
+
+    A cooked frame (LINUX_SLL2, LINUX_SLL) carries the kernel's packet type: that decides.
+    An Ethernet frame is judged by the device's MAC (see the module docstring)."""
+    if linktype == 276 and len(data) >= SLL2_LEN:
+        return "out" if data[10] == PACKET_OUTGOING else "in"
+    if linktype == 113 and len(data) >= 16:
+        return "out" if int.from_bytes(data[0:2], "big") == PACKET_OUTGOING else "in"
     if linktype != 1 or not mac or mac == ZERO_MAC or len(data) < 12:
         return ""
     own = bytes.fromhex(mac.replace(":", ""))
@@ -128,8 +170,12 @@ def summarize(pkt: Packet, wirelen: int | None = None) -> str:
         if isinstance(pkt, IP | IPv6):  # raw IP (a tun device): no link header, as tcpdump prints it
             return f"{'IP6' if isinstance(pkt, IPv6) else 'IP'} {_l3(pkt)}"
         if isinstance(pkt, CookedLinux | CookedLinuxV2):
-            return f"{_sll_dir(pkt)} {pkt.src.hex(':')[:17] if isinstance(pkt.src, bytes) else pkt.src}, " \
-                   f"{_ethertype(int(pkt.proto))}, length {length}: {_payload(pkt.payload, int(pkt.proto))}"
+            src = pkt.src.hex(":")[:17] if isinstance(pkt.src, bytes) else pkt.src
+            index = f" ifindex {pkt.ifindex}" if isinstance(pkt, CookedLinuxV2) else ""
+            proto = int(pkt.proto)
+            if proto == ETH_P_802_2:
+                return f"{_sll_dir(pkt)}{index} {src}, 802.3, length {length}: {_llc(pkt.payload)}"
+            return f"{_sll_dir(pkt)}{index} {src}, {_ethertype(proto)}, length {length}: {_payload(pkt.payload, proto)}"
         if isinstance(pkt, Loopback):
             return f"loopback, length {length}: {_l3(pkt.payload)}"
     except Exception as exc:  # a malformed frame must not break a pane
@@ -144,10 +190,7 @@ def _ethertype(value: int) -> str:
 def _ether(pkt: Packet, length: int) -> str:
     head = f"{pkt.src} > {pkt.dst}"
     if isinstance(pkt, Dot3):
-        inner = pkt.payload
-        if isinstance(inner, LLC) and isinstance(inner.payload, STP):
-            return f"{head}, 802.3, length {length}: {_stp(inner.payload)}"
-        return f"{head}, 802.3, length {length}: LLC dsap 0x{getattr(inner, 'dsap', 0):02x}, not decoded"
+        return f"{head}, 802.3, length {length}: {_llc(pkt.payload)}"
     etype = int(pkt.type)
     return f"{head}, {_ethertype(etype)}, length {length}: {_payload(pkt.payload, etype)}"
 
@@ -164,6 +207,13 @@ def _payload(layer: Packet, etype: int) -> str:
     if isinstance(layer, Ether):  # transparent Ethernet bridging (gretap)
         return _ether(layer, len(layer))
     return f"not decoded ({len(bytes(layer))} bytes)"
+
+
+def _llc(inner: Packet) -> str:
+    """An 802.3 frame's LLC payload: STP BPDUs are the ones a lab meets."""
+    if isinstance(inner, LLC) and isinstance(inner.payload, STP):
+        return _stp(inner.payload)
+    return f"LLC dsap 0x{getattr(inner, 'dsap', 0):02x}, not decoded"
 
 
 def _arp(arp: Packet) -> str:

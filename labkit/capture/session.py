@@ -15,6 +15,18 @@ A capture ends when the ``with`` block ends, when every device has seen ``count`
 packets (tcpdump ``-c``), or when ``duration`` seconds have passed, whichever is
 first. ``wait()`` blocks until then: a notebook cell that waits keeps the panes'
 final packets when the notebook is executed headless.
+
+*One time window for every pane.* The tcpdumps of a capture start one after another
+and are stopped one after another, so each file covers a slightly different span: in
+lab 04 the kernel's third ARP probe came 2.05 s in, after `veth0`'s tcpdump had been
+stopped and before `br0`'s was, and the panes showed three replies on `br0` but two on
+`veth0`. So the panes, ``counts()``, ``frames()``, ``packets()`` and ``summaries()``
+all show one window: from the moment the last tcpdump listens (``t0``) to the moment
+the stop was requested (``t_end``), both read on the target's clock, the clock that
+stamps the packets. A packet outside it is still in the device's .pcap file (what
+tcpdump wrote is saved unchanged) and counted in ``stats()`` as ``outside``; the pane
+says how many. A frame switched across the end of the window (on one device a few
+microseconds before ``t_end``, on the next one after) can still be on one side only.
 """
 
 from __future__ import annotations
@@ -25,14 +37,13 @@ import shlex
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import Interrupted, InvalidInput, LabkitError
 from ..ipython import in_a_notebook
 from ..names import check_filter, netns_name, split_ref
 from .decode import Frame
-from .pcap import PcapStream
+from .device import DeviceCapture
 
 READ_CHUNK = 1 << 20
 COUNT_GRACE = 10.0  # seconds a `with` block waits for `count` packets when no duration is given
@@ -43,34 +54,7 @@ def split_device(spec: str) -> tuple[str, str]:
     return split_ref(spec)
 
 
-@dataclass
-class DeviceCapture:
-    """What one device's tcpdump has captured so far, and its counts once stopped."""
-
-    ns: str
-    dev: str
-    mac: str | None = None
-    is_port: bool = False
-    id: str = ""
-    pid: int = 0
-    link_type: str = ""
-    argv: list[str] = field(default_factory=list)  # the tcpdump command line that runs on the target
-    stream: PcapStream = field(default_factory=PcapStream)
-    frames: list[Frame] = field(default_factory=list)
-    running: bool = True
-    stats: dict[str, int | None] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        return f"{self.ns}/{self.dev}"
-
-    @property
-    def lost(self) -> int | None:
-        """Packets tcpdump counted but that are not in the pcap we read (None while running)."""
-        captured = self.stats.get("captured")
-        if captured is None:
-            return None
-        return max(0, captured - len(self.frames)) + int(self.stats.get("dropped") or 0)
+__all__ = ["COUNT_GRACE", "Capture", "DeviceCapture", "split_device"]
 
 
 class Capture:
@@ -98,6 +82,8 @@ class Capture:
             self.devices.setdefault(f"{ns}/{dev}", DeviceCapture(ns, dev))
         self.started_at: float | None = None
         self.stopped_at: float | None = None
+        self.t0: float | None = None  # the window (module docstring), on the target's clock
+        self.t_end: float | None = None
         self.listeners: list[Callable[[Capture], None]] = []
         self.live = live
         self.show = show  # None: show live panes when running in a notebook
@@ -138,15 +124,23 @@ class Capture:
                 cap.id, cap.pid, cap.argv = info["id"], int(info["pid"]), [str(a) for a in info.get("argv", [])]
                 started.append(cap)
             ready = self.client.capture_ready([c.id for c in started])
-        except BaseException:
+        except BaseException as exc:
             for cap in started:
                 try:
                     self.client.capture_remove(cap.id)
                 except LabkitError:
                     pass
+            if isinstance(exc, KeyboardInterrupt):  # "Interrupt kernel" while the tcpdumps started (a busy machine)
+                raise Interrupted("interrupted while the capture was starting: nothing was captured",
+                                  hint="your lab is intact; run the cell again") from None
             raise
         for cap, info in zip(started, ready, strict=True):
             cap.link_type = info.get("link_type", "")
+            cap.pid, cap.argv = int(info.get("pid", cap.pid)), [str(a) for a in info.get("argv", cap.argv)]  # rootless: relaunched
+        listening = [float(info["listening_at"]) for info in ready if info.get("listening_at") is not None]
+        self.t0 = max(listening) if listening else None
+        for cap in started:
+            cap.window = (self.t0, None)
         self.started_at = time.time()
         if self.live:
             by_id = {cap.id: cap for cap in started}
@@ -186,8 +180,8 @@ class Capture:
             if int(event.get("offset", -1)) != len(cap.stream.raw):
                 return  # already read by a poll: the bytes are in the stream
             frames = cap.stream.feed(base64.b64decode(event.get("data", "")))
-            cap.frames.extend(frames)
-        if frames:
+            kept = cap.keep(frames)
+        if kept:
             self._notify()
 
     def _read(self, cap: DeviceCapture) -> int:
@@ -201,9 +195,7 @@ class Capture:
             data = base64.b64decode(answer["data"])
             with self._feed_lock:
                 if offset == len(cap.stream.raw):  # else a live event fed these bytes already
-                    frames = cap.stream.feed(data)
-                    cap.frames.extend(frames)
-                    new += len(frames)
+                    new += cap.keep(cap.stream.feed(data))
             cap.running = bool(answer["running"])
             if not cap.running and answer.get("stats"):
                 cap.stats = dict(answer["stats"])
@@ -243,9 +235,16 @@ class Capture:
         """Stop every tcpdump (SIGINT: it then reports its counts), read the rest, and free the target's files."""
         if not self.running:
             return self
+        requested = []
         for cap in self.devices.values():
             answer = self.client.capture_stop(cap.id)
             cap.stats = dict(answer.get("stats", {}))
+            if answer.get("stop_requested") is not None:
+                requested.append(float(answer["stop_requested"]))
+        self.t_end = min(requested) if requested else None  # the first stop; None: all ended by themselves (count)
+        with self._feed_lock:
+            for cap in self.devices.values():
+                cap.close_window(self.t_end)
         if self._follow is not None:  # it ends by itself once every tcpdump has stopped and been read
             if not self._follow.wait(2.0):
                 self._follow.cancel()
@@ -301,8 +300,10 @@ class Capture:
         return self.counts()
 
     def stats(self) -> dict[str, dict[str, int | None]]:
-        """Per device: tcpdump's counts, the frames in the pcap, and the loss between them."""
-        return {key: {**cap.stats, "saved": len(cap.frames), "lost": cap.lost} for key, cap in self.devices.items()}
+        """Per device: tcpdump's counts, the frames in the pcap (``saved``), the loss between them, and
+        how many of the saved frames are ``outside`` the window the panes and ``counts()`` show."""
+        return {key: {**cap.stats, "saved": cap.stream.count, "lost": cap.lost, "outside": cap.outside}
+                for key, cap in self.devices.items()}
 
     def commands(self) -> list[str]:
         """The tcpdump commands that run on the target for this capture, exactly, one per device
@@ -383,7 +384,7 @@ class Capture:
         lines = [f"capture ({state}) filter {self.filter or '(none)'}"]
         for key, cap in self.devices.items():
             lines.append(f"  {key}: {len(cap.frames)} packets" + (f", tcpdump {cap.stats}" if cap.stats else ""))
-            start = self.started_at
+            start = self.t0 or self.started_at
             for frame in cap.frames[-5:]:
                 lines.append(f"    {frame.time - start if start else 0:9.6f} {frame.summary}")
         return "\n".join(lines)

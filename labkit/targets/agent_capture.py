@@ -14,6 +14,26 @@ In a user namespace (the rootless mode) tcpdump cannot change its user at all; t
 the agent falls back to :func:`capture_main`, a small tcpdump written in Python with
 an AF_PACKET socket, which gives the same pcap, the same lines and the same counts.
 
+*Bridge ports are captured "cooked"* (link type LINUX_SLL2): a port carries frames
+between other hosts both ways, so its MAC cannot tell in from out, and that is the
+STP and bridge lessons' whole point. The cooked header v2 records what the kernel
+knows of each packet: its type (to this host, broadcast, multicast, to another host,
+or outgoing) and the interface index. libpcap 1.10 (Debian 12) offers LINUX_SLL2 only
+on the ``any`` pseudo-device (``tcpdump -L -i veth0`` lists EN10MB and DOCSIS), so a
+port's tcpdump listens on ``any`` in the port's namespace, and the filter keeps that
+one device: ``ifindex N and (FILTER)``, compiled by libpcap and run in the kernel. The
+file stays a plain pcap that Wireshark opens (it shows "Linux cooked capture v2").
+libpcap 1.10.3 compiles the ``stp`` keyword wrongly for a cooked header (it tests the
+protocol field for 0x42, which no frame has: STP BPDUs are 802.3 frames, protocol
+0x0004, whose LLC DSAP is 0x42), so :func:`cooked_filter` spells it out for ports.
+
+Why not every device: the cooked header keeps the sender's MAC but drops the
+destination's, ``any`` does not make the device promiscuous (a real NIC then misses
+frames for other MACs), and the command shown departs from the ``tcpdump -i veth1``
+a learner types. Off a bridge the MAC already tells the direction (a frame from the
+device's own MAC went out), so other devices keep the Ethernet header. (A raw-IP
+device such as a tun would gain a direction from it too; it keeps RAW for now.)
+
 Requests (all JSON-plain)::
 
     capture_start(ns, dev, filter="", snaplen=262144, count=None, wait=True) → {id, pid, ...}
@@ -42,11 +62,18 @@ from ..programs.pycapture import BUFFER_KIB
 from .agent import Agent
 from .agent_api import Call, Handler, concurrent, exclusive
 
+STP_WORD = re.compile(r"(?<![\w.:-])stp(?![\w.:-])")
+STP_COOKED = "(link[0:2] = 0x0004 and link[20] = 0x42)"  # an 802.3 frame whose LLC DSAP is STP's
 LISTENING = re.compile(r"listening on (\S+), link-type (\S+)")
 STATS = {"captured": re.compile(r"(\d+) packets? captured"),
          "received": re.compile(r"(\d+) packets? received by filter"),
          "dropped": re.compile(r"(\d+) packets? dropped by kernel")}
 MAX_READ = 4 << 20
+
+
+def cooked_filter(expression: str) -> str:
+    """``expression`` as a LINUX_SLL2 filter: the ``stp`` keyword spelled out (see the module docstring)."""
+    return STP_WORD.sub(STP_COOKED, expression)
 
 
 class _Capture:
@@ -60,6 +87,8 @@ class _Capture:
         self.listening = threading.Event()
         self.link_type = ""
         self.started = time.time()
+        self.listening_at: float | None = None  # this machine's clock, the one the packets are stamped with
+        self.stop_requested: float | None = None
         self.reader = threading.Thread(target=self._read_stderr, name=f"tcpdump-{dev}", daemon=True)
         self.reader.start()
 
@@ -72,6 +101,7 @@ class _Capture:
             self.lines.append(line)
             found = LISTENING.search(line)
             if found:
+                self.listening_at = time.time()
                 self.link_type = found.group(2)
                 self.listening.set()
         self.listening.set()  # tcpdump ended: whoever waits looks at returncode
@@ -87,7 +117,7 @@ class _Capture:
     def info(self) -> dict[str, Any]:
         return {"id": self.id, "ns": self.ns, "dev": self.dev, "pid": self.proc.pid, "argv": self.argv,
                 "link_type": self.link_type, "running": self.proc.poll() is None, "returncode": self.proc.poll(),
-                "size": _size(self.path)}
+                "size": _size(self.path), "listening_at": self.listening_at, "stop_requested": self.stop_requested}
 
 
 def _size(path: str) -> int:
@@ -119,29 +149,39 @@ class Captures:
         filter = check_filter(filter)
         if not 0 < int(snaplen) <= 262144:
             raise InvalidInput(f"snaplen {snaplen} is out of range", hint="use 1..262144 bytes (0 is not allowed here)")
-        self._check_device(ns, dev)
+        ifindex, port = self._check_device(ns, dev)
         self._next += 1
-        cap = self._launch(f"c{self._next}", ns, dev, filter, int(snaplen), count, int(buffer_kib))
+        cap = self._launch(f"c{self._next}", ns, dev, filter, int(snaplen), count, int(buffer_kib),
+                           ifindex if port else 0)
         if wait:
             self.ready([cap.id], timeout)
         return cap.info()
 
     def _launch(self, cid: str, ns: str, dev: str, filter: str, snaplen: int, count: int | None,
-                buffer_kib: int) -> _Capture:
+                buffer_kib: int, cooked_ifindex: int = 0) -> _Capture:
+        """Start one capture; ``cooked_ifindex`` (a bridge port's index): LINUX_SLL2, see the module docstring."""
         if not self.dir or not os.path.isdir(self.dir):
             self.dir = tempfile.mkdtemp(prefix=f"labkit-{self.agent.kernel.lab_id}-capture-")
         path = os.path.join(self.dir, f"{cid}-{ns}-{dev}.pcap")
-        if self.python_capture:  # see capture_main below
+        filter = params_filter = check_filter(filter)
+        if cooked_ifindex:
+            filter = cooked_filter(filter)
+        if self.python_capture:  # see capture_main below: it binds to the device itself, no ifindex needed
             argv = [sys.executable, "-I", "-c", _capture_program(), "-i", dev, "-s", str(snaplen)]
+            if cooked_ifindex:
+                argv += ["-y", "LINUX_SLL2"]
         else:
             argv = ["tcpdump", "-i", dev, "-n", "-U", "--immediate-mode", "-B", str(buffer_kib), "-s", str(snaplen),
                     "-w", "-"]
+            if cooked_ifindex:
+                argv[1:3] = ["-i", "any", "-y", "LINUX_SLL2"]
+                filter = f"ifindex {int(cooked_ifindex)}" + (f" and ({filter})" if filter else "")
             if os.geteuid() == 0:
                 argv[1:1] = ["-Z", "root"]  # no uid change: keeps PR_SET_PDEATHSIG (see the module docstring)
         if count:
             argv += ["-c", str(int(count))]
-        if check_filter(filter):
-            argv += ["--", check_filter(filter)]  # after `--`: never an option, whatever it says
+        if filter:
+            argv += ["--", filter]  # after `--`: never an option, whatever it says
         out = open(path, "wb")  # noqa: SIM115 - owned by the capture until it is stopped
         try:
             proc = self.agent.popen(self.agent._argv(ns, argv), stdin=subprocess.DEVNULL, stdout=out,
@@ -151,7 +191,7 @@ class Captures:
             os.unlink(path)
             raise
         cap = _Capture(cid, ns, dev, argv, path, proc, out)
-        cap.params = (filter, snaplen, count, buffer_kib)
+        cap.params = (params_filter, snaplen, count, buffer_kib, cooked_ifindex)
         self.running[cid] = cap
         return cap
 
@@ -190,11 +230,14 @@ class Captures:
         return info
 
     def stop(self, id: str, remove: bool = False, timeout: float = 5.0) -> dict[str, Any]:
-        """Stop tcpdump with SIGINT (it then writes its counts) and return them.
+        """Stop tcpdump with SIGINT (it then writes its counts) and return them, with ``stop_requested``:
+        this machine's time when it was asked to stop (None if it had ended by itself, e.g. ``count``).
 
         The file stays until ``remove`` (or the agent's cleanup), so the rest can still be read."""
         cap = self._get(id)
         if cap.proc.poll() is None:
+            if cap.stop_requested is None:
+                cap.stop_requested = time.time()
             try:
                 cap.proc.send_signal(signal.SIGINT)
                 cap.proc.wait(timeout=timeout)
@@ -242,7 +285,8 @@ class Captures:
         except OSError:
             pass
 
-    def _check_device(self, ns: str, dev: str) -> None:
+    def _check_device(self, ns: str, dev: str) -> tuple[int, bool]:
+        """The device's index, and whether it is a bridge port; errors say why it cannot be captured."""
         kernel = self.agent.kernel
         if not kernel.has_ns(ns):
             raise NotFound(f"namespace {ns!r} does not exist", where=f"lab {kernel.lab_id}",
@@ -254,7 +298,7 @@ class Captures:
                 where = "" if ns == "main" else f", ns={ns!r}"
                 raise StepFailed(f"device {dev!r} is down, and tcpdump cannot capture on a device that is down",
                                  where=f"namespace {ns}", hint=f"bring it up first: lab.up({dev!r}{where})")
-            return
+            return int(found[0]), link.get_nested("IFLA_LINKINFO", "IFLA_INFO_SLAVE_KIND") == "bridge"
         elsewhere = [label for label in kernel.labels() if label != ns and kernel.ipr(label).link_lookup(ifname=dev)]
         if elsewhere:
             raise WrongNamespace(f"device {dev!r} is not in namespace {ns!r} but in {', '.join(elsewhere)}",

@@ -17,7 +17,7 @@
 # %%
 from IPython.display import display
 from scapy.layers.inet import ICMP, IP, UDP
-from scapy.layers.l2 import ARP, Ether
+from scapy.layers.l2 import ARP
 from scapy.layers.vxlan import VXLAN
 
 from labkit.errors import LabkitError
@@ -59,7 +59,8 @@ with lab.capture("upstream/port-main", filter="icmp", duration=4) as cap:
         print(f"{what:<20}", "answers" if answers[what] else "NO ANSWER")
 snap = lab.snapshot()
 m1_mac = snap.interface("mv-m1", "m1").mac
-wire = [(p[Ether].src, p[IP].src, p[IP].dst) for p in cap.packets("upstream/port-main")]
+# port-main is a port of the LAN switch: captured with the kernel's cooked header, which keeps the sender's MAC
+wire = [(f.src_mac, f.packet[IP].src, f.packet[IP].dst) for f in cap.frames("upstream/port-main")]
 unresolved = {f"{n.namespace} asks for {n.ip}": n.state for n in snap.neighbours
               if (n.namespace, n.ip) in {("m1", "192.168.3.10"), ("main", "192.168.3.21")} and not n.mac}
 fact(answers["m1 → m2 (sibling)"] and answers["m1 → LAN gateway"], "m1 → m2 answers, m1 → gateway answers", saw=answers)

@@ -10,6 +10,7 @@ shows an error. A screenshot of each notebook goes to artifacts/screenshots/.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,11 @@ PROGRESS = """() => {
     .map(e => e.textContent).filter(t => /Traceback|Error/.test(t));
   return {status: k ? k.status : 'none', done, total: cells.length, errors};
 }"""
+
+OVERFLOW = """() => [...document.querySelectorAll('.labkit-capture-pane, .labkit-capture-pane .lk-rows')]
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => `${e.className}: ${e.scrollWidth} > ${e.clientWidth}` +
+   [...e.querySelectorAll('*')].filter(c => c.getBoundingClientRect().width > e.clientWidth + 1).slice(0, 6)
+   .map(c => ` [${c.tagName}.${c.className} ${Math.round(c.getBoundingClientRect().width)} ${getComputedStyle(c).whiteSpace}]`).join(''))"""
 
 
 def run_all(page: Any, timeout: float = 300.0) -> dict[str, Any]:
@@ -88,6 +94,8 @@ def test_notebook_in_jupyterlab(jupyterlab: dict[str, Any], browser: Any, artifa
             rows.first.locator("summary").click()
             expect_layers = page.locator(".labkit-capture-pane .lk-row[open] pre").first
             assert "###[" in expect_layers.inner_text()
+            wide = page.evaluate(OVERFLOW)
+            assert not wide, f"capture panes wider than their place (scrolled sideways, the head out of sight): {wide}"
         if skipped:
             print(f"{notebook}: shows a 'skipped' banner ({drawn} views, {panes} capture panes drawn)")
         screenshot(page, artifacts / f"{Path(notebook).stem}.png")
@@ -124,11 +132,13 @@ def check_download(page: Any) -> None:
     pane = page.locator(".labkit-capture-pane").filter(has=page.locator("a[download]")).first
     link = pane.locator("a[download]").first
     shown = pane.locator(".lk-row").count()
+    # the file is what tcpdump wrote: the rows, plus any packet outside the capture's window (capture/session.py)
+    outside = re.search(r"(\d+) outside the capture's window", pane.locator(".lk-pane-head").inner_text())
     with page.expect_download() as info:
         link.click()
     path = info.value.path()
     assert path is not None
-    assert len(rdpcap(str(path))) == shown
+    assert len(rdpcap(str(path))) == shown + (int(outside.group(1)) if outside else 0)
 
 
 def screenshot(page: Any, path: Path) -> None:

@@ -88,6 +88,34 @@ def test_panes_side_by_side_and_refresh_on_update() -> None:
     assert panes.panes[1].rows.value.count('class="lk-row"') == 4
 
 
+def test_a_fast_live_capture_draws_few_new_rows_per_redraw_and_all_once_stopped() -> None:
+    """10,000 packets/s: a redraw decodes at most LIVE_NEW_ROWS new rows; the count stays exact."""
+    from labkit.widgets.capture import LIVE_NEW_ROWS
+
+    cap = FakeCapture(3000, running=True)
+    pane = CapturePane(cap, "main/veth1", max_rows=200)
+    assert pane.rows.value.count('class="lk-row"') == LIVE_NEW_ROWS == 50
+    assert "2,950 earlier packets not drawn (all 3,000 are kept" in pane.rows.value
+    assert "3,000 packets" in pane.head.value
+    cap.running = cap.devices["main/veth1"].running = False
+    pane.refresh()
+    assert pane.rows.value.count('class="lk-row"') == 200 and "2,800 earlier packets not drawn" in pane.rows.value
+
+
+def test_redraws_while_running_are_spaced_by_their_cost() -> None:
+    cap = FakeCapture(10, running=True)
+    panes = CapturePanes(cap)
+    drawn: list[int] = []
+    panes.refresh = lambda: drawn.append(1)  # type: ignore[method-assign]
+    panes._cost = 1.0  # a redraw took 1 s: the next may come 4 s later at the earliest (BUSY_SHARE 0.25)
+    panes._last = __import__("time").monotonic() - 2.0
+    panes._on_update(cap)
+    assert drawn == []
+    panes._last -= 3.0
+    panes._on_update(cap)
+    assert drawn == [1]
+
+
 def test_render_time_of_200_rows_is_small() -> None:
     import time
 
@@ -110,10 +138,11 @@ class FakeTarget:
     lab_id = "t1"
     name = "fake"
 
-    def __init__(self) -> None:
-        self.data = pcap_of(2)
+    def __init__(self, n: int = 2, listening_at: float | None = None, stop_requested: float | None = None) -> None:
+        self.n, self.data = n, pcap_of(n)
         self.calls: list[str] = []
         self.running = True
+        self.listening_at, self.stop_requested = listening_at, stop_requested
 
     @property
     def client(self) -> Any:
@@ -126,22 +155,22 @@ class FakeTarget:
         if method == "capture_start":
             return {"id": params["dev"], "pid": 4242, "argv": ["tcpdump", "-i", params["dev"], "-w", "-", "--", params["filter"]]}
         if method == "capture_ready":
-            return [{"id": i, "link_type": "EN10MB"} for i in params["ids"]]
+            return [{"id": i, "link_type": "EN10MB", "listening_at": self.listening_at} for i in params["ids"]]
         if method == "capture_read":
             chunk = self.data[params["offset"]:params["offset"] + params["max_bytes"]]
             return {"data": base64.b64encode(chunk).decode(), "running": self.running,
-                    "stats": {"captured": 2, "received": 2, "dropped": 0}}
+                    "stats": {"captured": self.n, "received": self.n, "dropped": 0}}
         if method == "capture_stop":
             self.running = False
-            return {"stats": {"captured": 2, "received": 2, "dropped": 0}}
+            return {"stats": {"captured": self.n, "received": self.n, "dropped": 0}, "stop_requested": self.stop_requested}
         return {}
 
 
 class FakeLab:
     lab_id = "t1"
 
-    def __init__(self) -> None:
-        self.target = FakeTarget()
+    def __init__(self, **target: Any) -> None:
+        self.target = FakeTarget(**target)
 
     def snapshot(self) -> Any:
         from labkit.model import Interface, Snapshot
@@ -154,12 +183,27 @@ def test_capture_session_against_a_fake_target(tmp_path: Path) -> None:
     with Capture(lab, ["veth1"], filter="icmp") as cap:
         assert cap.running and cap.devices["main/veth1"].mac == MAC
     assert cap.counts() == {"main/veth1": 2} == cap.path_counts()
-    assert cap.stats()["main/veth1"] == {"captured": 2, "received": 2, "dropped": 0, "saved": 2, "lost": 0}
+    assert cap.stats()["main/veth1"] == {"captured": 2, "received": 2, "dropped": 0, "saved": 2, "lost": 0,
+                                           "outside": 0}
     assert lab.target.calls[:2] == ["capture_start", "capture_ready"] and "capture_remove" in lab.target.calls
     assert cap.save(tmp_path / "one.pcap") == [str(tmp_path / "one.pcap")]
     assert (tmp_path / "one.pcap").read_bytes() == pcap_of(2)
     assert cap.commands() == ["ip netns exec labkit-t1-main tcpdump -i veth1 -w - -- icmp"]
     assert len(cap.packets("veth1")) == 2
+
+
+def test_panes_and_counts_show_one_window_the_pcap_keeps_everything(tmp_path: Path) -> None:
+    """Frames before the last tcpdump listened or after the stop was requested stay in the pcap only."""
+    lab = FakeLab(n=5, listening_at=1000.0015, stop_requested=1000.0035)  # frames at +0, +1, … +4 ms
+    with Capture(lab, ["veth1"], filter="icmp") as cap:
+        pass
+    assert [round(f.time, 4) for f in cap.frames("veth1")] == [1000.002, 1000.003]
+    assert cap.counts() == {"main/veth1": 2} and len(cap.packets("veth1")) == 2
+    assert cap.stats()["main/veth1"] == {"captured": 5, "received": 5, "dropped": 0, "saved": 5, "lost": 0, "outside": 3}
+    assert cap.save(tmp_path / "all.pcap") and (tmp_path / "all.pcap").read_bytes() == pcap_of(5)
+    pane = CapturePane(cap, "main/veth1")
+    assert pane.rows.value.count('class="lk-row"') == 2 and "+0.000500" in pane.rows.value  # the clock starts at t0
+    assert "3 outside" in pane.head.value
 
 
 def test_capture_checks_its_arguments() -> None:
