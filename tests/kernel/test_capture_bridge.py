@@ -50,7 +50,9 @@ def test_a_ping_through_br0_comes_in_on_the_ingress_port_and_goes_out_of_the_egr
         # tcpdump's words for the packet type: P (to another host: h2's MAC), Out
         assert cap.summaries("p1")[0].startswith("P ifindex") and "ICMP echo request" in cap.summaries("p1")[0]
         assert cap.summaries("p1")[1].startswith("Out ifindex")
-        for name in cap.save(tmp_path):  # valid pcap files: scapy and Wireshark's capinfos read them
+        saved = [str(name) for name in cap.save(tmp_path)]
+        assert len(rdpcap(next(name for name in saved if name.endswith(".pcapng")))) == 12  # the three devices together
+        for name in (name for name in saved if name.endswith(".pcap")):  # valid pcap files: scapy and capinfos read them
             assert len(rdpcap(name)) == 4
             if shutil.which("capinfos"):
                 info = subprocess.run(["capinfos", "-E", "-c", name], capture_output=True, text=True, check=True).stdout
