@@ -86,8 +86,8 @@ def test_an_interrupted_stp_wait_and_capture_keep_the_lab(lab: Lab) -> None:
     threading.Timer(0.6, _thread.interrupt_main).start()
     with pytest.raises(Interrupted):
         lab.wait_stp("brw", timeout=40)
+    cap = lab.capture("wb")  # started (every tcpdump listens) before the timer, so the interrupt lands in wait()
     threading.Timer(0.6, _thread.interrupt_main).start()
-    cap = lab.capture("wb")
     with pytest.raises(Interrupted, match="capture"):
         cap.wait(timeout=30)
     assert not cap.running
