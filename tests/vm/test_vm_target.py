@@ -119,3 +119,28 @@ def test_no_agent_is_left_in_the_guest(vm: VM) -> None:
     namespaces = vm.ssh("ip netns list", check=False).stdout.strip()
     assert not namespaces, f"namespaces left in the guest: {namespaces}"
     assert not left, f"agent processes left in the guest: {left}"
+
+
+def test_a_new_lab_reaches_the_running_vm_without_vagrant_and_gets_its_code_once(vm: VM,
+                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11 item 8: after `vagrant up` the Vagrantfile's trigger has kept the ssh-config, so a lab
+    starts with no `vagrant` command (each a Ruby start of seconds), and the guest keeps the agent's
+    code by its hash, so only a new labkit is sent."""
+    from labkit.targets.vagrant import machine_dir, remembered_ssh_config
+
+    machine = machine_dir(REPO, vm.env)
+    assert machine is not None and remembered_ssh_config(machine) is not None, "the trigger kept no ssh-config"
+    ran: list[str] = []
+    real = VagrantTarget.vagrant
+    monkeypatch.setattr(VagrantTarget, "vagrant", lambda self, *a, **kw: ran.append(a[0]) or real(self, *a, **kw))
+    timings = []
+    for _ in range(2):
+        started = time.perf_counter()
+        with Lab(target_for(vm)) as lab:
+            lab.veth("veth0", "veth1")
+            timings.append({"first step": time.perf_counter() - started, **lab.target.timings})  # type: ignore[attr-defined]
+    print("\n[vm] first step after the VM is up: " + "; ".join(
+        ", ".join(f"{k} {v:.2f}" for k, v in t.items() if k != "sent_bytes") + f", sent {t['sent_bytes']:.0f} B" for t in timings))
+    assert ran == [], f"a lab on the running VM ran `vagrant {' / '.join(ran)}`"
+    assert timings[1]["sent_bytes"] == 0, "the guest had this labkit already: nothing to send"
+    assert timings[1]["answer"] > 0 and timings[1]["ssh_config"] < 0.5
