@@ -131,6 +131,10 @@ class AgentClient:
         every ``interval`` s at most, until every capture has stopped or the subscription is cancelled."""
         return self.connection.subscribe("capture_follow", {"ids": ids, "interval": interval}, on_data)
 
+    def capture_clock(self) -> float:
+        """The target's ``time.time()``: with the round trip around it, how its clock sits against ours."""
+        return float(self._call("capture_clock"))
+
     def capture_ready(self, ids: list[str], timeout: float = 5.0) -> list[dict[str, Any]]:
         return list(self._call("capture_ready", deadline=timeout + SLACK, ids=ids, timeout=timeout))
 

@@ -242,3 +242,13 @@ def test_polling_and_live_events_never_deadlock() -> None:
                 cap.poll()
             assert time.monotonic() - started < 30
         assert len(cap.frames("dl/db")) == 400 and asked and all(asked)
+
+
+def test_the_targets_capture_clock_is_its_wall_clock() -> None:
+    """Pcap timestamps are the target's clock; `capture_clock` lets a controller place them on its own
+    (a VM's clock can be minutes off: bench/bench_live.py measured -381 s)."""
+    with Lab(uplink=False) as lab:
+        before = time.time()
+        there = lab.target.client.capture_clock()
+        after = time.time()
+    assert before <= there <= after, (before, there, after)
