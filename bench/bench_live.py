@@ -42,6 +42,7 @@ from scapy.layers.inet import UDP  # noqa: E402
 from scapy.utils import PcapReader  # noqa: E402
 
 from labkit import Lab  # noqa: E402
+from labkit.capture.session import Capture  # noqa: E402
 from labkit.recipes import host_pair  # noqa: E402
 from labkit.widgets.capture import CapturePanes  # noqa: E402
 
@@ -91,13 +92,26 @@ def one_rate(lab: Lab, rate: float, seconds: float) -> dict[str, Any]:
                 order.append(seq)
                 stamps[seq], arrivals[seq] = sent, now
 
+    events: list[tuple[float, float, int]] = []  # (sent at, target clock; arrived, ours; frames in the pane after it)
+
+    def on_event(capture: Capture, by_id: dict[str, Any], event: dict[str, Any]) -> None:
+        arrived = time.time()
+        real_on_data(capture, by_id, event)
+        if "at" in event:
+            events.append((float(event["at"]), arrived, len(capture.frames("h1/lb"))))
+
     skew_before, error_before = clock_offset(lab)
-    with lab.capture("h1/lb", filter="udp port 9999", show=False) as cap:
-        cap.listeners.append(on_update)
-        sent = int(lab.run(*lab.python("-c", SENDER, str(rate), str(seconds)), timeout=seconds + 60, check=True).stdout)
-        deadline = time.monotonic() + 10
-        while len(order) < sent and time.monotonic() < deadline:
-            time.sleep(0.05)
+    real_on_data = Capture._on_data
+    Capture._on_data = on_event  # type: ignore[method-assign]  # to split the latency at the agent's send
+    try:
+        with lab.capture("h1/lb", filter="udp port 9999", show=False) as cap:
+            cap.listeners.append(on_update)
+            sent = int(lab.run(*lab.python("-c", SENDER, str(rate), str(seconds)), timeout=seconds + 60, check=True).stdout)
+            deadline = time.monotonic() + 10
+            while len(order) < sent and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        Capture._on_data = real_on_data  # type: ignore[method-assign]
     skew_after, error_after = clock_offset(lab)
     skew = (skew_before + skew_after) / 2  # the target's clock minus ours, over the run
     latencies = [(arrivals[s] - (stamps[s] - skew)) * 1000 for s in order]
@@ -109,8 +123,17 @@ def one_rate(lab: Lab, rate: float, seconds: float) -> dict[str, Any]:
     in_file = [struct.unpack("!I", bytes(p[UDP].payload)[:4])[0] for p in packets]
     # the capture's own timestamp (the target's kernel, its clock): how much of the latency is before tcpdump
     to_pcap = [(float(p.time) - struct.unpack("!Id", bytes(p[UDP].payload)[:12])[1]) * 1000 for p in packets]
+    # the agent's send of each frame's bytes: pcap -> sent (the target's clock only), sent -> pane (both clocks)
+    to_sent, to_pane = [], []
+    for i, p in enumerate(packets):
+        carried = next((e for e in events if e[2] > i), None)
+        if carried is not None:
+            to_sent.append((carried[0] - float(p.time)) * 1000)
+            to_pane.append((carried[1] - (carried[0] - skew)) * 1000)
     return {"rate": rate, "sent": sent, "seen": len(order), "wire_reordered": in_file != sorted(in_file),
             "reordered": order != in_file, "to_pcap": statistics.median(to_pcap) if to_pcap else None,
+            "to_sent": statistics.median(to_sent) if to_sent else float("nan"),
+            "to_pane": statistics.median(to_pane) if to_pane else float("nan"),
             "lost": sent - len(set(order)), "median": statistics.median(latencies) if latencies else None,
             "p99": percentile(latencies, 0.99) if latencies else None, "max": max(latencies) if latencies else None,
             "redraw": redraw, "in_pcap": len(cap.frames("h1/lb")), "skew": skew * 1000,
@@ -150,18 +173,19 @@ def main() -> None:
         host_pair(lab, "h1", "la", "lb", "10.91.0")
         lab.run("ip", "neigh", "replace", "10.91.0.2", "lladdr", lab.snapshot().interface("lb", "h1").mac, "dev", "la",
                 check=True)
-        print("latency: sender's stamp -> row in the pane (median, p99, max); to pcap: sender's stamp -> tcpdump's "
-              "timestamp (median; the target's kernel);\n"
+        print("latency: sender's stamp -> row in the pane (median, p99, max); its parts (medians): to pcap: sender's "
+              "stamp -> the capture's timestamp (the target's kernel); to sent: -> the agent sent the bytes (tcpdump's "
+              "write, the agent's poll); to pane: -> in the pane (the connection, the notebook's side);\n"
               "lost: sent but not in the pane; reordered: the pane's order differs from the pcap file's; on the wire:"
               " the pcap's order differs from the sender's (the kernel's doing, e.g. a sender moved between CPUs)")
         print(f"{'pkt/s':>7} {'sent':>6} {'in pane':>8} {'lost':>5} {'reordered':>9} {'on wire':>8} {'median ms':>10} "
-              f"{'p99 ms':>8} {'max ms':>8} {'to pcap ms':>10} {'redraw ms':>10} {'clock skew ms':>14}")
+              f"{'p99 ms':>8} {'max ms':>8} {'to pcap':>8} {'to sent':>8} {'to pane':>8} {'redraw ms':>10} {'clock skew ms':>14}")
         for rate in args.rates:
             seconds = max(args.seconds, 5 / rate) if rate < 5 else args.seconds
             r = one_rate(lab, rate, seconds)
             print(f"{r['rate']:>7.0f} {r['sent']:>6} {r['seen']:>8} {r['lost']:>5} {r['reordered']!s:>9} "
                   f"{r['wire_reordered']!s:>8} "
-                  f"{r['median']:>10.1f} {r['p99']:>8.1f} {r['max']:>8.1f} {r['to_pcap']:>10.1f} {r['redraw']:>10.1f} "
+                  f"{r['median']:>10.1f} {r['p99']:>8.1f} {r['max']:>8.1f} {r['to_pcap']:>8.1f} {r['to_sent']:>8.1f} {r['to_pane']:>8.1f} {r['redraw']:>10.1f} "
                   f"{r['skew']:>7.1f} ±{r['clock_error']:.1f}")
 
 

@@ -20,7 +20,7 @@ Requests (all JSON-plain)::
     capture_ready(ids, timeout=5)        wait until each tcpdump says "listening on"
     capture_read(id, offset=0, max_bytes=1 MiB) → {data: base64, offset, size, running, ...}
     capture_stop(id, remove=True)         SIGINT → {captured, received, dropped, ...}
-    capture_follow(ids, interval=0.02)    events {id, offset, data} with each capture's new bytes
+    capture_follow(ids, interval=0.02)    events {id, offset, data, at} with each capture's new bytes
     capture_clock()                       the target's time.time(), the clock of its pcap timestamps
 """
 
@@ -313,7 +313,8 @@ class CaptureExtension(Captures):
                 for cap in caps:
                     data = handles[cap.id].read(MAX_READ)
                     if data:
-                        call.emit({"id": cap.id, "offset": offsets[cap.id], "data": base64.b64encode(data).decode("ascii")})
+                        call.emit({"id": cap.id, "offset": offsets[cap.id], "data": base64.b64encode(data).decode("ascii"),
+                                   "at": time.time()})  # the target's clock: when the bytes left (for benches)
                         offsets[cap.id] += len(data)
                         sent = True
                 if not sent and all(cap.proc.poll() is not None and cap.reader.is_alive() is False for cap in caps):

@@ -252,3 +252,24 @@ def test_the_targets_capture_clock_is_its_wall_clock() -> None:
         there = lab.target.client.capture_clock()
         after = time.time()
     assert before <= there <= after, (before, there, after)
+
+
+def test_live_capture_events_say_when_the_agent_sent_them() -> None:
+    """`at` (the target's clock) splits a packet's latency at the agent: bench/bench_live.py's 'to sent' / 'to pane'."""
+    events: list[dict] = []
+    with Lab(uplink=False) as lab:
+        host_pair(lab, "h1", "la", "lb", "10.92.0")
+        client = lab.target.client
+        cid = client.capture_start("h1", "lb", filter="icmp", wait=False)["id"]
+        client.capture_ready([cid])
+        before = time.time()
+        follow = client.capture_follow([cid], events.append)
+        lab.ping("10.92.0.2")
+        deadline = time.monotonic() + 10
+        while not events and time.monotonic() < deadline:
+            time.sleep(0.05)
+        after = time.time()
+        follow.cancel()
+        client.capture_stop(cid)
+        client.capture_remove(cid)
+    assert events and all(before <= e["at"] <= after for e in events), (before, [e.get("at") for e in events], after)
