@@ -70,6 +70,7 @@ def test_right_way_keeps_the_session_and_wrong_way_rolls_back_within_10_s(vm_lab
     lab.undo()
     assert address in lab.snapshot().interface("eth0", "host").addresses
 
+    routes_before = _guest_routes(lab)
     started = time.monotonic()
     with pytest.raises(StepFailed, match="rolled it back"), lab.confirmed(timeout=5):
         lab.bridge("br1", ns="host")
@@ -81,6 +82,19 @@ def test_right_way_keeps_the_session_and_wrong_way_rolls_back_within_10_s(vm_lab
     assert back < 10 + 1, "the session came back within about 10 s"
     snap = lab.snapshot()
     assert snap.interface("eth0", "host").master is None and address in snap.interface("eth0", "host").addresses
+    # The guest's DHCP routes (proto dhcp; in the sandbox only the host route to 192.168.121.1: its isolated
+    # network's DHCP gives no router, so there is no default route to lose) are as before: labkit's undo keeps
+    # eth0's own, and systemd-networkd configures eth0 again when it leaves the bridge (DHCPv4 within ~1 s).
+    deadline = time.monotonic() + 20
+    while _guest_routes(lab) != routes_before and time.monotonic() < deadline:
+        time.sleep(1)
+    assert _guest_routes(lab) == routes_before, f"before:\n{routes_before}\nafter:\n{_guest_routes(lab)}"
+
+
+def _guest_routes(lab: Lab) -> str:
+    """The guest's own IPv4 routes, without the lab's (sorted)."""
+    lines = lab.run("ip", "-4", "route", "show", "table", "main", ns="host", check=True).stdout.splitlines()
+    return "\n".join(sorted(line.strip() for line in lines if "br0" not in line and "br1" not in line))
 
 
 def test_closing_a_lab_undoes_its_changes_to_the_guests_own_namespace(vm: VM) -> None:
