@@ -40,6 +40,8 @@ Requests (all JSON-plain)::
     capture_ready(ids, timeout=5)        wait until each tcpdump says "listening on"
     capture_read(id, offset=0, max_bytes=1 MiB) → {data: base64, offset, size, running, ...}
     capture_stop(id, remove=True)         SIGINT → {captured, received, dropped, ...}
+    capture_follow(ids, interval=0.02)    events {id, offset, data, at} with each capture's new bytes
+    capture_clock()                       the target's time.time(), the clock of its pcap timestamps
 """
 
 from __future__ import annotations
@@ -335,7 +337,11 @@ class CaptureExtension(Captures):
         return {"capture_start": exclusive(self.start), "capture_ready": exclusive(self.ready),
                 "capture_read": exclusive(self.read), "capture_stop": exclusive(self.stop),
                 "capture_remove": exclusive(self.remove), "capture_list": exclusive(self.list),
-                "capture_follow": concurrent(self.follow)}
+                "capture_follow": concurrent(self.follow), "capture_clock": concurrent(self.clock)}
+
+    def clock(self, call: Call) -> float:
+        """The target's wall clock, the one of pcap timestamps (a VM's differs from the notebook's)."""
+        return time.time()
 
     def follow(self, call: Call, ids: list[str], interval: float = 0.02) -> dict[str, Any]:
         """Push each capture's new pcap bytes as events until all have stopped and been read.
@@ -351,7 +357,8 @@ class CaptureExtension(Captures):
                 for cap in caps:
                     data = handles[cap.id].read(MAX_READ)
                     if data:
-                        call.emit({"id": cap.id, "offset": offsets[cap.id], "data": base64.b64encode(data).decode("ascii")})
+                        call.emit({"id": cap.id, "offset": offsets[cap.id], "data": base64.b64encode(data).decode("ascii"),
+                                   "at": time.time()})  # the target's clock: when the bytes left (for benches)
                         offsets[cap.id] += len(data)
                         sent = True
                 if not sent and all(cap.proc.poll() is not None and cap.reader.is_alive() is False for cap in caps):

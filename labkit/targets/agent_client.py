@@ -127,9 +127,14 @@ class AgentClient:
         return dict(self._call("capture_start", what="starting tcpdump", ns=ns, dev=dev, **options))
 
     def capture_follow(self, ids: list[str], on_data: Callable[[dict[str, Any]], None], interval: float = 0.02) -> Subscription:
-        """Stream the new bytes of each capture's pcap as events ``{id, offset, data}`` (base64),
+        """Stream the new bytes of each capture's pcap as events ``{id, offset, data, at}`` (base64; ``at``
+        the target's time.time() when they were sent),
         every ``interval`` s at most, until every capture has stopped or the subscription is cancelled."""
         return self.connection.subscribe("capture_follow", {"ids": ids, "interval": interval}, on_data)
+
+    def capture_clock(self) -> float:
+        """The target's ``time.time()``: with the round trip around it, how its clock sits against ours."""
+        return float(self._call("capture_clock"))
 
     def capture_ready(self, ids: list[str], timeout: float = 5.0) -> list[dict[str, Any]]:
         return list(self._call("capture_ready", deadline=timeout + SLACK, ids=ids, timeout=timeout))

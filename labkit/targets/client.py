@@ -68,7 +68,7 @@ class AgentConnection:
     """A running agent process and its multiplexed JSON-lines conversation."""
 
     def __init__(self, argv: list[str], env: dict[str, str] | None = None, what: str = "agent",
-                 preamble: bytes = b"") -> None:
+                 handshake: Callable[[subprocess.Popen[bytes]], object] | None = None) -> None:
         self.what = what
         self._log = tempfile.NamedTemporaryFile(prefix="labkit-agent-", suffix=".log", delete=False)  # noqa: SIM115
         try:
@@ -84,9 +84,18 @@ class AgentConnection:
         self.stray_replies = 0  # replies that came after their call gave up (counted, then dropped)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._stdin: IO[bytes] = self.proc.stdin
-        if preamble:
-            self._stdin.write(preamble)  # e.g. the agent's code, before the conversation starts
-            self._stdin.flush()
+        self.handshake_result: object = None
+        if handshake is not None:  # e.g. the agent's code, sent if the target lacks it (targets/bundle.py)
+            try:
+                self.handshake_result = handshake(self.proc)
+            except BaseException as exc:
+                self._abandon()
+                tail = self.stderr_tail()
+                self._drop_log()
+                if isinstance(exc, LabkitError):
+                    raise TargetError(f"cannot start the {what}: {exc.what}", where=exc.where,
+                                      hint=f"{exc.hint}\n{tail}" if tail else exc.hint) from None
+                raise
         # Events are handed to their subscribers by a thread of their own: a subscriber that waits
         # (for a lock, or for another reply) must never stop the reader delivering replies. The queue
         # exists before the reader starts: an agent that dies at once (unshare refused) ends the reader
@@ -111,6 +120,25 @@ class AgentConnection:
                 return "".join(fh.readlines()[-lines:]).strip()
         except OSError:
             return ""
+
+    def _abandon(self) -> None:
+        """Stop a process whose start failed (after a moment to finish its stderr: ssh's reason)."""
+        try:
+            self._stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self._closed = True
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                if stream:
+                    stream.close()
+            except OSError:
+                pass
 
     # -- the reader thread -----------------------------------------------------------
     def _read(self, stdout: IO[bytes]) -> None:
@@ -268,6 +296,9 @@ class AgentConnection:
                     stream.close()
             except OSError:
                 pass
+        self._drop_log()
+
+    def _drop_log(self) -> None:
         self._log.close()
         try:
             os.unlink(self._log.name)

@@ -20,7 +20,7 @@ class SshConfig:
     def options(self) -> list[str]:
         """ssh options that reach the machine without asking anything."""
         opts = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                "-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes", "-o", "ServerAliveInterval=5",
+                "-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=20", "-o", "ServerAliveInterval=5",
                 "-o", "ServerAliveCountMax=6", "-p", str(self.port)]
         for identity in self.identity_files:
             opts += ["-i", identity]

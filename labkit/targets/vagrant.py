@@ -1,11 +1,20 @@
 """The Vagrant target: a disposable VM with a full Debian kernel, driven from Python.
 
-``VagrantTarget(path)`` brings the VM up if needed (progress from Vagrant's
-machine-readable output), reads ``vagrant ssh-config``, and opens ONE SSH
-connection that runs the labkit agent in the guest (see :mod:`.bundle`), so a step
-costs one round trip on that connection, not a ``vagrant ssh`` process (seconds).
-In the guest the agent may also work in the guest's own namespace (label ``host``),
-e.g. to bridge the real eth0 with a commit-confirmed change.
+``VagrantTarget(path)`` opens ONE SSH connection that runs the labkit agent in the guest
+(see :mod:`.bundle`), so a step costs one round trip on that connection, not a ``vagrant
+ssh`` process (seconds). In the guest the agent may also work in the guest's own namespace
+(label ``host``), e.g. to bridge the real eth0 with a commit-confirmed change.
+
+Starting is kept short, because every ``vagrant`` command is a Ruby start-up of seconds and
+every byte the guest compiles is slow under emulation:
+
+* the SSH settings come from ``labkit-ssh-config`` in the machine's data folder
+  (``.vagrant/machines/<name>/<provider>/``), written by the Vagrantfile's trigger after
+  ``vagrant up`` and by this target after a ``vagrant ssh-config``, and trusted only while the
+  machine's ``id`` is the one it names. With it, a running VM is reached without any
+  ``vagrant`` command; if that fails (the VM was halted, its address changed) the target falls
+  back to ``vagrant status`` / ``vagrant up`` / ``vagrant ssh-config`` once;
+* the agent's code is sent only when the guest does not already have it (:mod:`.bundle`).
 
 ``LABKIT_VM_PREFIX`` (e.g. ``vm/sandbox.sh run``) prefixes every vagrant and ssh
 command, so they run inside the namespace where the VM's network lives.
@@ -17,6 +26,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import MissingTool, TargetError
@@ -24,10 +34,14 @@ from ..names import check_lab_id
 from ..progress import PHASES, Progress, default_progress, parse_machine_readable, phase_of
 from ..settings import settings
 from .base import AgentTarget
-from .bundle import agent_zip, bootstrap_argv
+from .bundle import GUEST_STORE, Bundle, Offered, agent_bundle, bootstrap_argv, offer
 from .client import AgentConnection
 from .local import new_lab_id
 from .ssh import SshConfig, parse_ssh_config
+
+SSH_CACHE = "labkit-ssh-config"  # in the machine's data folder: `vagrant ssh-config` after a first line CACHE_HEADER + id
+CACHE_HEADER = "# labkit: machine "  # the Vagrantfile's trigger writes the same
+AGENT_ANSWER = 120.0  # seconds for ssh + sudo + python3 to answer in the guest (slow under emulation, on a busy host)
 
 
 class VagrantTarget(AgentTarget):
@@ -50,15 +64,40 @@ class VagrantTarget(AgentTarget):
         self.destroy_on_close = destroy_on_close
         self.env = env
         self.timings: dict[str, float] = {}
+        bundle = agent_bundle()
+        started = time.perf_counter()
+        cached = self.cached_ssh_config()
+        self.timings["ssh_config"] = time.perf_counter() - started
+        if cached is not None:
+            try:
+                self._start_agent(cached, bundle)
+                self.timings["agent_start"] = time.perf_counter() - started
+                return
+            except TargetError:
+                self.forget_ssh_config()  # stale (halted VM, new address): ask vagrant, once
         if up:
             self.up(progress)
-        self.ssh = self.ssh_config()
         t0 = time.perf_counter()
-        bundle = agent_zip()
-        remote = ["sudo", "-n", *bootstrap_argv("python3", self.lab_id, "--allow-host")]
-        self.connect(AgentConnection([*self.prefix, *self.ssh.argv(remote)], env=self.env, what="labkit agent in the VM",
-                                     preamble=f"{len(bundle)}\n".encode() + bundle))
-        self.timings["agent_start"] = time.perf_counter() - t0
+        self.ssh = self.cached_ssh_config() or self.ssh_config()
+        self.timings["ssh_config"] = time.perf_counter() - t0
+        self._start_agent(self.ssh, bundle)
+        self.timings["agent_start"] = time.perf_counter() - started - self.timings.get("up", 0.0)
+
+    def _start_agent(self, ssh: SshConfig, bundle: Bundle) -> None:
+        """The agent over one ssh session, its code sent only if the guest lacks it."""
+        self.ssh = ssh
+        remote = ["sudo", "-n", *bootstrap_argv("python3", self.lab_id, "--allow-host", key=bundle.key, store=GUEST_STORE,
+                                                target=self.name)]
+        t0 = time.perf_counter()
+        connection = AgentConnection([*self.prefix, *ssh.argv(remote)], env=self.env, what="labkit agent in the VM",
+                                     handshake=lambda proc: offer(proc, bundle, timeout=AGENT_ANSWER))
+        offered = connection.handshake_result
+        assert isinstance(offered, Offered)
+        self.timings.update(answer=offered.answer, send=offered.send, sent_bytes=offered.size)
+        t1 = time.perf_counter()
+        self.connect(connection)
+        self.timings["hello"] = time.perf_counter() - t1
+        self.timings["connect"] = time.perf_counter() - t0
 
     # -- vagrant --------------------------------------------------------------------
     def vagrant(self, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -102,7 +141,25 @@ class VagrantTarget(AgentTarget):
         report.done(f"VM up in {self.timings['up']:.0f} s")
 
     def ssh_config(self) -> SshConfig:
-        return parse_ssh_config(self.vagrant("ssh-config", timeout=120).stdout)
+        """``vagrant ssh-config``, remembered for this machine (see the module docstring)."""
+        text = self.vagrant("ssh-config", timeout=120).stdout
+        config = parse_ssh_config(text)
+        machine = self.machine_dir()
+        if machine is not None:
+            remember_ssh_config(machine, text)
+        return config
+
+    def machine_dir(self) -> Path | None:
+        return machine_dir(self.path, self.env if self.env is not None else os.environ)
+
+    def cached_ssh_config(self) -> SshConfig | None:
+        machine = self.machine_dir()
+        return remembered_ssh_config(machine) if machine is not None else None
+
+    def forget_ssh_config(self) -> None:
+        machine = self.machine_dir()
+        if machine is not None:
+            (machine / SSH_CACHE).unlink(missing_ok=True)
 
     def destroy(self) -> None:
         """``vagrant destroy -f``: the VM and its disk are gone."""
@@ -114,3 +171,33 @@ class VagrantTarget(AgentTarget):
         if self.destroy_on_close:
             self.destroy_on_close = False
             self.vagrant("destroy", "-f", timeout=300, check=False)
+
+
+# -- the remembered ssh-config ---------------------------------------------------------
+def machine_dir(project: Path, env: Mapping[str, str]) -> Path | None:
+    """The created machine's data folder (``<dotfile>/machines/<name>/<provider>``, where Vagrant
+    keeps its ``id``), if there is exactly one. ``VAGRANT_DOTFILE_PATH`` moves the dotfile folder."""
+    dotfile = project / (env.get("VAGRANT_DOTFILE_PATH") or ".vagrant")
+    found = [p.parent for p in dotfile.glob("machines/*/*/id") if p.read_text().strip()]
+    return found[0] if len(found) == 1 else None
+
+
+def remember_ssh_config(machine: Path, text: str) -> None:
+    """Keep ``vagrant ssh-config``'s ``text`` for the machine whose data folder is ``machine``."""
+    machine_id = (machine / "id").read_text().strip()
+    (machine / SSH_CACHE).write_text(f"{CACHE_HEADER}{machine_id}\n{text}")
+
+
+def remembered_ssh_config(machine: Path) -> SshConfig | None:
+    """The kept ssh-config, if it was kept for the machine that exists now (same ``id``)."""
+    try:
+        first, _, text = (machine / SSH_CACHE).read_text().partition("\n")
+        machine_id = (machine / "id").read_text().strip()
+    except OSError:
+        return None
+    if first != CACHE_HEADER + machine_id:
+        return None
+    try:
+        return parse_ssh_config(text)
+    except ValueError:
+        return None

@@ -242,3 +242,34 @@ def test_polling_and_live_events_never_deadlock() -> None:
                 cap.poll()
             assert time.monotonic() - started < 30
         assert len(cap.frames("dl/db")) == 400 and asked and all(asked)
+
+
+def test_the_targets_capture_clock_is_its_wall_clock() -> None:
+    """Pcap timestamps are the target's clock; `capture_clock` lets a controller place them on its own
+    (a VM's clock can be minutes off: bench/bench_live.py measured -381 s)."""
+    with Lab(uplink=False) as lab:
+        before = time.time()
+        there = lab.target.client.capture_clock()
+        after = time.time()
+    assert before <= there <= after, (before, there, after)
+
+
+def test_live_capture_events_say_when_the_agent_sent_them() -> None:
+    """`at` (the target's clock) splits a packet's latency at the agent: bench/bench_live.py's 'to sent' / 'to pane'."""
+    events: list[dict] = []
+    with Lab(uplink=False) as lab:
+        host_pair(lab, "h1", "la", "lb", "10.92.0")
+        client = lab.target.client
+        cid = client.capture_start("h1", "lb", filter="icmp", wait=False)["id"]
+        client.capture_ready([cid])
+        before = time.time()
+        follow = client.capture_follow([cid], events.append)
+        lab.ping("10.92.0.2")
+        deadline = time.monotonic() + 10
+        while not events and time.monotonic() < deadline:
+            time.sleep(0.05)
+        after = time.time()
+        follow.cancel()
+        client.capture_stop(cid)
+        client.capture_remove(cid)
+    assert events and all(before <= e["at"] <= after for e in events), (before, [e.get("at") for e in events], after)

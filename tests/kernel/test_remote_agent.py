@@ -92,3 +92,48 @@ def test_labkit_reset_leaves_a_live_remote_lab_alone(remote_lab: Lab) -> None:
     out = subprocess.run([sys.executable, "-m", "labkit.cli", "reset"], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert "kept" in [n.name for n in remote_lab.snapshot().namespaces] and remote_lab.run("true").ok
+
+
+def _bare_python() -> None:
+    if not os.path.exists(SYSTEM_PYTHON):
+        pytest.skip(f"{SYSTEM_PYTHON} (a bare python3, as in the guest) is not installed")
+
+
+def test_the_bundle_is_sent_once_then_kept_under_its_key(tmp_path) -> None:
+    """As in the VM: the first agent gets the code over its connection, the next one finds it."""
+    from labkit.targets.bundle import agent_bundle
+
+    _bare_python()
+    store = tmp_path / "store"
+    first = BootstrappedTarget(store=str(store))
+    try:
+        assert first.offered.sent and first.offered.size > 100_000
+        assert first.request("snapshot")["target"] == "bootstrapped", "the agent names the target that started it"
+    finally:
+        first.close()
+    second = BootstrappedTarget(store=str(store))
+    try:
+        assert not second.offered.sent, "the store had the bundle: nothing to send"
+        assert second.request("ping") == "pong"
+    finally:
+        second.close()
+    assert sorted(p.name for p in store.iterdir()) == [f"{agent_bundle().key}.zip"]
+    assert store.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_new_bundle_prunes_the_oldest_and_a_shared_store_is_refused(tmp_path) -> None:
+    from labkit.errors import TargetError
+    from labkit.targets.bundle import KEEP
+
+    _bare_python()
+    store = tmp_path / "store"
+    store.mkdir(mode=0o700)
+    for age in range(KEEP + 2):  # older labkit versions, the oldest first
+        (store / f"old{age}.zip").write_bytes(b"")
+        os.utime(store / f"old{age}.zip", (1_000_000 + age, 1_000_000 + age))
+    BootstrappedTarget(store=str(store)).close()
+    kept = sorted(p.name for p in store.iterdir())
+    assert len(kept) == KEEP and "old0.zip" not in kept and f"old{KEEP + 1}.zip" in kept, kept
+    store.chmod(0o777)
+    with pytest.raises(TargetError, match="only its owner"):
+        BootstrappedTarget(store=str(store))

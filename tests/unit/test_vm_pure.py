@@ -1,11 +1,11 @@
-"""Pure parts of the VM target: ssh-config parsing, Vagrant's machine-readable output, the agent bundle."""
+"""Pure parts of the VM target: ssh-config parsing and remembering, Vagrant's machine-readable output
+(the agent's bundle: tests/unit/test_bundle.py)."""
 
-import zipfile
-from io import BytesIO
+from pathlib import Path
 
 from labkit.progress import PHASES, parse_machine_readable, phase_of
-from labkit.targets.bundle import BOOTSTRAP, agent_zip
 from labkit.targets.ssh import parse_ssh_config
+from labkit.targets.vagrant import CACHE_HEADER, SSH_CACHE, machine_dir, remember_ssh_config, remembered_ssh_config
 
 SSH_CONFIG = """Host default
   HostName 192.168.121.57
@@ -41,8 +41,29 @@ def test_machine_readable_lines_and_phases() -> None:
     assert phase_of("something else") is None
 
 
-def test_the_agent_bundle_carries_labkit_and_pyroute2_but_no_notebook_code() -> None:
-    names = zipfile.ZipFile(BytesIO(agent_zip())).namelist()
-    assert "labkit/targets/agent.py" in names and "pyroute2/__init__.py" in names
-    assert not any("__pycache__" in n for n in names)
-    assert "main(['--lab-id',sys.argv[3],'--target','vagrant']" in BOOTSTRAP
+
+def test_ssh_config_is_remembered_for_one_machine_id(tmp_path: Path) -> None:
+    machine = tmp_path / ".vagrant" / "machines" / "default" / "libvirt"
+    machine.mkdir(parents=True)
+    assert machine_dir(tmp_path, {}) is None, "no machine created yet"
+    (machine / "id").write_text("5d1c-uuid-1")
+    assert machine_dir(tmp_path, {}) == machine
+    assert remembered_ssh_config(machine) is None
+    remember_ssh_config(machine, SSH_CONFIG)
+    kept = remembered_ssh_config(machine)
+    assert kept is not None and kept.hostname == "192.168.121.57" and kept == parse_ssh_config(SSH_CONFIG)
+    (machine / "id").write_text("77aa-uuid-2")  # destroyed and made again: another machine
+    assert remembered_ssh_config(machine) is None
+
+
+def test_vagrant_dotfile_path_moves_the_machines_folder(tmp_path: Path) -> None:
+    machine = tmp_path / "state" / "vagrant" / "machines" / "default" / "libvirt"
+    machine.mkdir(parents=True)
+    (machine / "id").write_text("u1")
+    assert machine_dir(tmp_path, {}) is None
+    assert machine_dir(tmp_path, {"VAGRANT_DOTFILE_PATH": str(tmp_path / "state" / "vagrant")}) == machine
+
+
+def test_the_vagrantfile_trigger_writes_the_file_and_header_the_target_reads() -> None:
+    vagrantfile = (Path(__file__).resolve().parents[2] / "Vagrantfile").read_text()
+    assert f'"{SSH_CACHE}"' in vagrantfile and f'"{CACHE_HEADER}#{{machine.id}}"' in vagrantfile

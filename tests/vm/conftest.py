@@ -211,7 +211,8 @@ def vm(vm_box: Path) -> Iterator[VM]:
     state = STATE_ROOT / netns
     env = {**os.environ, "LABKIT_VM_NETNS": netns, "LABKIT_VM_STATE": str(state),
            "LABKIT_VM_OWNER_PID": str(os.getpid()), "LABKIT_BOX": str(vm_box), "LABKIT_VM_MINIMAL": "1",
-           "VAGRANT_CWD": str(REPO), "VAGRANT_NO_COLOR": "1"}
+           "VAGRANT_CWD": str(REPO), "VAGRANT_NO_COLOR": "1",
+           "VAGRANT_DOTFILE_PATH": str(state / "vagrant")}  # sandbox.sh's default, said aloud: the target reads it too
     vm = VM(netns=netns, state=state, env=env)
     keep = os.environ.get("LABKIT_VM_KEEP") == "1"
     t0 = time.monotonic()
