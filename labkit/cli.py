@@ -68,6 +68,19 @@ def working_copy(source: Path, workdir: Path, fresh: bool = False) -> list[Path]
     return copied
 
 
+def default_places(package: Path | None = None, prefix: str | None = None, home: Path | None = None) -> tuple[Path, Path]:
+    """Where ``labkit lab`` finds the notebooks and keeps the working copy, by default.
+
+    In a checkout: ``notebooks/`` and ``work/`` beside the package. In a system install
+    (``scripts/install-system.sh``): the read-only ``<venv>/share/labkit/notebooks`` and
+    ``~/labkit`` in the user's own home, so each user of a shared machine has their own copy."""
+    package = package or Path(__file__).resolve().parent
+    checkout = package.parent
+    if (checkout / "notebooks").is_dir() and (checkout / "pyproject.toml").is_file():
+        return checkout / "notebooks", checkout / "work"
+    return Path(prefix or sys.prefix) / "share" / "labkit" / "notebooks", (home or Path.home()) / "labkit"
+
+
 def cmd_lab(args: argparse.Namespace) -> int:
     notebooks = Path(args.notebooks).resolve()
     workdir = Path(args.workdir).resolve()
@@ -94,10 +107,12 @@ def main(argv: list[str] | None = None) -> int:
     reset.add_argument("--all", action="store_true", help="also remove labs whose agent still runs")
     reset.set_defaults(run=cmd_reset)
     lab = sub.add_parser("lab", help="start JupyterLab on the notebooks (local sandbox)")
-    lab.add_argument("--notebooks", default=str(Path(__file__).resolve().parent.parent / "notebooks"),
+    notebooks, workdir = default_places()
+    lab.add_argument("--notebooks", default=str(notebooks),
                      help="where the lab notebooks are (they are copied, never served themselves)")
-    lab.add_argument("--workdir", default=str(Path(__file__).resolve().parent.parent / "work"),
-                     help="the working copy JupyterLab serves (default: work/ beside notebooks/, not tracked by git)")
+    lab.add_argument("--workdir", default=str(workdir),
+                     help="the working copy JupyterLab serves (default: work/ beside notebooks/ in a checkout, "
+                          "not tracked by git; ~/labkit in a system install)")
     lab.add_argument("--fresh", action="store_true", help="replace the working copies with the pristine notebooks")
     lab.add_argument("--ip", default="127.0.0.1")
     lab.add_argument("--port", default="8888")
