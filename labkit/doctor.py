@@ -47,7 +47,7 @@ def _version(argv: list[str]) -> str:
 
 
 def run_checks(probe_kernel: bool = True) -> list[Finding]:
-    from .targets.local import choose_mode
+    from .targets.local import agent_path, choose_mode
 
     found = [Finding(True, f"kernel {platform.release()}, python {platform.python_version()}")]
     try:
@@ -56,8 +56,9 @@ def run_checks(probe_kernel: bool = True) -> list[Finding]:
     except Exception as exc:
         found.append(Finding(False, f"privileges: {exc}", "run as root, allow sudo -n, or enable user namespaces"))
         mode = ""
+    tools_path = agent_path(os.environ.get("PATH"))  # where the agent looks (sbin included, as for root)
     for tool, fix in TOOLS.items():
-        path = shutil.which(tool)
+        path = shutil.which(tool, path=tools_path)
         found.append(Finding(bool(path), f"{tool}: {path or 'not found'}" + (f" ({_version([tool, '-V'])})" if tool == "ip" and path else ""), fix))
     for tool, fix in OPTIONAL_TOOLS.items():
         path = shutil.which(tool)

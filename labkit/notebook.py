@@ -124,6 +124,17 @@ def requires(lab: Any, kinds: Iterable[str] = (), target: str | None = None, why
     return False
 
 
+def skip_reasons(nb: Any) -> list[str]:
+    """The reasons of every skip marker in an executed notebook (an nbformat node or its dict), each once, in order."""
+    found: list[str] = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+            reason = out.get("data", {}).get(SKIP_MIME, {}).get("reason")
+            if reason and reason not in found:
+                found.append(str(reason))
+    return found
+
+
 def _line(ok: bool, text: str) -> dict[str, str]:
     colour, background, mark = ("#1b5e20", "#e8f5e9", "✔") if ok else ("#b71c1c", "#ffebee", "✘")
     return {"text/plain": f"{mark} {text}",
@@ -181,4 +192,4 @@ def checks(*results: Any) -> None:
         _display(result)
 
 
-__all__ = ["SKIP_MIME", "KernelDisagrees", "checks", "fact", "fresh_lab", "requires", "seen", "skip_marker"]
+__all__ = ["SKIP_MIME", "KernelDisagrees", "checks", "fact", "fresh_lab", "requires", "seen", "skip_marker", "skip_reasons"]

@@ -53,21 +53,15 @@ pipq() { "$VENV/bin/pip" install -q --disable-pip-version-check "$@" 2>&1 | { gr
 
 # the installed copy is keyed by the content of what goes into it
 stamp=$( { find labkit -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum;
-          sha256sum pyproject.toml notebooks/*.ipynb notebooks/README.md; echo "hub=$HUB"; } | sha256sum | cut -c1-16)
+          sha256sum pyproject.toml notebooks/*.ipynb notebooks/README.md; } | sha256sum | cut -c1-16)
 if [ "$(cat "$PREFIX/.labkit-stamp" 2>/dev/null)" != "$stamp" ]; then
   src=$(mktemp -d)
   trap 'rm -rf "$src"' EXIT
   # a clean copy, so that building the wheel leaves nothing in the checkout
   tar -c --exclude=__pycache__ --exclude='*.pyc' labkit pyproject.toml README.md | tar -x -C "$src"
-  extras=(ipykernel nbclient nbformat)
-  [ $HUB = 1 ] && extras+=("jupyterhub>=5")
-  pipq "$src" "${extras[@]}"
+  pipq "$src" ipykernel nbclient nbformat
   pipq --force-reinstall --no-deps "$src"          # the same version number, new content
   "$VENV/bin/python" -c "import labkit, pyroute2, scapy, graphviz, jupyterlab, ipywidgets, anywidget, ipykernel, nbclient"
-  if [ $HUB = 1 ]; then
-    npm install --silent --no-fund --no-audit --prefix "$PREFIX/node" configurable-http-proxy@4 >/dev/null
-    ln -sf "$PREFIX/node/node_modules/.bin/configurable-http-proxy" "$VENV/bin/configurable-http-proxy"
-  fi
 
   # the notebooks, replaced as a whole (users never write here: they work on copies)
   rm -rf "$VENV/share/labkit/notebooks.new"
@@ -81,6 +75,15 @@ if [ "$(cat "$PREFIX/.labkit-stamp" 2>/dev/null)" != "$stamp" ]; then
   mkdir -p "$VENV/share/jupyter/lab/settings"
   echo '{"@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": true}}' > "$VENV/share/jupyter/lab/settings/overrides.json"
   echo "$stamp" > "$PREFIX/.labkit-stamp"
+fi
+
+# JupyterHub (the hub and each user's jupyterhub-singleuser) and its proxy, an npm package, kept in $PREFIX/node
+if [ $HUB = 1 ]; then
+  "$VENV/bin/python" -c "import jupyterhub" 2>/dev/null || pipq "jupyterhub>=5,<6"
+  if [ ! -x "$PREFIX/node/node_modules/.bin/configurable-http-proxy" ]; then
+    npm install --silent --no-fund --no-audit --prefix "$PREFIX/node" configurable-http-proxy@4 >/dev/null
+  fi
+  ln -sfn "$PREFIX/node/node_modules/.bin/configurable-http-proxy" "$VENV/bin/configurable-http-proxy"
 fi
 
 # the command and the kernel spec (rewritten each time: cheap, and repairs a removed link)
