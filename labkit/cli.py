@@ -88,8 +88,11 @@ def cmd_lab(args: argparse.Namespace) -> int:
     kept = len(list(workdir.glob("*.ipynb"))) - len([p for p in copied if p.suffix == ".ipynb"])
     print(f"labkit: serving a working copy of the labs in {workdir} ({len(copied)} file(s) copied, "
           f"{kept} notebook(s) kept as you left them; --fresh starts them over)")
+    if args.hub:  # JupyterHub's single-user server: the hub gives it its URL, port and token in the environment
+        os.execv(sys.executable, [sys.executable, "-m", "jupyterhub.singleuser", f"--ServerApp.root_dir={workdir}",
+                                  *args.extra])
     argv = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={workdir}", f"--ip={args.ip}", f"--port={args.port}",
-            "--no-browser"]
+            "--no-browser", *args.extra]
     if os.geteuid() == 0:
         argv.append("--allow-root")
     return subprocess.call(argv)
@@ -116,8 +119,13 @@ def main(argv: list[str] | None = None) -> int:
     lab.add_argument("--fresh", action="store_true", help="replace the working copies with the pristine notebooks")
     lab.add_argument("--ip", default="127.0.0.1")
     lab.add_argument("--port", default="8888")
+    lab.add_argument("--hub", action="store_true",
+                     help="run as a JupyterHub single-user server (the hub's Spawner.cmd; see deploy/one-server/)")
     lab.set_defaults(run=cmd_lab)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "lab":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra  # `labkit lab` passes the rest to JupyterLab (the hub adds its own options)
     return int(args.run(args))
 
 

@@ -48,6 +48,7 @@ def _version(argv: list[str]) -> str:
 
 def run_checks(probe_kernel: bool = True) -> list[Finding]:
     from .targets.local import agent_path, choose_mode
+    from .targets.tunfile import tun_problem
 
     found = [Finding(True, f"kernel {platform.release()}, python {platform.python_version()}")]
     try:
@@ -63,7 +64,8 @@ def run_checks(probe_kernel: bool = True) -> list[Finding]:
     for tool, fix in OPTIONAL_TOOLS.items():
         path = shutil.which(tool)
         found.append(Finding(bool(path), f"{tool}: {path or 'not found'}", fix, required=False))
-    found.append(Finding(os.path.exists("/dev/net/tun"), "/dev/net/tun (tun/tap)", "modprobe tun"))
+    tun = tun_problem()  # opened for real: its mode and a container's device rules count, not only its existence
+    found.append(Finding(tun is None, "/dev/net/tun (tun/tap)" + (f": {tun.what}" if tun else ""), tun.hint if tun else ""))
     if probe_kernel and mode:
         from .lab import Lab
 
