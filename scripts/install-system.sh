@@ -25,7 +25,10 @@ HUB=0
 # what the labs run on the machine (the same list as scripts/install.sh), nodejs for the hub's proxy
 packages=(python3 python3-venv python3-pip graphviz tcpdump iproute2 iputils-ping nftables dnsmasq-base ethtool
           procps util-linux ca-certificates)
-[ $HUB = 1 ] && packages+=(nodejs)
+if [ $HUB = 1 ]; then
+  packages+=(nodejs)
+  command -v npm >/dev/null || packages+=(npm)  # Debian's nodejs has no npm (NodeSource's has, and conflicts with it)
+fi
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -36,8 +39,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get -o DPkg::Lock::Timeout=300 update -q
   apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
 fi
-[ $HUB = 1 ] && ! command -v npm >/dev/null && {
-  echo "install-system.sh --hub: npm is missing (Debian: apt-get install npm, or nodejs from NodeSource, which has it)" >&2; exit 1; }
+if [ $HUB = 1 ] && ! command -v npm >/dev/null; then
+  echo "install-system.sh --hub: npm is still missing after apt (configurable-http-proxy comes from npm)" >&2; exit 1
+fi
 
 mkdir -p "$PREFIX"
 exec 9>"$PREFIX/.install.lock"  # two installs at once wait for each other
