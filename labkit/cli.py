@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .places import default_places
+
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor import run_checks
@@ -75,8 +77,11 @@ def cmd_lab(args: argparse.Namespace) -> int:
     kept = len(list(workdir.glob("*.ipynb"))) - len([p for p in copied if p.suffix == ".ipynb"])
     print(f"labkit: serving a working copy of the labs in {workdir} ({len(copied)} file(s) copied, "
           f"{kept} notebook(s) kept as you left them; --fresh starts them over)")
+    if args.hub:  # JupyterHub's single-user server: the hub gives it its URL, port and token in the environment
+        os.execv(sys.executable, [sys.executable, "-m", "jupyterhub.singleuser", f"--ServerApp.root_dir={workdir}",
+                                  *args.extra])
     argv = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={workdir}", f"--ip={args.ip}", f"--port={args.port}",
-            "--no-browser"]
+            "--no-browser", *args.extra]
     if os.geteuid() == 0:
         argv.append("--allow-root")
     return subprocess.call(argv)
@@ -109,13 +114,17 @@ def main(argv: list[str] | None = None) -> int:
     reset.add_argument("--all", action="store_true", help="also remove labs whose agent still runs")
     reset.set_defaults(run=cmd_reset)
     lab = sub.add_parser("lab", help="start JupyterLab on the notebooks (local sandbox)")
-    lab.add_argument("--notebooks", default=str(Path(__file__).resolve().parent.parent / "notebooks"),
+    notebooks, workdir = default_places()
+    lab.add_argument("--notebooks", default=str(notebooks),
                      help="where the lab notebooks are (they are copied, never served themselves)")
-    lab.add_argument("--workdir", default=str(Path(__file__).resolve().parent.parent / "work"),
-                     help="the working copy JupyterLab serves (default: work/ beside notebooks/, not tracked by git)")
+    lab.add_argument("--workdir", default=str(workdir),
+                     help="the working copy JupyterLab serves (default: work/ beside notebooks/ in a checkout, "
+                          "not tracked by git; ~/labkit in a system install)")
     lab.add_argument("--fresh", action="store_true", help="replace the working copies with the pristine notebooks")
     lab.add_argument("--ip", default="127.0.0.1")
     lab.add_argument("--port", default="8888")
+    lab.add_argument("--hub", action="store_true",
+                     help="run as a JupyterHub single-user server (the hub's Spawner.cmd; see deploy/one-server/)")
     lab.set_defaults(run=cmd_lab)
     grade = sub.add_parser("grade", help="run learners' notebooks headless and report which self-checks pass (CSV, JSON)")
     grade.add_argument("submissions", help="a folder of <learner>/<notebook>.ipynb (as nbgrader collects them) "
@@ -126,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--out", default="grades", help="where grades.csv, grades.json and executed/ go (default: grades/)")
     grade.add_argument("--timeout", type=float, default=180, help="seconds one cell may run (default: 180)")
     grade.set_defaults(run=cmd_grade)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "lab":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra  # `labkit lab` passes the rest to JupyterLab (the hub adds its own options)
     from .errors import LabkitError
 
     try:

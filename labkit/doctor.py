@@ -19,6 +19,7 @@ from pathlib import Path
 
 from .doctor_paths import Facts, Finding, choose, lab_kinds, module_findings, skipped_labs, target_findings, tun_findings, userns_findings
 from .kinds import KINDS as ALL_KINDS
+from .places import notebook_texts
 from .settings import settings
 
 __all__ = ["Facts", "Finding", "gather", "run_checks", "sharkd_finding"]
@@ -33,7 +34,6 @@ OPTIONAL_TOOLS = {"vagrant": "apt-get install vagrant vagrant-libvirt (only for 
 SHARKD_FIX = "apt-get install wireshark-common (Wireshark's dissection tree and Follow TCP/UDP stream in the capture panes)"
 #: every kind made with `ip link add` (labkit/kinds/); tun and tap are checked through /dev/net/tun
 KINDS = tuple(name for name, kind in ALL_KINDS.items() if kind.created_by == "link_add")
-SOURCES = Path(__file__).resolve().parent.parent / "notebooks" / "src"
 
 
 def _version(argv: list[str]) -> str:
@@ -116,7 +116,7 @@ def gather(probe_kernel: bool = True) -> Facts:
     userns_ok, userns_error = _succeeds(["unshare", "--user", "--map-root-user", "--net", "true"])
     max_userns = _read("/proc/sys/user/max_user_namespaces")
     tun_exists, tun_usable, tun_mode = _tun()
-    sources = {p.name[:2]: p.read_text(encoding="utf-8") for p in sorted(SOURCES.glob("[0-9][0-9]-*.py"))}
+    sources = {name[:2]: text for name, text in notebook_texts().items()}
     facts = Facts(
         euid=euid, user=user, target=config.target, requested_mode=config.mode, sudo_ok=sudo_ok,
         unshare=shutil.which("unshare") is not None, userns_ok=userns_ok, userns_error=userns_error,
@@ -141,8 +141,11 @@ def run_checks(probe_kernel: bool = True) -> list[Finding]:
     found = [Finding(True, f"kernel {platform.release()}, python {platform.python_version()}, user {facts.user}")]
     found += target_findings(facts)
     found += userns_findings(facts)
+    from .targets.local import agent_path
+
+    tools_path = agent_path(os.environ.get("PATH"))  # where the agent looks (sbin included, as for root)
     for tool, fix in TOOLS.items():
-        path = shutil.which(tool)
+        path = shutil.which(tool, path=tools_path)
         found.append(Finding(bool(path), f"{tool}: {path or 'not found'}" + (f" ({_version([tool, '-V'])})" if tool == "ip" and path else ""), fix))
     for tool, fix in OPTIONAL_TOOLS.items():
         path = shutil.which(tool)

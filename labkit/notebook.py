@@ -216,6 +216,17 @@ def requires(lab: Any, kinds: Iterable[str] = (), target: str | None = None, why
     return False
 
 
+def skip_reasons(nb: Any) -> list[str]:
+    """The reasons of every skip marker in an executed notebook (an nbformat node or its dict), each once, in order."""
+    found: list[str] = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []) if cell["cell_type"] == "code" else []:
+            reason = out.get("data", {}).get(SKIP_MIME, {}).get("reason")
+            if reason and reason not in found:
+                found.append(str(reason))
+    return found
+
+
 def _line(ok: bool, text: str) -> dict[str, str]:
     from .ipython import line_box
 
@@ -287,4 +298,4 @@ def restore(notebook: str, name: str, *, home: Any = None, **options: Any) -> An
 
 
 __all__ = ["PLACEHOLDER", "SKIP_MIME", "KernelDisagrees", "NoLab", "PlaceholderGuard", "checkpoint", "checks", "fact",
-           "fresh_lab", "not_done", "requires", "restore", "seen", "skip_marker", "watch_placeholders"]
+           "fresh_lab", "not_done", "requires", "restore", "seen", "skip_marker", "skip_reasons", "watch_placeholders"]

@@ -10,6 +10,8 @@ variable                  meaning                                               
 ``LABKIT_VM_PROVIDER``    vagrant's ``--provider``                                     vagrant's choice
 ``LABKIT_VM_TESTS``       ``1``: the test suite boots a real VM (and fails, not        ``0``
                           skips, when a tool for it is missing)
+``LABKIT_NOTEBOOKS``      where the lab notebooks were put (a container image,         beside the package
+                          Binder; see :mod:`labkit.places`)
 ========================  ==========================================================  =============
 
 Code reads :func:`settings` (or is given a :class:`Settings`), never ``os.environ``.
@@ -33,6 +35,7 @@ class Settings:
     vm_prefix: tuple[str, ...] = field(default_factory=tuple)
     vm_provider: str | None = None
     vm_tests: bool = False
+    notebooks: str | None = None
 
     @staticmethod
     def from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -44,6 +47,7 @@ class Settings:
             vm_prefix=tuple(shlex.split(env.get("LABKIT_VM_PREFIX", ""))),
             vm_provider=env.get("LABKIT_VM_PROVIDER") or None,
             vm_tests=env.get("LABKIT_VM_TESTS", "0") == "1",
+            notebooks=env.get("LABKIT_NOTEBOOKS") or None,
         )
 
 

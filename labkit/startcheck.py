@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .kinds import KINDS
+from .places import notebook_texts, notebooks_dir
 
 #: the bit of CAP_SYS_MODULE in /proc/self/status's CapEff (linux/capability.h)
 CAP_SYS_MODULE = 16
@@ -73,8 +74,11 @@ def needs_of(lab: str, source: str) -> LabNeeds:
     return LabNeeds(lab, frozenset(kinds), vm_only)
 
 
-def notebook_needs(src_dir: Path) -> list[LabNeeds]:
-    """The needs of every notebook source in ``src_dir`` (notebooks/src/NN-topic.py)."""
+def notebook_needs(src_dir: Path | None = None) -> list[LabNeeds]:
+    """The needs of every notebook source in ``src_dir`` (notebooks/src/NN-topic.py), or by default of the
+    notebooks this install ships (:func:`labkit.places.notebook_texts`)."""
+    if src_dir is None:
+        return [needs_of(name, text) for name, text in notebook_texts().items()]
     return [needs_of(path.stem, path.read_text()) for path in sorted(src_dir.glob("[0-9]*.py"))]
 
 
@@ -123,12 +127,12 @@ def probe(kinds: Iterable[str]) -> dict[str, bool]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m labkit.startcheck", description=__doc__.splitlines()[0])
-    parser.add_argument("--notebooks", default=str(Path(__file__).resolve().parent.parent / "notebooks" / "src"),
-                        help="the folder of the notebook sources (NN-topic.py)")
+    parser.add_argument("--notebooks", default=None,
+                        help="a folder of notebook sources (NN-topic.py); default: the notebooks this install ships")
     args = parser.parse_args(argv)
-    needs = notebook_needs(Path(args.notebooks))
+    needs = notebook_needs(Path(args.notebooks) if args.notebooks else None)
     if not needs:
-        print(f"labkit start check: no notebook sources in {args.notebooks}", file=sys.stderr)
+        print(f"labkit start check: no notebooks in {args.notebooks or notebooks_dir()}", file=sys.stderr)
         return 2
     try:
         supported = probe(kind for need in needs for kind in need.kinds)

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CheckpointError
+from ..places import checkpoints_dir
 from .form import Checkpoint, differences
 
 #: where the reference checkpoints of the lab notebooks live: notebooks/checkpoints/<notebook>/<name>.json
-SHIPPED = Path(__file__).resolve().parents[2] / "notebooks" / "checkpoints"
+SHIPPED = checkpoints_dir()
 _RECORD = "labkit_checkpoint_dir"  # attribute on the IPython shell: record the references there
 
 

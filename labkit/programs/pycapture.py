@@ -124,7 +124,9 @@ def capture_main(argv: list[str] | None = None) -> int:
     PACKET_MR_PROMISC = 1
     PACKET_STATISTICS = 6
     SOL_PACKET = 263
-    DLT_OF_ARPHRD = {1: (1, "EN10MB (Ethernet)"), 772: (1, "EN10MB (Ethernet)"), 65534: (101, "RAW (Raw IP)")}
+    # device type → (the pcap file's LINKTYPE, libpcap's DLT for compiling the filter, tcpdump's name); they
+    # differ for raw IP (tun): the file says LINKTYPE_RAW 101, pcap_open_dead wants Linux's DLT_RAW 12
+    DLT_OF_ARPHRD = {1: (1, 1, "EN10MB (Ethernet)"), 772: (1, 1, "EN10MB (Ethernet)"), 65534: (101, 12, "RAW (Raw IP)")}
     err, out = sys.stderr, sys.stdout.buffer
     try:
         with open(f"/sys/class/net/{args.dev}/type", encoding="ascii") as fh:
@@ -135,10 +137,10 @@ def capture_main(argv: list[str] | None = None) -> int:
     if arphrd not in DLT_OF_ARPHRD:
         print(f"tcpdump: {args.dev}: device type {arphrd} is not supported by the rootless capture", file=err, flush=True)
         return 1
-    dlt, dlt_name = DLT_OF_ARPHRD[arphrd]
+    linktype, dlt, dlt_name = DLT_OF_ARPHRD[arphrd]
     cooked = args.linktype == "LINUX_SLL2"
-    if cooked:
-        dlt, dlt_name = 276, "LINUX_SLL2 (Linux cooked v2)"
+    if cooked:  # LINKTYPE and DLT are both 276 for the cooked v2 header
+        linktype, dlt, dlt_name = 276, 276, "LINUX_SLL2 (Linux cooked v2)"
     # Protocol 0: the socket receives nothing until bind() names the device and ETH_P_ALL, so no
     # packet of another device, and none that the filter (attached before bind) would refuse, is
     # queued in between (as libpcap does it; a socket opened with ETH_P_ALL queued the namespace's
@@ -171,7 +173,7 @@ def capture_main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, args.snaplen, dlt))
+    out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, args.snaplen, linktype))
     out.flush()
     print(f"labkit-capture: listening on {args.dev}, link-type {dlt_name}, snapshot length {args.snaplen} bytes",
           file=err, flush=True)

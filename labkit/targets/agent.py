@@ -11,8 +11,7 @@ It speaks JSON lines on stdin/stdout (protocol version :data:`PROTOCOL_VERSION`)
 
 Requests are served concurrently, each in its own worker thread, so a long
 ``run`` or a wait for STP never blocks a step; kernel work is serialised by one lock
-(see :mod:`.agent_api`). A line that is not a JSON object gets an error reply; it
-never ends the agent.
+(see :mod:`.agent_api`). A line that is not a JSON object gets an error reply; it never ends the agent.
 
 It runs as root (directly, through ``sudo -n``, inside a user namespace, or in a VM
 over SSH), in its own session, so the notebook kernel's process-group SIGINT never
@@ -53,6 +52,7 @@ from .executors import EXECUTORS
 from .kernel import Kernel
 from .procs import terminate
 from .spawner import Spawner, set_parent_death_signal
+from .tunfile import tun_problem
 
 EXTENSIONS = ("agent_capture", "agent_tun", "agent_stp", "agent_confirm")
 SPAWN_SETTLE = 0.25  # seconds a new background program is watched: one that dies at once is an error
@@ -246,7 +246,7 @@ class Agent:
             for number, name in enumerate(kinds):
                 kind = registry.KINDS.get(name)
                 if kind is None or kind.created_by != "link_add":  # tun and tap are made through /dev/net/tun
-                    found[name] = kind is not None and os.path.exists("/dev/net/tun")
+                    found[name] = kind is not None and tun_problem() is None  # opened for real: mode, container rules
                     continue
                 lower = f"lower{number}"  # each child kind gets its own parent: macvlan and ipvlan cannot share one
                 params = {key: value.format(name=f"p{number}") if isinstance(value, str) else value

@@ -22,6 +22,7 @@ from ..kinds.tuntap import IFF_NO_PI, IFF_TAP, IFF_TUN, TUNSETIFF
 from ..names import check_ifname
 from . import nsutil
 from .agent_api import Call, Handler, concurrent, exclusive
+from .tunfile import open_tun
 
 
 class TunExtension:
@@ -43,7 +44,7 @@ class TunExtension:
         flags = (IFF_TUN if mode == "tun" else IFF_TAP) | IFF_NO_PI
 
         def open_device() -> int:
-            fd = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK)
+            fd = open_tun(flags=os.O_RDWR | os.O_CLOEXEC | os.O_NONBLOCK)
             try:
                 fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), flags))
             except OSError:
@@ -53,8 +54,6 @@ class TunExtension:
 
         try:
             fd = nsutil.in_netns(self.agent.kernel.netns(ns), open_device)
-        except FileNotFoundError:
-            raise NotFound("/dev/net/tun is missing", hint="load the tun module or use the VM target") from None
         except OSError as exc:
             raise StepFailed(f"cannot open {mode} device {name!r}: {exc}", where=f"namespace {ns}",
                              hint="a device of that name and another mode may exist already") from None

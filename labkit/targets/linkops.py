@@ -22,6 +22,7 @@ from .collect import nsids
 from .done import Done
 from .ipops import route_ops, routes_via
 from .rtnl import info_data
+from .tunfile import open_tun
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -125,8 +126,6 @@ def tuntap_add(k: Kernel, op: Op) -> Done:
         if kind_of(existing) == mode:
             return Done(False)
         raise AlreadyExists(f"{name!r} already exists as a {kind_of(existing)} device", hint="delete it or pick another name")
-    if not os.path.exists("/dev/net/tun"):
-        raise NotFound("/dev/net/tun is missing", hint="load the tun module (modprobe tun) or use the VM target")
     flags = (IFF_TUN if mode == "tun" else IFF_TAP) | IFF_NO_PI
     uid = 0
     if op.args.get("user"):
@@ -139,7 +138,7 @@ def tuntap_add(k: Kernel, op: Op) -> Done:
                            hint="name a user of this machine (see /etc/passwd), or leave user= out") from None
 
     def make() -> None:
-        fd = os.open("/dev/net/tun", os.O_RDWR | os.O_CLOEXEC)
+        fd = open_tun()  # a missing or forbidden /dev/net/tun raises the error that says which, and the fix
         try:
             fcntl.ioctl(fd, TUNSETIFF, struct.pack("16sH", name.encode(), flags))
             if op.args.get("user"):

@@ -70,6 +70,20 @@ def choose_mode(requested: str | None = None) -> str:
                             "(sysctl kernel.unprivileged_userns_clone=1); `labkit doctor` checks all three")
 
 
+#: where Debian keeps the administrator's tools (nft, dnsmasq, ethtool, sysctl): on root's PATH, not a user's
+SBIN = ("/usr/local/sbin", "/usr/sbin", "/sbin")
+
+
+def agent_path(path: str | None) -> str:
+    """The agent's PATH: the caller's, then the sbin folders it lacks.
+
+    The agent is root in its namespaces (in the rootless mode, root of a user namespace
+    of its own), so it looks for tools where root does; a learner's login PATH on a
+    shared machine (``/usr/local/bin:/usr/bin:/bin``) has no sbin."""
+    parts = [part for part in (path or "/usr/local/bin:/usr/bin:/bin").split(os.pathsep) if part]
+    return os.pathsep.join(parts + [folder for folder in SBIN if folder not in parts])
+
+
 def agent_argv(lab_id: str, mode: str, python: str | None = None) -> list[str]:
     """The command line that starts the agent in ``mode``."""
     python = python or sys.executable
@@ -93,5 +107,6 @@ class LocalTarget(AgentTarget):
         self.lab_id = check_lab_id(lab_id or new_lab_id())
         self.mode = choose_mode(mode)
         env = dict(os.environ)
+        env["PATH"] = agent_path(env.get("PATH"))
         env["PYTHONPATH"] = _package_root() + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self.connect(AgentConnection(agent_argv(self.lab_id, self.mode), env=env, what="labkit agent"))

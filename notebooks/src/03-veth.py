@@ -47,8 +47,14 @@ lab.view()
 #
 # `ping -I veth0 20.1.0.11` sends out of `veth0`; the frame arrives on `veth1`. We
 # capture on both `veth1` and `lo` while it runs.
+#
+# A new namespace starts with a copy of the host's `net.ipv4.conf.all` settings (the
+# kernel's `devconf_inherit_init_net` is 0), so a host that set `all.accept_local=1`
+# would hide this experiment: the lab first puts its own `all.accept_local` back to the
+# kernel's default, 0 (the host's stays as it is).
 
 # %%
+lab.sysctl("net.ipv4.conf.all.accept_local", 0)
 with lab.capture("veth1", "lo", filter="icmp or arp") as cap:
     result = lab.run("ping", "-c", "2", "-W", "1", "-I", "veth0", "20.1.0.11")
 display(result)
@@ -72,13 +78,14 @@ lab.view(cap)
 
 # %%
 values = {key: int(lab.run("sysctl", "-n", f"net.ipv4.conf.{key}", check=True).stdout)
-          for key in ("all.rp_filter", "veth0.rp_filter", "veth1.rp_filter", "veth0.accept_local", "veth1.accept_local")}
+          for key in ("all.rp_filter", "veth0.rp_filter", "veth1.rp_filter", "all.accept_local", "veth0.accept_local",
+                      "veth1.accept_local")}
 for key, value in values.items():
     print(f"net.ipv4.conf.{key:<20} = {value}")
 strict = max(values["all.rp_filter"], values["veth1.rp_filter"])
 print(f"effective rp_filter on veth1: {strict}:",
       "the reverse-path filter is off already here" if strict == 0 else "the reverse-path filter would drop the replies too")
-fact(values["veth1.accept_local"] == 0, "accept_local is 0 by default: the martian filter is what dropped the ARP requests",
+fact(values["veth1.accept_local"] == values["all.accept_local"] == 0, "accept_local is 0 by default: the martian filter is what dropped the ARP requests",
      saw=values)
 
 # %%

@@ -184,6 +184,26 @@ def test_rootless_lab_captures_with_the_python_fallback() -> None:
     assert not any(alive(pid) for pid in pids)
 
 
+def test_rootless_capture_of_a_tun_device_compiles_its_filter_for_raw_ip() -> None:
+    """A tun carries bare IP packets: the Python capture compiles the filter for libpcap's DLT_RAW (12) and
+    writes LINKTYPE_RAW (101) into the pcap; handing 101 to libpcap failed ("unknown data link type 101")."""
+    from labkit.targets.local import _userns_works
+
+    if not _userns_works():
+        pytest.skip("unprivileged user namespaces are not available here")
+    with Lab(mode="rootless", uplink=False) as lab:
+        lab.tuntap("tun0", mode="tun")
+        lab.addr("tun0", "10.0.0.12/24")
+        lab.up("tun0")
+        app = lab.tun_open("tun0", mode="tun")
+        with lab.capture("tun0", filter="icmp") as cap:
+            lab.run("ping", "-c", "1", "-W", "1", "10.0.0.22")
+        app.close()
+        frames = cap.frames("tun0")
+        assert icmp_types([f.packet for f in frames]) == [8], "\n".join(f.summary for f in frames)
+        assert {f.linktype for f in frames} == {101}
+
+
 def test_the_command_shown_is_the_tcpdump_that_runs() -> None:
     """The capture view's command is the argv of the running tcpdump, real namespace included."""
     import shlex

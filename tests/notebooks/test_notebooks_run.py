@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from labkit.notebook import SKIP_MIME
+from labkit.notebook import skip_reasons
 
 pytestmark = pytest.mark.notebooks
 
@@ -49,15 +48,16 @@ def twice(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return again
 
 
-def skip_reasons(nb: nbformat.NotebookNode) -> list[str]:
-    """The reasons of every skip marker in an executed notebook, each once, in order."""
-    found: list[str] = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            reason = out.get("data", {}).get(SKIP_MIME, {}).get("reason")
-            if reason and reason not in found:
-                found.append(str(reason))
-    return found
+def no_namespaces_here() -> str:
+    """Why this user cannot make network namespaces at all (root, sudo -n and user namespaces all refused), or ""."""
+    from labkit.errors import NoPrivileges
+    from labkit.targets.local import choose_mode
+
+    try:
+        choose_mode()
+    except NoPrivileges as exc:
+        return f"the notebooks make network namespaces and this user cannot: {exc.what}"
+    return ""
 
 
 def _params() -> list:
@@ -70,8 +70,8 @@ def _params() -> list:
 
 @pytest.mark.parametrize("path", _params())
 def test_notebook_runs_twice(path: Path) -> None:
-    if os.geteuid() != 0:
-        reason = "the notebooks make network namespaces: run this tier as root (e.g. sudo .venv/bin/pytest -m notebooks)"
+    reason = no_namespaces_here()
+    if reason:
         print(f"SKIP {path.name}: {reason}")
         pytest.skip(reason)
     from nbclient import NotebookClient

@@ -100,8 +100,13 @@ def test_the_image_copies_files_that_exist_and_runs_as_the_notebook_user() -> No
     steps = dockerfile_instructions((DEPLOY / "Dockerfile").read_text())
     for op, arg in steps:
         if op == "COPY":
-            for source in arg.split()[:-1]:
-                assert (ROOT / source).exists(), f"COPY {source}: no such file in the repository"
+            for source in arg.split()[:-1]:  # a pattern (notebooks/*.ipynb) must match something
+                matched = list(ROOT.glob(source))
+                assert matched, f"COPY {source}: no such file in the repository"
+                copied = [f for m in matched for f in ([m] if m.is_file() else m.rglob("*"))]
+                answers = [str(f.relative_to(ROOT)) for f in copied
+                           if f.relative_to(ROOT).parts[:2] in (("notebooks", "solutions"), ("notebooks", "src"))]
+                assert not answers, f"COPY {source}: the learner's image would carry the answers: {answers[:3]}"
     users = [arg for op, arg in steps if op == "USER"]
     assert users and users[-1] in ("${NB_UID}", "1000", "jovyan"), f"the image's last USER is {users}"
     args = dict(arg.split("=", 1) for op, arg in steps if op == "ARG" and "=" in arg)
