@@ -11,7 +11,7 @@ tcpdump, it does not matter that tcpdump drops root privileges after opening the
 device; as root it is told ``-Z root`` anyway, because a process that changes its
 user id loses its parent-death signal, and the agent's children must die with it.
 In a user namespace (the rootless mode) tcpdump cannot change its user at all; there
-the agent falls back to :func:`capture_main`, a small tcpdump written in Python with
+the agent falls back to :mod:`labkit.programs.pycapture`, a small tcpdump written in Python with
 an AF_PACKET socket, which gives the same pcap, the same lines and the same counts.
 
 *Bridge ports are captured "cooked"* (link type LINUX_SLL2): a port carries frames
@@ -52,7 +52,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -168,8 +167,10 @@ class Captures:
         filter = params_filter = check_filter(filter)
         if cooked_ifindex:
             filter = cooked_filter(filter)
-        if self.python_capture:  # see capture_main below: it binds to the device itself, no ifindex needed
-            argv = [sys.executable, "-I", "-c", _capture_program(), "-i", dev, "-s", str(snaplen)]
+        if self.python_capture:  # labkit.programs.pycapture: it binds to the device itself, no ifindex needed
+            where = self.agent.python()  # shown as it runs, as lab.program() runs labkit's other small programs
+            argv = ["env", f"PYTHONPATH={where['path']}", where["executable"], "-u", "-m", "labkit.programs.pycapture",
+                    "-i", dev, "-s", str(snaplen)]
             if cooked_ifindex:
                 argv += ["-y", "LINUX_SLL2"]
         else:
@@ -371,12 +372,3 @@ class CaptureExtension(Captures):
 
 EXTENSION = CaptureExtension
 
-
-def _capture_program() -> str:
-    """The rootless fallback capture (:mod:`labkit.programs.pycapture`) as one program text:
-    standard library only, so ``python -I -c`` starts it in a few ms, from a zip too."""
-    import inspect
-
-    from ..programs import pycapture
-
-    return inspect.getsource(pycapture)  # its `__main__` block runs it

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import time
@@ -13,6 +14,7 @@ from scapy.layers.inet import ICMP
 from scapy.utils import rdpcap
 
 from labkit import Lab
+from labkit.capture import Capture
 from labkit.errors import InvalidInput, NotFound, StepFailed, WrongNamespace
 from labkit.recipes import host_pair, seed000_pair
 from labkit.targets.procs import alive
@@ -33,6 +35,7 @@ def test_seed000_requests_on_veth1_replies_on_lo(tmp_path: Path) -> None:
     with Lab(uplink=False) as lab:
         seed000(lab)
         with lab.capture("veth0", "veth1", "lo", filter="icmp") as cap:
+            assert_shown_is_running(cap)
             pids = [dev.pid for dev in cap.devices.values()]
             assert all(alive(pid) for pid in pids)
             result = lab.run("ping", "-c", "2", "-i", "0.2", "-I", "veth0", "20.1.0.11")
@@ -162,6 +165,15 @@ def test_reset_stops_captures_and_new_ones_work() -> None:
         assert len(again.frames("lo")) == 2  # request and reply, both on lo
 
 
+def assert_shown_is_running(cap: Capture) -> None:
+    """Each command the capture shows (``cap.commands()``, the cell view's ``$`` lines) ends with exactly the
+    command line of the process that captures (``ip netns exec NS`` and ``env`` exec into it)."""
+    for dev, shown in zip(cap.devices.values(), cap.commands(), strict=True):
+        running = Path(f"/proc/{dev.pid}/cmdline").read_bytes().rstrip(b"\0").decode().split("\0")
+        assert shlex.split(shown)[-len(running):] == running, f"shown: {shown}\nrunning: {running}"
+        assert len(shown) < 400, f"a learner cannot read a {len(shown)}-character command"
+
+
 def test_rootless_lab_captures_with_the_python_fallback() -> None:
     """In a user namespace tcpdump cannot change its user; the agent's Python capture gives the same picture."""
     from labkit.targets.local import _userns_works
@@ -172,6 +184,8 @@ def test_rootless_lab_captures_with_the_python_fallback() -> None:
         seed000(lab)
         with lab.capture("veth1", "lo", filter="icmp") as cap:
             pids = [dev.pid for dev in cap.devices.values()]
+            assert_shown_is_running(cap)
+            assert all("-m labkit.programs.pycapture -i " in shown for shown in cap.commands()), cap.commands()
             lab.run("ping", "-c", "2", "-i", "0.2", "-I", "veth0", "20.1.0.11", check=True)
         stats, frames = cap.stats()["main/lo"], cap.frames("lo")  # read once, together
         lines = "\n".join(f.summary for f in frames)
