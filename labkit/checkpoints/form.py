@@ -102,8 +102,21 @@ def fixed_macs(steps: tuple[RecordedStep, ...] | list[RecordedStep]) -> frozense
     return frozenset(found)
 
 
-def normal_form(snap: Snapshot, fixed: frozenset[str] = frozenset()) -> Snapshot:
-    """``snap`` without what the kernel assigns by itself (see the module docstring), sorted."""
+def set_sysctls(steps: tuple[RecordedStep, ...] | list[RecordedStep]) -> frozenset[tuple[str, str]]:
+    """The (namespace, key) of every sysctl a step set. The others are the kernel's: a new namespace copies
+    the host's ``net.ipv4.conf.all``/``default`` values (``devconf_inherit_init_net`` 0), so they say
+    which machine the lab ran on, not what the lab did."""
+    return frozenset((op.ns, str(op.args["key"])) for recorded in steps for op in recorded.step.ops
+                     if op.action == "sysctl")
+
+
+def normal_form(snap: Snapshot, fixed: frozenset[str] = frozenset(),
+                sysctls: frozenset[tuple[str, str]] | None = None) -> Snapshot:
+    """``snap`` without what the kernel assigns by itself (see the module docstring), sorted; with
+    ``sysctls`` (:func:`set_sysctls`), only the sysctls the steps set."""
+    def kept(ns: str, values: Any) -> tuple[Any, ...]:
+        return tuple(sorted(item for item in values if sysctls is None or (ns, item[0]) in sysctls))
+
     by_key = {itf.key: itf for itf in snap.interfaces}
     bridge_of_mac = {itf.mac: itf.key for itf in snap.interfaces if itf.kind == "bridge" and itf.mac}
 
@@ -131,7 +144,7 @@ def normal_form(snap: Snapshot, fixed: frozenset[str] = frozenset()) -> Snapshot
     ) for itf in snap.interfaces), key=lambda i: (i.namespace, i.name)))
     return Snapshot(
         lab_id="", target="", taken_at=0.0,
-        namespaces=tuple(sorted((replace(ns, netns="", sysctls=tuple(sorted(ns.sysctls))) for ns in snap.namespaces),
+        namespaces=tuple(sorted((replace(ns, netns="", sysctls=kept(ns.name, ns.sysctls)) for ns in snap.namespaces),
                                 key=lambda n: n.name)),
         interfaces=interfaces,
         routes=tuple(sorted(snap.routes, key=lambda r: (r.key, repr(r)))),

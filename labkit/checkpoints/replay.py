@@ -23,7 +23,7 @@ from ..errors import CheckpointError, LabkitError
 from ..model import Snapshot
 from ..results import Background
 from ..tundev import TunDevice
-from .form import Checkpoint, RecordedStep, RunRecord, differences, fixed_macs, normal_form
+from .form import Checkpoint, RecordedStep, RunRecord, differences, fixed_macs, normal_form, set_sysctls
 from .runs import changes_kernel, step_for
 
 if TYPE_CHECKING:
@@ -58,16 +58,17 @@ def stp_bridges(snap: Snapshot) -> list[str]:
             and any(p.master == itf.name and p.namespace == itf.namespace for p in snap.interfaces)]
 
 
-def settled_state(lab: Lab, fixed: frozenset[str], timeout: float = 30.0) -> Snapshot:
+def settled_state(lab: Lab, fixed: frozenset[str], timeout: float = 30.0,
+                  sysctls: frozenset[tuple[str, str]] | None = None) -> Snapshot:
     """The lab's normal form once STP has converged and nothing moved for :data:`QUIET` seconds."""
     bridges = stp_bridges(lab.snapshot())
     if bridges:
         lab.wait_stp(*bridges, timeout=60, show=False)
     deadline = time.monotonic() + timeout
-    last = normal_form(lab.snapshot(), fixed)
+    last = normal_form(lab.snapshot(), fixed, sysctls)
     while True:
         time.sleep(QUIET)
-        now = normal_form(lab.snapshot(), fixed)
+        now = normal_form(lab.snapshot(), fixed, sysctls)
         if now == last or time.monotonic() > deadline:
             return now
         last = now
@@ -87,7 +88,7 @@ def take(lab: Lab, name: str, *, path: str | Path | None = None, notebook: str |
                               where=f"lab {lab.lab_id}", hint="a checkpoint replays the lab's steps, nothing else")
     steps = tuple(RecordedStep(change.step, change.confirmed) for change in lab.history if not change.planned)
     fixed = fixed_macs(steps)
-    state = settled_state(lab, fixed)
+    state = settled_state(lab, fixed, sysctls=set_sysctls(steps))
     point = Checkpoint(name, steps, state, uplink=lab.uplink, notebook=notebook,
                        not_replayed=tuple(run for run in lab.runs))
     if path is not None:
@@ -118,7 +119,7 @@ def verify(lab: Lab, point: Checkpoint, settle: float = SETTLE) -> Snapshot:
         lab.wait_stp(*bridges, timeout=60, show=False)
     deadline = time.monotonic() + settle
     while True:
-        found = normal_form(lab.snapshot(), fixed)
+        found = normal_form(lab.snapshot(), fixed, set_sysctls(point.steps))
         if found == point.state:
             return found
         if time.monotonic() > deadline:

@@ -141,3 +141,26 @@ def test_commands_that_only_look_are_not(argv: list[str]) -> None:
 
 def test_the_hint_names_the_step_to_use() -> None:
     assert "lab.up" in step_for(["ip", "link", "set", "x", "up"]) and "lab.sysctl" in step_for(["sysctl", "-w", "a=1"])
+
+
+def test_only_the_sysctls_a_step_set_are_part_of_the_state() -> None:
+    """A new namespace copies the host's net.ipv4.conf.all values: a checkpoint made on a host with
+    all.accept_local=1 must restore on one with 0, and a sysctl the lab set must still count."""
+    from labkit.checkpoints.form import set_sysctls
+    from labkit.steps import accept_local
+
+    steps = [RecordedStep(accept_local("veth1"))]
+    chosen = set_sysctls(steps)
+    assert chosen == {("main", "net.ipv4.conf.veth1.accept_local")}
+
+    def with_sysctls(**values: str) -> Snapshot:
+        base = snapshot()
+        pairs = tuple((f"net.ipv4.conf.{key.replace('_', '.', 1)}", value) for key, value in values.items())
+        return replace(base, namespaces=(replace(base.namespaces[0], sysctls=pairs),))
+
+    host_a = with_sysctls(all_accept_local="1", veth1_accept_local="1")
+    host_b = with_sysctls(all_accept_local="0", veth1_accept_local="1")
+    lab_undone = with_sysctls(all_accept_local="0", veth1_accept_local="0")
+    assert digest(normal_form(host_a, FIXED, chosen)) == digest(normal_form(host_b, FIXED, chosen))
+    assert digest(normal_form(host_b, FIXED, chosen)) != digest(normal_form(lab_undone, FIXED, chosen))
+    assert digest(normal_form(host_a, FIXED)) != digest(normal_form(host_b, FIXED))  # without: the host counts
