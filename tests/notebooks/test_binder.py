@@ -96,15 +96,17 @@ def binder_env() -> Any:
         shutil.rmtree(home, ignore_errors=True)
 
 
-def run_through_start(env: Any, notebook: str, wrapper: list[str]) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
-    """Run a notebook as the learner, through binder/start, optionally inside ``wrapper``."""
+def run_through_start(env: Any, notebook: str, wrapper: list[str],
+                      edition: str = "") -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    """Run a notebook as the learner, through binder/start, optionally inside ``wrapper``; ``edition``
+    'solutions' runs the instructor's edition (every exercise answered), '' the learner's."""
     repo, venv, home = env
     out = home / f"{notebook}.out.ipynb"
     shutil.copy2(HERE / "binder_run.py", home / "binder_run.py")
     shutil.chown(home / "binder_run.py", USER, USER)
     environ = {"HOME": str(home), "USER": USER, "LANG": "C.UTF-8", "PATH": f"{venv}/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
     argv = ["setpriv", f"--reuid={USER}", f"--regid={USER}", "--init-groups", *wrapper, str(repo / "binder" / "start"),
-            "python3", str(home / "binder_run.py"), str(repo / "notebooks" / f"{notebook}.ipynb"), str(out)]
+            "python3", str(home / "binder_run.py"), str(repo / "notebooks" / edition / f"{notebook}.ipynb"), str(out)]
     done = subprocess.run(argv, env=environ, cwd=repo, capture_output=True, text=True, timeout=600, check=False)
     assert out.exists(), f"the notebook was not saved: {done.stdout[-1500:]}{done.stderr[-1500:]}"
     return done, json.loads(out.read_text())
@@ -116,7 +118,7 @@ def outputs(cell: dict[str, Any]) -> str:
 
 @pytest.mark.timeout(1800)  # a first run installs JupyterLab into a fresh venv: minutes on a busy machine
 def test_a_host_kernel_notebook_runs_through_start_as_a_learner(binder_env: Any) -> None:
-    done, notebook = run_through_start(binder_env, "04-bridge", [])
+    done, notebook = run_through_start(binder_env, "04-bridge", [], edition="solutions")
     assert done.returncode == 0, f"04-bridge failed through binder/start: {done.stdout[-1500:]}{done.stderr[-2000:]}"
     text = "".join(outputs(cell) for cell in notebook["cells"] if cell["cell_type"] == "code")
     assert SKIP_MIME not in text, "nothing of 04-bridge may skip where user namespaces work"
