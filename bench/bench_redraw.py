@@ -21,25 +21,11 @@ import time
 from typing import Any
 
 from labkit import Lab
-from labkit.recipes import seed000_pair
+from labkit.recipes import bridge_lab
 from labkit.render.dot import to_dot
 from labkit.render.graph import build
 from labkit.render.svg import dot_to_svg
 from labkit.widgets.topology import details_of
-
-
-def bridge_lab(lab: Lab) -> None:
-    seed000_pair(lab)
-    lab.bridge("br0")
-    lab.enslave("veth0", "br0")
-    lab.up("br0")
-    lab.move_ip("veth0", "br0")
-    lab.netns("h1")
-    lab.veth("veth-h1", "eth0", peer_ns="h1")
-    lab.enslave("veth-h1", "br0")
-    lab.up("veth-h1")
-    lab.addr("eth0", "20.1.0.20/24", ns="h1")
-    lab.up("eth0", ns="h1")
 
 
 def large_lab(lab: Lab, pairs: int = 250) -> None:

@@ -41,21 +41,9 @@ def macs_of(capture: Any, dev: str) -> set[str]:
 
 def bridge_lab(lab: Any, facts: dict[str, Any]) -> None:
     """Lab 04's core: the seed's pair, br0 with veth0 as its port and veth0's address, h1 plugged in."""
-    from labkit.recipes import seed000_pair
+    from labkit.recipes import bridge_lab as build
 
-    seed000_pair(lab, accept_local=True)
-    lab.bridge("br0")
-    lab.enslave("veth0", "br0")
-    lab.up("br0")
-    lab.move_ip("veth0", "br0")
-    lab.accept_local("br0")
-    lab.rp_filter("br0", 0)
-    lab.netns("h1")
-    lab.veth("veth-h1", "eth0", peer_ns="h1")
-    lab.enslave("veth-h1", "br0")
-    lab.up("veth-h1")
-    lab.addr("eth0", "20.1.0.20/24", ns="h1")
-    lab.up("eth0", ns="h1")
+    build(lab, accept_local=True)
     lab.check.reachable("h1", "20.1.0.10")
     with lab.capture("veth1", "h1/eth0", filter="icmp") as cap:
         facts["ping_br0"] = lab.run("ping", "-c", "2", "-i", "0.2", "-W", "2", "-I", "br0", "20.1.0.11").ok

@@ -9,6 +9,8 @@ commands show, and undo works, as for any step); it returns the names it made.
   the namespace's own addresses), and its replies come back on ``lo``.
 - :func:`host_pair`: the right way of lab 03: a cable from ``main`` into a namespace of its
   own, an address at each end of one /24, both ends up: the smallest lab two hosts talk in.
+- :func:`bridge_lab`: the core of lab 04: the seed's pair, ``br0`` with ``veth0`` as its port
+  and ``veth0``'s address moved onto it, and namespace ``h1`` plugged into ``br0`` (20.1.0.20/24).
 - :func:`stp_triangle`: three switches (namespaces ``sw1``..``sw3``, each with a bridge
   ``br0``) wired in a loop, as the STP article draws them.
 """
@@ -49,6 +51,25 @@ def host_pair(lab: Lab, ns: str, near: str, far: str, subnet: str) -> tuple[str,
     lab.up(near)
     lab.up(far, ns=ns)
     return f"{subnet}.1", f"{subnet}.2"
+
+
+def bridge_lab(lab: Lab, *, accept_local: bool = False) -> None:
+    """Lab 04's core (see the module docstring); with ``accept_local``, also the sysctls that let
+    ``br0`` and ``veth1`` ping each other in one namespace (as :func:`seed000_pair` sets them)."""
+    seed000_pair(lab, accept_local=accept_local)
+    lab.bridge("br0")
+    lab.enslave("veth0", "br0")
+    lab.up("br0")
+    lab.move_ip("veth0", "br0")
+    if accept_local:
+        lab.accept_local("br0")
+        lab.rp_filter("br0", 0)
+    lab.netns("h1")
+    lab.veth("veth-h1", "eth0", peer_ns="h1")
+    lab.enslave("veth-h1", "br0")
+    lab.up("veth-h1")
+    lab.addr("eth0", "20.1.0.20/24", ns="h1")
+    lab.up("eth0", ns="h1")
 
 
 def stp_triangle(lab: Lab, *, stp: bool = True, forward_delay: float = 2.0, up: bool = True) -> list[str]:
