@@ -14,7 +14,6 @@ That the same checks pass with the solutions is ``test_notebooks_run.py``.
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import pytest
 from test_notebooks_run import no_namespaces_here
 
 from labkit.notebook import SKIP_MIME
+from notebooks import build as BUILD  # notebooks/build.py: the repository root is on the path
 
 pytestmark = pytest.mark.notebooks
 
@@ -34,17 +34,6 @@ PROBE = ("import sys as _s, json as _j\n"
          "_e = getattr(_s, 'last_value', None)\n"
          "print('LABKIT-PROBE', _j.dumps({'type': type(_e).__name__, 'mro': [c.__name__ for c in type(_e).__mro__],"
          " 'what': str(getattr(_e, 'what', _e)), 'hint': str(getattr(_e, 'hint', ''))}))")
-
-
-def _build_module():
-    spec = importlib.util.spec_from_file_location("notebooks_build", ROOT / "notebooks" / "build.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BUILD = _build_module()
 
 
 @dataclass(frozen=True)

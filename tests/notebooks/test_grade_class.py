@@ -14,34 +14,21 @@ run (the check the release has and the notebook lacks), skipped (12 needs the VM
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from labkit.cli import main
+from notebooks import build as BUILD  # notebooks/build.py: the repository root is on the path
 
 pytestmark = pytest.mark.notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 SKIP_12 = "bridging the VM's real eth0 needs the vagrant target, and this lab runs on local"
-
-
-def _build_module():
-    spec = importlib.util.spec_from_file_location("notebooks_build", NOTEBOOKS / "build.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("notebooks_build", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-BUILD = _build_module()
 
 
 def source_answers(stem: str) -> tuple[str, str]:

@@ -6,8 +6,6 @@ No root needed: these read files only.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -16,6 +14,7 @@ import pytest
 
 from labkit.grade import exercises_of
 from labkit.notebook import PLACEHOLDER
+from notebooks import build as BUILD  # notebooks/build.py: the repository root is on the path
 
 pytestmark = pytest.mark.unit
 
@@ -41,18 +40,6 @@ NBGRADER_V3 = {
     "additionalProperties": False,
     "if": {"properties": {"grade": {"const": True}}}, "then": {"required": ["points"]},
 }
-
-
-def _build_module():
-    spec = importlib.util.spec_from_file_location("notebooks_build", ROOT / "notebooks" / "build.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("notebooks_build", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-BUILD = _build_module()
 
 
 def test_every_source_has_both_editions_in_sync() -> None:
