@@ -24,11 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 RESTORE = """
 import json, sys
 from labkit import Lab
-from labkit.checkpoints.form import Checkpoint, fixed_macs, normal_form
+from labkit.checkpoints.form import Checkpoint, fixed_macs, normal_form, set_sysctls
 lab = Lab.restore(sys.argv[1])
 try:
     raw = lab.snapshot()
-    form = normal_form(raw, fixed_macs(Checkpoint.load(sys.argv[1]).steps))
+    steps = Checkpoint.load(sys.argv[1]).steps
+    form = normal_form(raw, fixed_macs(steps), set_sysctls(steps))
     print(json.dumps({"lab_id": lab.lab_id, "raw": raw.to_dict(), "form": form.to_dict()}))
 finally:
     lab.close()

@@ -19,8 +19,25 @@ ROOT = Path(__file__).resolve().parents[2]
 PYTHON = "/usr/bin/python3"
 
 
-def doctor(*, user: str | None = None, path: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = ["env", f"PYTHONPATH={ROOT}", "HOME=/tmp", *([f"PATH={path}"] if path else [])]
+@pytest.fixture(scope="module")
+def readable() -> Iterator[Path]:
+    """A copy of what doctor reads (the package, the notebook sources), readable by every user: the
+    checkout itself may sit in a folder only root can enter (a CI's mktemp -d is mode 0700)."""
+    copy = Path(tempfile.mkdtemp(prefix="labkit-doc-src-"))
+    try:
+        copy.chmod(0o755)
+        shutil.copytree(ROOT / "labkit", copy / "labkit", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(ROOT / "notebooks" / "src", copy / "notebooks" / "src")
+        shutil.copy2(ROOT / "pyproject.toml", copy / "pyproject.toml")
+        for path in (copy, *copy.rglob("*")):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        yield copy
+    finally:
+        shutil.rmtree(copy)
+
+
+def doctor(*, user: str | None = None, path: str | None = None, root: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    env = ["env", f"PYTHONPATH={root}", "HOME=/tmp", *([f"PATH={path}"] if path else [])]
     argv = [*env, PYTHON if user else sys.executable, "-m", "labkit.cli", "doctor", "--quick"]
     if user:
         argv = ["runuser", "-u", user, "--", *argv]
@@ -53,10 +70,10 @@ def learner(tmp_path: Path) -> Iterator[str]:
         subprocess.run(["userdel", name], check=False, capture_output=True)
 
 
-def test_as_a_learner_the_path_is_the_one_the_kernel_allows(learner: str) -> None:
+def test_as_a_learner_the_path_is_the_one_the_kernel_allows(learner: str, readable: Path) -> None:
     allowed = subprocess.run(["runuser", "-u", learner, "--", "unshare", "--user", "--map-root-user", "--net", "true"],
                              capture_output=True, timeout=30, check=False).returncode == 0
-    out = doctor(user=learner)
+    out = doctor(user=learner, root=readable)
     line = target_line(out.stdout)
     if allowed:
         assert out.returncode == 0 and "mode rootless" in line and f"you ({learner}) are not root" in line, out.stdout
@@ -65,14 +82,14 @@ def test_as_a_learner_the_path_is_the_one_the_kernel_allows(learner: str) -> Non
     assert f"can be opened by {learner}" in out.stdout or "/dev/net/tun" in out.stdout
 
 
-def test_as_a_learner_without_unshare_no_path_works_and_each_fix_is_given(learner: str) -> None:
+def test_as_a_learner_without_unshare_no_path_works_and_each_fix_is_given(learner: str, readable: Path) -> None:
     tools = Path(tempfile.mkdtemp(prefix="labkit-doc-bin-"))  # every tool doctor looks for, but unshare and sudo
     try:
         tools.chmod(0o755)  # the learner must reach it (pytest's tmp_path is root's alone)
         for tool in ("ip", "tcpdump", "dot", "nft", "dnsmasq", "ping", "ethtool", "sh"):
             if shutil.which(tool):
                 (tools / tool).symlink_to(shutil.which(tool) or "")
-        out = doctor(user=learner, path=str(tools))
+        out = doctor(user=learner, path=str(tools), root=readable)
     finally:
         shutil.rmtree(tools)
     assert out.returncode == 1, out.stdout
