@@ -67,12 +67,14 @@ def runs(learner: Learner, request: pytest.FixtureRequest) -> Iterator[dict[str,
     solved.mkdir(mode=0o700)
     for name in notebook_names():
         shutil.copyfile(ROOT / "notebooks" / "solutions" / name, solved / name)
+    runner = solved / RUNNER.name  # the learner cannot enter a checkout in a mode-0700 folder (a CI's mktemp -d)
+    shutil.copyfile(RUNNER, runner)
     for path in (solved, *solved.iterdir()):
         os.chown(path, learner.uid, -1)
 
     def run(name: str) -> tuple[dict, nbformat.NotebookNode]:
         out = solved / f"executed-{name}"
-        done = learner.run(SYSTEM_PYTHON, str(RUNNER), str(solved / name), str(out), timeout=NOTEBOOK_TIMEOUT)
+        done = learner.run(SYSTEM_PYTHON, str(runner), str(solved / name), str(out), timeout=NOTEBOOK_TIMEOUT)
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         assert lines, f"{name}: the runner printed no result (exit {done.returncode}):\n{done.stderr[-2000:]}"
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
