@@ -35,6 +35,7 @@ from .transactions import Batch, Confirmed
 if TYPE_CHECKING:
     from .capture.session import Capture
     from .checks import Checks
+    from .live import LiveWatch
     from .render.view import TopologyView
     from .tundev import TunDevice
     from .widgets.stepview import StepView
@@ -377,6 +378,15 @@ class Lab:
         from .stp_wait import wait_stp
 
         return wait_stp(self, bridges, timeout=timeout, min_time=min_time, show=show)
+
+    def live(self, *, show: bool | None = None, title: str = "") -> LiveWatch:
+        """``with lab.live():`` — the picture redraws while the block's steps change the kernel (links,
+        addresses, routes, neighbours, bridge port states, as rtnetlink reports them), changes since the
+        block began highlighted; the final picture and the list of changes stay in the output. Outside a
+        notebook (or ``show=False``) the changes are only recorded: ``live.events`` (see :mod:`labkit.live`)."""
+        from .live import LiveWatch
+
+        return LiveWatch(self, show=show, title=title)
 
     def capture(self, *devices: str, filter: str = "", count: int | None = None, duration: float | None = None,
                 snaplen: int = 262144, show: bool | None = None) -> Capture:
