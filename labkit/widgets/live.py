@@ -109,7 +109,8 @@ class LiveTopology:
         body = (f'<div class="labkit-live-final">{_caption(self.title + (" (stopped)" if failed else ""), self.events, self.noun)}'
                 f'<img alt="the lab at the end" style="max-width:100%" src="data:image/svg+xml;base64,{picture}">'
                 f"<pre>{html.escape(chr(10).join(lines) or f'no {self.noun}')}</pre></div>")
-        self.handle.update({"text/html": body, "text/plain": "\n".join(lines)}, raw=True)
+        if self.handle is not None:  # None outside IPython (nothing was displayed)
+            self.handle.update({"text/html": body, "text/plain": "\n".join(lines)}, raw=True)
 
 
 def _caption(title: str, events: list[dict[str, Any]], noun: str) -> str:
