@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
-from . import steps
+from . import live, steps
 from .checkpoints import replay as checkpoints
 from .checkpoints.form import RunRecord
 from .errors import Interrupted, InvalidInput, LabkitError, StepFailed
@@ -35,7 +35,6 @@ from .transactions import Batch, Confirmed
 if TYPE_CHECKING:
     from .capture.session import Capture
     from .checks import Checks
-    from .live import LiveWatch
     from .render.view import TopologyView
     from .tundev import TunDevice
     from .widgets.stepview import StepView
@@ -228,6 +227,7 @@ class Lab:
 
     checkpoint = checkpoints.take  # lab.checkpoint("step-3", path=...): this point, to jump back to later
     restore = classmethod(checkpoints.restore)  # Lab.restore(checkpoint or file): rebuilt by replay, then checked
+    live = live.live  # `with lab.live():` the picture follows the kernel while the block runs (labkit.live)
 
     def script(self) -> str:
         """Every command of this lab's steps so far, as the steps showed them (``ip -n h1 …``)."""
@@ -373,20 +373,10 @@ class Lab:
         return device
 
     def wait_stp(self, *bridges: str, timeout: float = 60.0, min_time: float = 1.0, show: bool | None = None) -> dict[str, Any]:
-        """Wait until every port of ``bridges`` ('br0' or 'sw2/br0') forwards or blocks and the STP bridges
-        agree on one root; in a notebook the picture redraws as the ports change (see :mod:`labkit.stp_wait`)."""
+        """Wait until the ports of ``bridges`` ('br0', 'sw2/br0') forward or block, redrawn live (:mod:`labkit.stp_wait`)."""
         from .stp_wait import wait_stp
 
         return wait_stp(self, bridges, timeout=timeout, min_time=min_time, show=show)
-
-    def live(self, *, show: bool | None = None, title: str = "") -> LiveWatch:
-        """``with lab.live():`` — the picture redraws while the block's steps change the kernel (links,
-        addresses, routes, neighbours, bridge port states, as rtnetlink reports them), changes since the
-        block began highlighted; the final picture and the list of changes stay in the output. Outside a
-        notebook (or ``show=False``) the changes are only recorded: ``live.events`` (see :mod:`labkit.live`)."""
-        from .live import LiveWatch
-
-        return LiveWatch(self, show=show, title=title)
 
     def capture(self, *devices: str, filter: str = "", count: int | None = None, duration: float | None = None,
                 snaplen: int = 262144, show: bool | None = None) -> Capture:

@@ -86,3 +86,11 @@ class LiveWatch:
                 if left <= 0:
                     return None
                 self._arrived.wait(left)
+
+
+def live(lab: Any, *, show: bool | None = None, title: str = "") -> LiveWatch:
+    """``with lab.live():`` — the picture redraws while the block's steps change the kernel (links,
+    addresses, routes, neighbours, bridge port states, as rtnetlink reports them), changes since the
+    block began highlighted; the final picture and the list of changes stay in the output. Outside a
+    notebook (or ``show=False``) the changes are only recorded: ``live.events``."""
+    return LiveWatch(lab, show=show, title=title)

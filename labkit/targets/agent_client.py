@@ -142,7 +142,7 @@ class AgentClient:
         while not ready.wait(0.05):
             if sub.done or time.monotonic() > deadline:
                 sub.cancel()
-                reply = sub._pending.reply or {}
+                reply = getattr(getattr(sub, "_pending", None), "reply", None) or {}
                 raise TargetError("the live watch did not start: " + str((reply.get("error") or {}).get("what") or "no answer"),
                                   hint="is the agent up to date? (labkit doctor)")
         return sub
