@@ -80,6 +80,7 @@ class Decoder:
         code = slave.get("IFLA_BRPORT_STATE")
         return {"name": link.get("IFLA_IFNAME"), "up": bool(link.get("flags", 0) & IFF_UP),
                 "oper": link.get("IFLA_OPERSTATE"), "master": link.get("IFLA_MASTER", 0),
+                "mtu": link.get("IFLA_MTU"), "mac": link.get("IFLA_ADDRESS"),
                 "kind": (link.get("IFLA_LINKINFO") or {}).get("IFLA_INFO_KIND", ""),
                 "port": STP_STATES[code] if isinstance(code, int) and 0 <= code < len(STP_STATES) else None}
 
@@ -130,6 +131,10 @@ class Decoder:
             said.append(f"{name} set {'up' if new['up'] else 'down'}")
         elif old["oper"] != new["oper"] and new["oper"]:
             said.append(f"{name} state {new['oper']}")  # as `ip link` says it: UP, DOWN, LOWERLAYERDOWN
+        if old.get("mtu") != new["mtu"] and new["mtu"]:
+            said.append(f"{name} mtu {new['mtu']}")
+        if old.get("mac") != new["mac"] and new["mac"]:
+            said.append(f"{name} MAC {new['mac']}")
         if old["master"] != new["master"]:
             said.append(f"{name} joined {self.name(new['master'])}" if new["master"]
                         else f"{name} left {self.name(old['master'])}")
