@@ -104,3 +104,24 @@ def test_a_namespace_removed_while_watched_really_goes(lab: Lab) -> None:
         _has(live, "h3", "namespace h3 removed")
         _has(live, "main", "va removed")
     assert "va" not in {itf.name for itf in lab.snapshot().interfaces}
+
+
+def test_resetting_the_lab_during_the_block_ends_the_watch(lab: Lab) -> None:
+    """``lab.reset()`` (the agent's wipe: every namespace removed, the agent keeps serving) stops the watch
+    through the extension's cleanup; closing the lab stops it by cancelling every request."""
+    lab.netns("h4")
+    with lab.live() as live:
+        lab.reset()
+        deadline = time.monotonic() + 2
+        while live.running and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not live.running, "the watch still runs after the lab was reset"
+    assert not [name for name in os.listdir("/run/netns") if name.startswith(f"labkit-{lab.lab_id}-h4")]
+    made = Lab(uplink=False)
+    try:
+        with made.live():
+            started = time.monotonic()
+            made.close()
+            assert time.monotonic() - started < 10, "closing a watched lab took too long"
+    finally:
+        made.close()
