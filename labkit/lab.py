@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
-from . import steps
+from . import live, steps
 from .checkpoints import replay as checkpoints
 from .checkpoints.form import RunRecord
 from .errors import Interrupted, InvalidInput, LabkitError, StepFailed
@@ -227,6 +227,7 @@ class Lab:
 
     checkpoint = checkpoints.take  # lab.checkpoint("step-3", path=...): this point, to jump back to later
     restore = classmethod(checkpoints.restore)  # Lab.restore(checkpoint or file): rebuilt by replay, then checked
+    live = live.live  # `with lab.live():` the picture follows the kernel while the block runs (labkit.live)
 
     def script(self) -> str:
         """Every command of this lab's steps so far, as the steps showed them (``ip -n h1 …``)."""
@@ -372,8 +373,7 @@ class Lab:
         return device
 
     def wait_stp(self, *bridges: str, timeout: float = 60.0, min_time: float = 1.0, show: bool | None = None) -> dict[str, Any]:
-        """Wait until every port of ``bridges`` ('br0' or 'sw2/br0') forwards or blocks and the STP bridges
-        agree on one root; in a notebook the picture redraws as the ports change (see :mod:`labkit.stp_wait`)."""
+        """Wait until the ports of ``bridges`` ('br0', 'sw2/br0') forward or block, redrawn live (:mod:`labkit.stp_wait`)."""
         from .stp_wait import wait_stp
 
         return wait_stp(self, bridges, timeout=timeout, min_time=min_time, show=show)

@@ -32,7 +32,7 @@ def wait_stp(lab: Any, bridges: Iterable[str], *, timeout: float = 60.0, min_tim
     if show or (show is None and in_a_notebook()):
         from .widgets.live import LiveTopology
 
-        live = LiveTopology(lab, f"STP: waiting for {', '.join(names)}")
+        live = LiveTopology(lab, f"STP: waiting for {', '.join(names)}", noun="port-state change")
     try:
         result = lab.target.client.stp_wait(pairs, timeout=timeout, min_time=min_time,
                                             on_event=live.on_event if live else None)

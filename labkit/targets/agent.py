@@ -54,7 +54,7 @@ from .procs import terminate
 from .spawner import Spawner, set_parent_death_signal
 from .tunfile import tun_problem
 
-EXTENSIONS = ("agent_capture", "agent_tun", "agent_stp", "agent_confirm")
+EXTENSIONS = ("agent_capture", "agent_tun", "agent_stp", "agent_confirm", "agent_watch")
 SPAWN_SETTLE = 0.25  # seconds a new background program is watched: one that dies at once is an error
 
 

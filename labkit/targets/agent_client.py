@@ -8,9 +8,12 @@ file (and ``tests/conformance`` checks it against every target).
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypedDict
 
+from ..errors import TargetError
 from .client import DEFAULT_DEADLINE, AgentConnection, Subscription
 
 SLACK = 15.0  # seconds a call waits beyond the agent-side timeout it asked for
@@ -122,6 +125,27 @@ class AgentClient:
         """Wait until the bridges' ports settle; ``on_event`` gets each port-state change as it happens."""
         return dict(self._call("stp_wait", deadline=timeout + SLACK, what="the wait for STP", on_event=on_event,
                                bridges=bridges, timeout=timeout, min_time=min_time))
+
+    def watch(self, on_event: Callable[[dict[str, Any]], None], ready_timeout: float = 10.0) -> Subscription:
+        """Stream every change of the lab's namespaces (links, addresses, routes, neighbours) as events
+        ``{ns, what, name, summary, t}`` until cancelled; returns once every namespace is listened to."""
+        ready = threading.Event()
+
+        def deliver(event: dict[str, Any]) -> None:
+            if event.get("what") == "ready":
+                ready.set()
+            else:
+                on_event(event)
+
+        sub = self.connection.subscribe("watch", {}, deliver)
+        deadline = time.monotonic() + ready_timeout
+        while not ready.wait(0.05):
+            if sub.done or time.monotonic() > deadline:
+                sub.cancel()
+                reply = getattr(getattr(sub, "_pending", None), "reply", None) or {}
+                raise TargetError("the live watch did not start: " + str((reply.get("error") or {}).get("what") or "no answer"),
+                                  hint="is the agent up to date? (labkit doctor)")
+        return sub
 
     def capture_start(self, ns: str, dev: str, **options: Any) -> dict[str, Any]:
         return dict(self._call("capture_start", what="starting tcpdump", ns=ns, dev=dev, **options))

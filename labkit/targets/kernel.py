@@ -50,6 +50,9 @@ class Kernel:
         self.host_attached = False
         self._sockets: dict[str, IPRoute] = {}
         self._readers: dict[str, RawNetlink] = {}
+        #: who must hear of namespaces made or removed (live watches hold a socket in each:
+        #: a socket keeps its namespace alive, so it must close before the namespace goes)
+        self.watchers: list[Any] = []
 
     # -- namespaces ---------------------------------------------------------------
     def netns(self, label: str) -> str:
@@ -75,6 +78,8 @@ class Kernel:
                                hint="run as root, allow `sudo -n`, or run `labkit doctor` to see what is missing") from None
         if made:
             self.reader(label).set_up(1)  # lo, as every host has it
+            for watcher in list(self.watchers):
+                watcher.ns_added(label)
         return made
 
     def attach_host(self) -> None:
@@ -86,6 +91,8 @@ class Kernel:
         self.host_attached = True
 
     def delete_ns(self, label: str) -> bool:
+        for watcher in list(self.watchers):
+            watcher.ns_removed(label)
         if label == self.HOST and self.host_attached:
             for cache in (self._sockets, self._readers):
                 sock = cache.pop(label, None)

@@ -1,11 +1,12 @@
-"""A topology that redraws while the kernel changes: the learner watches STP ports move.
+"""A topology that redraws while the kernel changes: the learner watches it happen.
 
-While ``lab.wait_stp(...)`` runs in a notebook, the agent reports each port-state change as
-it happens (an event of the wait request). :class:`LiveTopology` shows the lab's picture at
-once and redraws it on those events, at most every ``DEBOUNCE`` seconds, so the ports go
-listening → learning → forwarding (or blocking) on screen. When the wait ends, the output
-is replaced by a static copy of the final picture with the list of changes, so a saved or
-exported notebook still shows what happened.
+Two things feed it events: ``lab.wait_stp(...)`` (each port-state change the STP wait sees)
+and ``with lab.live():`` (every rtnetlink notification of the lab's namespaces: links,
+addresses, routes, neighbours, port states). :class:`LiveTopology` shows the lab's picture
+at once and redraws it on those events, at most every ``DEBOUNCE`` seconds and always once
+more after the last event of a burst, with what changed since the picture began highlighted
+(the usual diff colours). When it ends, the output is replaced by a static copy of the final
+picture with the list of changes, so a saved or exported notebook still shows what happened.
 """
 
 from __future__ import annotations
@@ -16,26 +17,37 @@ import threading
 import time
 from typing import Any
 
-DEBOUNCE = 0.3  # seconds between two redraws: ports change in bursts
+DEBOUNCE = 0.25  # seconds between two redraws: the kernel changes in bursts
+
+
+def event_line(event: dict[str, Any]) -> str:
+    """One change as the final list shows it: '+1.2 s  main: veth0 set down' or '+3.1 s  sw1/p12 learning'."""
+    at = event.get("at", event.get("t", 0.0))
+    if "summary" in event:
+        return f"+{at:.1f} s  {event.get('ns', '')}: {event['summary']}"
+    return f"+{at:.1f} s  {event.get('port', '')} {event.get('state', '')}"
 
 
 class LiveTopology:
     """One live picture of a lab, redrawn on events until :meth:`finish`."""
 
-    def __init__(self, lab: Any, title: str) -> None:
+    def __init__(self, lab: Any, title: str, noun: str = "change") -> None:
         from IPython.display import display
 
         from ..render.view import TopologyView
         from .topology import TopologyWidget, details_of
 
-        self.lab, self.title = lab, title
+        self.lab, self.title, self.noun = lab, title, noun
         self.events: list[dict[str, Any]] = []
         self.redraws = 0
         self._lock = threading.Lock()
+        self._draw_lock = threading.Lock()
+        self._timer: threading.Timer | None = None
         self._last = 0.0
-        view = TopologyView(lab.snapshot())
+        self._finished = False
+        self.start = lab.snapshot()
+        view = TopologyView(self.start)
         self.widget = TopologyWidget(view.svg(), details_of(view.snapshot))
-        self.caption = _caption(title, [])
         self.handle = display(self._bundle(), raw=True, display_id=True)
 
     def _bundle(self) -> dict[str, Any]:
@@ -45,36 +57,62 @@ class LiveTopology:
         return bundle
 
     def on_event(self, event: dict[str, Any]) -> None:
-        """A port changed state: note it, and redraw unless one was drawn just now."""
+        """Something changed: note it, and redraw now, or as soon as ``DEBOUNCE`` has passed
+        since the last redraw (so the last change of a burst is always drawn)."""
         with self._lock:
             self.events.append(event)
-            if time.monotonic() - self._last < DEBOUNCE:
+            if self._timer is not None or self._finished:
+                return
+            delay = max(0.0, self._last + DEBOUNCE - time.monotonic())
+            self._timer = threading.Timer(delay, self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._timer = None
+            if self._finished:
                 return
             self._last = time.monotonic()
-        self.redraw()
+        try:
+            self.redraw()
+        except Exception:
+            pass  # the lab may be closing: the final picture is drawn by finish()
+
+    def _view(self) -> Any:
+        from ..render.view import TopologyView
+        from ..state.diff import diff
+
+        now = self.lab.snapshot()
+        return TopologyView(now, diff(self.start, now))
 
     def redraw(self) -> None:
-        from ..render.view import TopologyView
         from .topology import details_of
 
-        view = TopologyView(self.lab.snapshot())
-        self.widget.svg = view.svg()
-        self.widget.details = details_of(view.snapshot)
-        self.redraws += 1
+        with self._draw_lock:
+            view = self._view()
+            self.widget.svg = view.svg()
+            self.widget.details = details_of(view.snapshot)
+            self.redraws += 1
 
     def finish(self, failed: bool = False) -> None:
         """The final state, drawn once more and kept as a static copy in the cell's output."""
-        from ..render.view import TopologyView
-
-        view = TopologyView(self.lab.snapshot())
+        with self._lock:
+            self._finished = True
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        with self._draw_lock:
+            view = self._view()
         picture = base64.b64encode(view.svg().encode()).decode()
-        lines = [f"+{e['t']:.1f} s  {e['port']} {e['state']}" for e in self.events]
-        body = (f'<div class="labkit-live-final">{_caption(self.title + (" (stopped)" if failed else ""), self.events)}'
-                f'<img alt="the lab after the wait" style="max-width:100%" src="data:image/svg+xml;base64,{picture}">'
-                f"<pre>{html.escape(chr(10).join(lines) or 'no port changed state')}</pre></div>")
-        self.handle.update({"text/html": body, "text/plain": "\n".join(lines)}, raw=True)
+        lines = [event_line(e) for e in self.events]
+        body = (f'<div class="labkit-live-final">{_caption(self.title + (" (stopped)" if failed else ""), self.events, self.noun)}'
+                f'<img alt="the lab at the end" style="max-width:100%" src="data:image/svg+xml;base64,{picture}">'
+                f"<pre>{html.escape(chr(10).join(lines) or f'no {self.noun}')}</pre></div>")
+        if self.handle is not None:  # None outside IPython (nothing was displayed)
+            self.handle.update({"text/html": body, "text/plain": "\n".join(lines)}, raw=True)
 
 
-def _caption(title: str, events: list[dict[str, Any]]) -> str:
-    changed = f" · {len(events)} port-state change{'s' if len(events) != 1 else ''}" if events else ""
+def _caption(title: str, events: list[dict[str, Any]], noun: str) -> str:
+    changed = f" · {len(events)} {noun}{'s' if len(events) != 1 else ''}" if events else ""
     return f"<p><b>{html.escape(title)}</b><small>{changed}</small></p>"

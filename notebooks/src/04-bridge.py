@@ -138,14 +138,18 @@ checks(lab.check.unreachable("main", "20.1.0.11", iface="veth0"))
 # The address belongs on the bridge, the device the stack now talks to. `move_ip`
 # deletes it from `veth0` and adds it to `br0` (and would move routes via `veth0`
 # along with it). Because 20.1.0.11 is still in the same namespace, `br0` needs the
-# same `accept_local`/`rp_filter` settings as `veth0` had.
+# same `accept_local`/`rp_filter` settings as `veth0` had. `with lab.live():` shows the
+# lab's picture while these steps run and lists what the kernel reported (rtnetlink, the
+# same notifications `ip monitor` prints): the address leaving `veth0`, arriving on `br0`,
+# and its subnet's route following it.
 
 # %%
 checkpoint(lab, "04-bridge", "step-5")  # a point to jump to: restore("04-bridge", "step-5")
-lab.move_ip("veth0", "br0")
-lab.accept_local("br0")
-lab.rp_filter("br0", 0)
-lab.neigh_flush()
+with lab.live():  # the picture follows the kernel while the block runs; the list of changes stays below it
+    lab.move_ip("veth0", "br0")
+    lab.accept_local("br0")
+    lab.rp_filter("br0", 0)
+    lab.neigh_flush()
 with lab.capture("br0", "veth1", "lo", filter="arp or icmp") as cap:
     result = lab.run("ping", "-c", "2", "-W", "1", "-I", "br0", "20.1.0.11")
 display(result)
