@@ -193,6 +193,9 @@ class _FakeAgent:
         self.argv = argv
         return [sys.executable, "-c", "pass"]
 
+    def python(self) -> dict[str, str]:
+        return {"executable": sys.executable, "path": "/opt/labkit"}
+
     def popen(self, argv: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
         return subprocess.Popen(argv, **kwargs)
 
