@@ -129,7 +129,9 @@ def test_a_host_kernel_notebook_runs_through_start_as_a_learner(binder_env: Any)
 @pytest.mark.timeout(1800)
 @pytest.mark.skipif(platform.machine() != "x86_64", reason="deny_unshare.py knows x86-64's system call numbers only")
 def test_without_user_namespaces_the_first_cell_says_so_and_why(binder_env: Any) -> None:
-    wrapper = ["/usr/bin/python3", str(HERE / "deny_unshare.py")]
+    _repo, _venv, home = binder_env
+    shutil.copy2(HERE / "deny_unshare.py", home / "deny_unshare.py")  # the learner cannot read a checkout in a 0700 folder
+    wrapper = ["/usr/bin/python3", str(home / "deny_unshare.py")]
     done, notebook = run_through_start(binder_env, "04-bridge", wrapper)
     assert done.returncode == 1 and done.stdout.strip().endswith("error: NoPrivileges"), done.stdout[-800:] + done.stderr[-800:]
     code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
