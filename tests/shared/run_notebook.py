@@ -20,9 +20,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 
-def main(source: str, out: str, kernel: str = "labkit", cell_timeout: int = 180) -> int:
+def main(source: str, out: str, kernel: str = "labkit", cell_timeout: int | str = 180) -> int:
     nb = nbformat.read(source, as_version=4)
-    client = NotebookClient(nb, timeout=cell_timeout, kernel_name=kernel, startup_timeout=120, resources={"metadata": {"path": str(Path(out).parent)}})
+    client = NotebookClient(nb, timeout=int(cell_timeout), kernel_name=kernel, startup_timeout=120, resources={"metadata": {"path": str(Path(out).parent)}})
     started, error = time.monotonic(), None
     try:
         client.execute()
@@ -37,4 +37,4 @@ def main(source: str, out: str, kernel: str = "labkit", cell_timeout: int = 180)
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:3], *sys.argv[3:4]))
+    sys.exit(main(*sys.argv[1:3], *sys.argv[3:5]))
