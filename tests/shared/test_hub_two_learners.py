@@ -297,8 +297,10 @@ def test_two_learners_log_in_and_run_a_lab_each_at_once_isolated(hub: dict[str, 
         assert any(mine["lab_id"] in name for name in mine["lab_netns"]), mine["lab_netns"]
     # the other learner's namespace, capture folder and saved capture are closed to each kernel
     assert checks["agents_alive_after_both_tried"] == [True, True], "a lab closed before the other learner tried it"
-    for results in checks["peer_results"]:
-        assert len(results) == 3 and all("refused (PermissionError" in line for line in results), results
+    for results, other in zip(checks["peer_results"], (b, a), strict=True):
+        # the namespace, the capture folder, and each saved file (the device's .pcap and capture.pcapng)
+        assert len(results) == 2 + len(other["saved"]) == 4, results
+        assert all("refused (PermissionError" in line for line in results), results
     # the host namespace: none of their devices, addresses or named namespaces, seen by the kernels and by root
     assert a["host_sees_iso"] == b["host_sees_iso"] == [] and a["host_sees_10_77"] == b["host_sees_10_77"] == []
     assert "iso" not in " ".join(line.split(":")[1] for line in checks["host_links"].splitlines())
