@@ -198,7 +198,8 @@ def translations(source: Path, language: str) -> dict[str, str]:
     path = catalogue_path(source, language)
     if not path.exists():
         return {}
-    return {m.id: m.string for m in read_catalogue(path) if m.id and m.string and not m.fuzzy}
+    return {m.id: m.string for m in read_catalogue(path)
+            if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string and not m.fuzzy}
 
 
 def untranslated(source: Path, language: str) -> list[str]:
@@ -228,7 +229,7 @@ def template(source: Path, language: str) -> Catalog:
     """A catalogue of a source's markdown cells, untranslated; each entry says which cell it is."""
     cat = Catalog(locale=language, project="labkit", fuzzy=False, charset="utf-8")
     for cell_id, text in messages(source):
-        cat.add(text, auto_comments=[f"cell {cell_id}"], locations=[(f"notebooks/src/{source.name}", None)])
+        cat.add(text, auto_comments=[f"cell {cell_id} of notebooks/src/{source.name}"])
     return cat
 
 
