@@ -139,10 +139,13 @@ def test_code_cells_are_identical_across_languages(source: Path) -> None:
 
 
 def spans(text: str) -> dict[str, Counter[str]]:
-    """What a translation must carry over unchanged: code spans, format fields, links' targets, heading levels."""
+    """What a translation must carry over unchanged: code blocks and spans, format fields, links' targets, heading levels."""
+    blocks = re.findall(r"^```.*?^```", text, re.M | re.S)
+    text = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
     code = re.findall(r"`[^`]+`", text)
     bare = re.sub(r"`[^`]+`", "", text)
-    return {"code spans": Counter(code), "format fields": Counter(re.findall(r"\{[^{}\s]*\}", bare)),
+    return {"code blocks": Counter(blocks), "code spans": Counter(code),
+            "format fields": Counter(re.findall(r"\{[^{}\s]*\}", bare)),
             "link targets": Counter(re.findall(r"\]\(([^)]+)\)", text)),
             "headings": Counter(m.group(1) for m in re.finditer(r"^(#+) ", text, re.M))}
 
@@ -158,6 +161,6 @@ def test_commands_and_placeholders_survive_translation(source: Path) -> None:
 
 
 def test_spans_sees_code_fields_links_and_headings() -> None:
-    got = spans("## Step `ip link` {name} [x](y.ipynb) `{kept}`")
-    assert got == {"code spans": Counter(["`ip link`", "`{kept}`"]), "format fields": Counter(["{name}"]),
+    got = spans("## Step `ip link` {name} [x](y.ipynb) `{kept}`\n```\nip a # {x}\n```\n")
+    assert got == {"code blocks": Counter(["```\nip a # {x}\n```"]), "code spans": Counter(["`ip link`", "`{kept}`"]), "format fields": Counter(["{name}"]),
                    "link targets": Counter(["y.ipynb"]), "headings": Counter(["##"])}
