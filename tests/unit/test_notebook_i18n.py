@@ -164,3 +164,9 @@ def test_spans_sees_code_fields_links_and_headings() -> None:
     got = spans("## Step `ip link` {name} [x](y.ipynb) `{kept}`\n```\nip a # {x}\n```\n")
     assert got == {"code blocks": Counter(["```\nip a # {x}\n```"]), "code spans": Counter(["`ip link`", "`{kept}`"]), "format fields": Counter(["{name}"]),
                    "link targets": Counter(["y.ipynb"]), "headings": Counter(["##"])}
+
+
+def test_the_chinese_index_lists_every_chinese_notebook() -> None:
+    index = (BUILD.HERE / "zh" / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"\]\((\d\d-[\w-]+)\.ipynb\)", index))
+    assert listed == {s.stem for s in TRANSLATED}, f"notebooks/zh/README.md lists {sorted(listed)}"
