@@ -31,7 +31,8 @@ the source's markdown cells (English) and whose msgstrs are their translations; 
 cells are never copied, so a change to a lab's code reaches every language. The build
 writes ``notebooks/<lang>/NN-name.ipynb`` (learner) and ``notebooks/<lang>/solutions/``
 (instructor) for each source that has a catalogue; a markdown cell without a translation
-(missing, empty or fuzzy) fails ``--check``, naming the cell. ``--extract zh`` writes or
+(missing, empty or fuzzy) fails ``--check``, naming the cell; so does a source without
+a catalogue in every language of :data:`LANGUAGES` (every lab exists in both languages). ``--extract zh`` writes or
 updates the catalogues: new cells come in untranslated, existing translations are kept,
 a cell whose English changed keeps its old translation marked fuzzy (to review).
 
@@ -328,11 +329,11 @@ def stale() -> list[Path]:
 
 
 def missing_translations() -> dict[Path, list[str]]:
-    """Catalogue → the cell ids it lacks a translation of, for every source that has a catalogue."""
+    """Catalogue → the cell ids it lacks a translation of (all of them where the catalogue is missing)."""
     out = {}
     for language in LANGUAGES:
         for source in sources():
-            if catalogue_path(source, language).exists() and (cells := untranslated(source, language)):
+            if cells := untranslated(source, language):
                 out[catalogue_path(source, language)] = cells
     return out
 
@@ -359,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         missing = missing_translations()
         for po, cells in missing.items():
             print(f"untranslated: {po.relative_to(HERE.parent)}: markdown cells {', '.join(cells)} "
-                  "(no msgstr, or fuzzy)")
+                  "(no msgstr, or fuzzy; no catalogue: python notebooks/build.py --extract LANG NN)")
         return 1 if out or missing else 0
     for each in EDITIONS:
         for source in chosen:

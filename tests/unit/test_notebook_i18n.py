@@ -101,10 +101,13 @@ def test_a_missing_translation_fails_the_check_naming_the_cell(tiny: Path, capsy
     assert built.cells[0].source.startswith("# 一个实验")
 
 
-def test_a_source_without_catalogue_has_no_translated_edition(tiny: Path) -> None:
-    assert BUILD.main([]) == 0 and BUILD.main(["--check"]) == 0
+def test_a_source_without_catalogue_fails_the_check_and_has_no_translated_edition(
+        tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert BUILD.main([]) == 0
     assert (BUILD.edition("learner").folder / "90-tiny.ipynb").exists()
     assert not BUILD.edition("learner", "zh").folder.exists()
+    assert BUILD.main(["--check"]) == 1
+    assert "locale/zh/90-tiny.po: markdown cells 90-00, 90-02 (" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("source", TRANSLATED, ids=IDS)
@@ -170,3 +173,9 @@ def test_the_chinese_index_lists_every_chinese_notebook() -> None:
     index = (BUILD.HERE / "zh" / "README.md").read_text(encoding="utf-8")
     listed = set(re.findall(r"\]\((\d\d-[\w-]+)\.ipynb\)", index))
     assert listed == {s.stem for s in TRANSLATED}, f"notebooks/zh/README.md lists {sorted(listed)}"
+
+
+def test_every_lab_has_a_chinese_catalogue() -> None:
+    missing = [s.stem for s in BUILD.sources() if s not in TRANSLATED]
+    assert not missing, f"no notebooks/locale/zh/ catalogue for {missing} (python notebooks/build.py --extract zh NN)"
+    assert BUILD.missing_translations() == {}
