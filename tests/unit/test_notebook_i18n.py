@@ -179,3 +179,17 @@ def test_every_lab_has_a_chinese_catalogue() -> None:
     missing = [s.stem for s in BUILD.sources() if s not in TRANSLATED]
     assert not missing, f"no notebooks/locale/zh/ catalogue for {missing} (python notebooks/build.py --extract zh NN)"
     assert BUILD.missing_translations() == {}
+
+
+def avoided() -> dict[str, str]:
+    """The glossary's "Avoid" list: a variant → the term to use instead."""
+    text = (BUILD.HERE.parent / "docs" / "glossary.zh.md").read_text(encoding="utf-8").split("## Avoid", 1)[1]
+    return dict(re.findall(r"^- (\S+) → (.+)$", text, re.M))
+
+
+@pytest.mark.parametrize("source", TRANSLATED, ids=IDS)
+def test_translations_use_the_glossary_terms(source: Path) -> None:
+    assert avoided(), "docs/glossary.zh.md has no Avoid list"
+    for english, chinese in BUILD.translations(source, "zh").items():
+        for variant, use in avoided().items():
+            assert variant not in chinese, f"{source.stem}: {variant!r} in the translation of {english[:60]!r}: use {use}"
