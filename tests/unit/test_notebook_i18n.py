@@ -5,6 +5,7 @@ its code from the one English source. Pure: these read and write files only."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 
@@ -193,3 +194,44 @@ def test_translations_use_the_glossary_terms(source: Path) -> None:
     for english, chinese in BUILD.translations(source, "zh").items():
         for variant, use in avoided().items():
             assert variant not in chinese, f"{source.stem}: {variant!r} in the translation of {english[:60]!r}: use {use}"
+
+
+def unclosed_emphasis(text: str) -> list[str]:
+    """``**`` / ``*`` pairs that CommonMark (and JupyterLab's renderer) would show as literal stars.
+
+    Chinese has no spaces, so ``**地址转换（NAT）**后`` cannot close: a closing run preceded by
+    punctuation must be followed by space or punctuation (CommonMark's "right-flanking" rule)."""
+    def punct(c: str) -> bool:
+        return c == "" or unicodedata.category(c)[0] in "PS"
+
+    def space(c: str) -> bool:
+        return c == "" or c.isspace()
+
+    bad = []
+    text = re.sub(r"^```.*?^```", "", text, flags=re.M | re.S)
+    text = re.sub(r"`[^`]+`", "x", text)
+    text = re.sub(r"^\s*[*-] ", "", text, flags=re.M)  # list bullets
+    for run in (r"\*\*", r"(?<!\*)\*(?!\*)"):
+        spots = [m.start() for m in re.finditer(run, text)]
+        width = 2 if run == r"\*\*" else 1
+        for start, end in zip(spots[::2], spots[1::2], strict=False):
+            before, after = text[start - 1] if start else "", text[start + width]
+            if space(after) or (punct(after) and not (space(before) or punct(before))):
+                bad.append(text[max(0, start - 10): start + 20])
+            before, after = text[end - 1], text[end + width] if end + width < len(text) else ""
+            if space(before) or (punct(before) and not (space(after) or punct(after))):
+                bad.append(text[max(0, end - 20): end + 10])
+        text = re.sub(run, "", text)
+    return bad
+
+
+def test_unclosed_emphasis_is_found() -> None:
+    assert unclosed_emphasis("做**地址转换（NAT）**后发出") and unclosed_emphasis("是*本地（local）*地址")
+    assert not unclosed_emphasis("* 第一项 *本地*\n* 第二项")
+    assert not unclosed_emphasis("做**地址转换**（NAT）后，**同一个**命名空间，*本地*地址，`a*b` **`veth0`**。")
+
+
+@pytest.mark.parametrize("source", TRANSLATED, ids=IDS)
+def test_bold_and_italics_render_in_chinese(source: Path) -> None:
+    for chinese in BUILD.translations(source, "zh").values():
+        assert not unclosed_emphasis(chinese), f"{source.stem}: emphasis that will not render: {unclosed_emphasis(chinese)}"
