@@ -21,6 +21,10 @@ act on it without reading a traceback::
 
 from __future__ import annotations
 
+from typing import Any
+
+from .i18n import Text, localize, tr
+
 
 class LabkitError(Exception):
     """Base of every labkit error: ``what`` failed, ``where``, and ``hint`` (what next)."""
@@ -29,19 +33,25 @@ class LabkitError(Exception):
     box_title: str | None = None
 
     def __init__(self, what: str, *, where: str = "", hint: str = "") -> None:
-        self.what = what
+        self.what = what  # a Text (see labkit.i18n) where it is a sentence for the learner
         self.where = where
         self.hint = hint
         super().__init__(self.message)
 
     @property
     def message(self) -> str:
-        text = self.what
-        if self.where:
-            text += f" (in {self.where})"
-        if self.hint:
-            text += f". {self.hint}"
-        return text
+        """What failed, where, and what next, in the learner's language (:mod:`labkit.i18n`)."""
+        what, where, hint = localize(self.what), localize(self.where), localize(self.hint)
+        if where and hint:
+            return localize(tr("{what} (in {where}). {hint}", what=what, where=where, hint=hint))
+        if where:
+            return localize(tr("{what} (in {where})", what=what, where=where))
+        if hint:
+            return localize(tr("{what}. {hint}", what=what, hint=hint))
+        return what
+
+    def __str__(self) -> str:
+        return self.message
 
     def _render_traceback_(self) -> list[str]:
         """How IPython shows this error: a readable box plus one line, not a page of frames.
@@ -61,15 +71,27 @@ class LabkitError(Exception):
                 pass
         return [f"\x1b[1;31m{type(self).__name__}\x1b[0m: {self.message}"]
 
-    def to_dict(self) -> dict[str, str]:
-        """The error as plain data, to cross the agent's pipe."""
-        return {"type": type(self).__name__, "what": self.what, "where": self.where, "hint": self.hint}
+    def to_dict(self) -> dict[str, Any]:
+        """The error as plain data, to cross the agent's pipe: English text, plus message ids and
+        fields (``text``) so that the notebook's side shows it in the learner's language."""
+        data: dict[str, Any] = {"type": type(self).__name__, "what": str.__str__(self.what),
+                                "where": str.__str__(self.where), "hint": str.__str__(self.hint)}
+        texts = {key: value.to_data() for key, value in (("what", self.what), ("where", self.where), ("hint", self.hint))
+                 if isinstance(value, Text)}
+        if texts:
+            data["text"] = texts
+        return data
 
     @staticmethod
-    def from_dict(data: dict[str, str]) -> LabkitError:
-        """Rebuild an error sent by the agent, keeping its type."""
+    def from_dict(data: dict[str, Any]) -> LabkitError:
+        """Rebuild an error sent by the agent, keeping its type and its message ids."""
         cls = _BY_NAME.get(data.get("type", ""), LabkitError)
-        return cls(data.get("what", "unknown error"), where=data.get("where", ""), hint=data.get("hint", ""))
+        texts = data.get("text") or {}
+
+        def part(key: str, default: str = "") -> str:
+            return Text.from_data(texts[key]) if key in texts else data.get(key, default)
+
+        return cls(part("what", "unknown error"), where=part("where"), hint=part("hint"))
 
 
 class InvalidInput(LabkitError, ValueError):
@@ -118,7 +140,7 @@ class Interrupted(LabkitError):
 class CheckFailed(LabkitError, AssertionError):
     """A self-check read the kernel and found another state than the exercise asks for."""
 
-    box_title = "Not yet"
+    box_title = tr("Not yet")
 
 
 class NotDone(LabkitError):
@@ -127,7 +149,7 @@ class NotDone(LabkitError):
     Not a failed check: the grader reports such an exercise as "not done", and the box
     says where to write the answer."""
 
-    box_title = "Not done yet"
+    box_title = tr("Not done yet")
 
 
 class CheckpointError(LabkitError):

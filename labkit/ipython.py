@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
+from .i18n import localize, tr
+
 if TYPE_CHECKING:  # errors.py imports this module lazily, to draw its box
     from .errors import LabkitError
 
@@ -41,13 +43,16 @@ def line_box(ok: bool, text_html: str, css_class: str) -> str:
 def render(error: LabkitError) -> str:
     """The HTML box for one error."""
     check = error.box_title is not None
-    colour, title = (CHECK_COLOUR, error.box_title) if error.box_title else (ERROR_COLOUR, type(error).__name__)
+    colour, title = (CHECK_COLOUR, localize(error.box_title)) if error.box_title else (ERROR_COLOUR, type(error).__name__)
     tint = TINT_CHECK if check else TINT_ERROR
-    where = f'<div style="color:{MUTED}">where: {html.escape(error.where)}</div>' if error.where else ""
-    hint = f'<div style="margin-top:4px">→ {"hint" if check else "what to do"}: {html.escape(error.hint)}</div>' if error.hint else ""
+    place = localize(tr("where: {where}", where=localize(error.where)))  # not inside the f-string: extraction reads no f-string
+    where = f'<div style="color:{MUTED}">{html.escape(place)}</div>' if error.where else ""
+    advice = localize(error.hint)
+    label = tr("hint: {hint}", hint=advice) if check else tr("what to do: {hint}", hint=advice)
+    hint = f'<div style="margin-top:4px">→ {html.escape(localize(label))}</div>' if error.hint else ""
     return (f'<div class="labkit-error" style="border-left:4px solid {colour};background:{tint};color:{TEXT};'
             f'padding:6px 10px;font-family:{FONT}"><b>{"⚠" if check else "✘"} {html.escape(title)}</b>: '
-            f'{html.escape(error.what)}{where}{hint}</div>')
+            f'{html.escape(localize(error.what))}{where}{hint}</div>')
 
 
 def in_a_notebook() -> bool:

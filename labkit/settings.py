@@ -12,6 +12,8 @@ variable                  meaning                                               
                           skips, when a tool for it is missing)
 ``LABKIT_NOTEBOOKS``      where the lab notebooks were put (a container image,         beside the package
                           Binder; see :mod:`labkit.places`)
+``LABKIT_LANG``           the learner's language: ``en`` or ``zh`` (简体中文); see     the locale's, else
+                          :mod:`labkit.i18n`                                          ``en``
 ========================  ==========================================================  =============
 
 Code reads :func:`settings` (or is given a :class:`Settings`), never ``os.environ``.
@@ -36,6 +38,7 @@ class Settings:
     vm_provider: str | None = None
     vm_tests: bool = False
     notebooks: str | None = None
+    lang: str = "en"
 
     @staticmethod
     def from_env(env: Mapping[str, str] | None = None) -> Settings:
@@ -48,7 +51,21 @@ class Settings:
             vm_provider=env.get("LABKIT_VM_PROVIDER") or None,
             vm_tests=env.get("LABKIT_VM_TESTS", "0") == "1",
             notebooks=env.get("LABKIT_NOTEBOOKS") or None,
+            lang=learner_language(env),
         )
+
+
+def learner_language(env: Mapping[str, str]) -> str:
+    """``LABKIT_LANG`` if labkit speaks it, else the first locale variable that names a language it speaks, else English."""
+    from .i18n import LANGUAGES, normalize
+
+    for name in ("LABKIT_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(name):
+            return normalize(env[name]) or LANGUAGES[0]
+    for name in env.get("LANGUAGE", "").split(":"):
+        if normalize(name):
+            return normalize(name) or LANGUAGES[0]
+    return LANGUAGES[0]
 
 
 def settings() -> Settings:

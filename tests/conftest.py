@@ -10,6 +10,10 @@ import pytest
 
 DATA = Path(__file__).parent / "unit" / "data"
 
+# Tests read labkit's English sentences: a developer whose locale is Chinese must get the same run.
+# (Tests of the Chinese ones set the language themselves; kernels of notebooks/zh get LABKIT_LANG=zh.)
+os.environ["LABKIT_LANG"] = "en"
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
