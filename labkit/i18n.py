@@ -30,8 +30,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-#: languages labkit speaks; the first is the fallback
-LANGUAGES = ("en", "zh")
+from .languages import LANGUAGES, normalize
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "labkit"
 
@@ -90,27 +90,22 @@ def tr(msgid: str, /, **fields: Any) -> Text:
     return Text(msgid, fields)
 
 
+def joined(parts: list[Any], sep: str = "; ") -> Text:
+    """Several sentences as one, each translated on its own (the pattern itself needs no translation)."""
+    parts = [part for part in parts if part]
+    return Text(sep.join(f"{{p{i}}}" for i in range(len(parts))), {f"p{i}": part for i, part in enumerate(parts)})
+
+
 def localize(value: object, lang: str | None = None) -> str:
     """Any message (a :class:`Text` or a plain string) as the learner should read it."""
     return value.localized(lang) if isinstance(value, Text) else str(value)
-
-
-def normalize(name: str | None) -> str | None:
-    """'zh_CN.UTF-8', 'zh-Hans', 'ZH' → 'zh'; 'en_US' → 'en'; 'C', '' or an unknown language → None."""
-    if not name:
-        return None
-    code = name.strip().lower().replace("-", "_").split(".")[0].split("_")[0]
-    return code if code in LANGUAGES else None
 
 
 def use(lang: str | None) -> str:
     """Choose the language for this process (None: back to the environment's); returns the language in force."""
     global _chosen
     if lang is not None and normalize(lang) is None:
-        from .errors import InvalidInput
-
-        raise InvalidInput(tr("labkit does not speak {lang!r}", lang=lang),
-                           hint=tr("choose one of: {choices}", choices=", ".join(LANGUAGES)))
+        raise ValueError(f"labkit does not speak {lang!r}")  # labkit.notebook.language() says it to a learner
     _chosen = normalize(lang)
     return language()
 

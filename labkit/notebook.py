@@ -44,21 +44,34 @@ from typing import Any, NoReturn
 
 from .checkpoints.notebook import checkpoint
 from .errors import LabkitError
+from .i18n import joined, localize, tr, use
 
 #: the MIME type of the machine-readable skip marker a notebook emits
 SKIP_MIME = "application/vnd.labkit.skip+json"
 #: what the learner's edition holds where an exercise's solution is (notebooks/build.py writes it)
 PLACEHOLDER = "...  # your command here"
 _ATTRIBUTE = "labkit_fresh_lab"  # where the current lab is kept on its home (the IPython shell)
-NO_NAMESPACES_HOWTO = (
+NO_NAMESPACES_HOWTO = tr(
     "Every step of these labs changes network namespaces, so this notebook stops at its first use of the lab, with this reason. "
     "They run as they are on a Linux machine where user namespaces are allowed (<code>./dev lab</code>), on a "
     "JupyterHub set up as in <code>deploy/jupyterhub</code>, or in the VM (<code>vagrant up</code>); "
     "<code>labkit doctor</code> says what this server lacks.")
 _TARGET_HOWTO = {
-    "vagrant": "Start JupyterLab with <code>LABKIT_TARGET=vagrant</code> (or run it inside the VM: "
-               "<code>vagrant up</code>, then open the printed URL); see <code>vm/README.md</code>.",
+    "vagrant": tr("Start JupyterLab with <code>LABKIT_TARGET=vagrant</code> (or run it inside the VM: "
+                  "<code>vagrant up</code>, then open the printed URL); see <code>vm/README.md</code>."),
 }
+
+
+def language(lang: str | None) -> str:
+    """Choose the language labkit speaks in this notebook: ``"zh"`` (简体中文) or ``"en"``; ``None``
+    goes back to ``LABKIT_LANG`` or the locale. The Chinese notebooks (``notebooks/zh``) call it first."""
+    from .errors import InvalidInput
+    from .languages import LANGUAGES, normalize
+
+    if lang is not None and normalize(lang) is None:
+        raise InvalidInput(tr("labkit does not speak {lang!r}", lang=lang),
+                           hint=tr("choose one of: {choices}", choices=", ".join(repr(code) for code in LANGUAGES)))
+    return use(lang)
 
 
 class KernelDisagrees(AssertionError):
@@ -101,7 +114,7 @@ def fresh_lab(*, home: Any = None, factory: Callable[..., Any] | None = None, **
         try:
             previous.close()
         except Exception as error:  # a lab whose agent died is gone anyway: say so, do not stop the notebook
-            print(f"(the previous lab could not be closed cleanly: {error})")
+            print(localize(tr("(the previous lab could not be closed cleanly: {error})", error=error)))
         setattr(home, _ATTRIBUTE, None)
     try:
         lab = factory(**options)
@@ -109,7 +122,7 @@ def fresh_lab(*, home: Any = None, factory: Callable[..., Any] | None = None, **
         reason = _no_namespaces_here()
         if not reason:
             raise
-        _display(skip_marker(f"this server cannot make network namespaces: {reason}", NO_NAMESPACES_HOWTO), raw=True)
+        _display(skip_marker(tr("this server cannot make network namespaces: {reason}", reason=reason), NO_NAMESPACES_HOWTO), raw=True)
         return NoLab(reason)
     if home is not None:
         setattr(home, _ATTRIBUTE, lab)
@@ -146,9 +159,9 @@ def not_done() -> NoReturn:
     """What a placeholder ``...`` raises: the exercise was not tried yet (not a wrong answer)."""
     from .errors import NotDone
 
-    raise NotDone("this exercise's cell still holds its placeholder `...`: nothing was tried yet",
-                  hint="Write your commands in place of the `...` line (the text above says what to do), "
-                       "run this cell, then run the check after it")
+    raise NotDone(tr("this exercise's cell still holds its placeholder `...`: nothing was tried yet"),
+                  hint=tr("Write your commands in place of the `...` line (the text above says what to do), "
+                          "run this cell, then run the check after it"))
 
 def _no_namespaces_here() -> str:
     """Why no lab can run on this server at all ('' when that is not the reason a lab failed)."""
@@ -175,20 +188,23 @@ class NoLab:
     def __getattr__(self, name: str) -> Any:
         from .errors import NoPrivileges
 
-        raise NoPrivileges(f"lab.{name}: no lab runs on this server, since {self.reason}",
-                           hint="the orange box at the top of this notebook says where the labs run")
+        raise NoPrivileges(tr("lab.{name}: no lab runs on this server, since {reason}", name=name, reason=self.reason),
+                           hint=tr("the orange box at the top of this notebook says where the labs run"))
 
     def __repr__(self) -> str:
         return f"NoLab({self.reason!r})"
 
 
 def skip_marker(reason: str, howto: str = "") -> dict[str, Any]:
-    """The display bundle of a skip: a visible banner, a text line, and the marker the tests read."""
+    """The display bundle of a skip: a visible banner, a text line, and the marker the tests read
+    (all in the learner's language; ``howto`` is HTML)."""
+    reason, howto = localize(reason), localize(howto)
+    title = localize(tr("⏭ skipped: {reason}.", reason=html.escape(reason)))
     banner = ('<div class="labkit-skip" style="border:2px solid #e69500;background:rgba(255,152,0,0.16);'
               'color:var(--jp-content-font-color1,#1a1a1a);padding:8px 12px;'
-              f'border-radius:6px;margin:4px 0"><b>⏭ skipped: {html.escape(reason)}.</b>'
+              f'border-radius:6px;margin:4px 0"><b>{title}</b>'
               + (f"<br>{howto}" if howto else "") + "</div>")
-    return {"text/plain": f"⏭ skipped: {reason}", "text/html": banner, SKIP_MIME: {"reason": reason}}
+    return {"text/plain": localize(tr("⏭ skipped: {reason}", reason=reason)), "text/html": banner, SKIP_MIME: {"reason": reason}}
 
 
 def requires(lab: Any, kinds: Iterable[str] = (), target: str | None = None, why: str = "") -> bool:
@@ -198,21 +214,23 @@ def requires(lab: Any, kinds: Iterable[str] = (), target: str | None = None, why
     tries each for real); ``target`` is the target the part needs (``"vagrant"``).
     A skipped part shows one orange banner and emits the skip marker (:data:`SKIP_MIME`),
     so a headless run reports it as skipped, with the reason."""
-    reasons, howto = [], ""
+    reasons: list[Any] = []
+    howto: Any = ""
     if target is not None and getattr(lab.target, "name", None) != target:
-        reasons.append(f"{why or 'this part'} needs the {target} target, and this lab runs on {lab.target.name}")
+        reasons.append(tr("{part} needs the {target} target, and this lab runs on {here}", part=why or tr("this part"),
+                          target=target, here=lab.target.name))
         howto = _TARGET_HOWTO.get(target, "")
     wanted = list(kinds)
     missing = lab.missing(*wanted) if wanted and not reasons else []
     if missing:
-        kernel = lab.run("uname", "-r").stdout.strip() or "this kernel"
-        reasons.append(f"the kernel {kernel} cannot make {', '.join(missing)}"
-                       + (f" ({why})" if why else ""))
-        howto = ("The cells of this part do nothing here. Run the notebook on the VM target, whose Debian kernel has "
-                 "every module. " + _TARGET_HOWTO["vagrant"])
+        kernel = lab.run("uname", "-r").stdout.strip() or tr("this kernel")
+        reasons.append(tr("the kernel {kernel} cannot make {kinds} ({why})", kernel=kernel, kinds=", ".join(missing), why=why) if why
+                       else tr("the kernel {kernel} cannot make {kinds}", kernel=kernel, kinds=", ".join(missing)))
+        howto = tr("The cells of this part do nothing here. Run the notebook on the VM target, whose Debian kernel has "
+                   "every module. {vagrant}", vagrant=_TARGET_HOWTO["vagrant"])
     if not reasons:
         return True
-    _display(skip_marker("; ".join(reasons), howto), raw=True)
+    _display(skip_marker(joined(reasons), howto), raw=True)
     return False
 
 
@@ -239,11 +257,12 @@ def fact(ok: Any, claim: str, saw: Any = "") -> bool:
     ``claim`` is what the text says ("no reply: 100% packet loss"); ``saw`` is what
     was looked at (a run result, counts, a string), quoted when the kernel disagrees."""
     if ok:
-        _display(_line(True, f"as the text says: {claim}"), raw=True)
+        _display(_line(True, localize(tr("as the text says: {claim}", claim=claim))), raw=True)
         return True
     seen = _described(saw).strip()
-    raise KernelDisagrees(f"the kernel did otherwise than this notebook says: {claim!r} is not what happened"
-                          + (f"; it showed: {seen[-800:]}" if seen else ""))
+    raise KernelDisagrees(localize(tr("the kernel did otherwise than this notebook says: {claim!r} is not what happened; it showed: {seen}",
+                                      claim=claim, seen=seen[-800:]) if seen else
+                                   tr("the kernel did otherwise than this notebook says: {claim!r} is not what happened", claim=claim)))
 
 
 def _described(saw: Any) -> str:
@@ -293,9 +312,9 @@ def restore(notebook: str, name: str, *, home: Any = None, **options: Any) -> An
     point = load_reference(notebook, name)
     lab = fresh_lab(home=home, factory=lambda **more: Lab.restore(point, **more), **options)
     _display(restored(notebook, name, point), raw=True)
-    _display(lab.view(title=f"Restored: {notebook} at checkpoint {name}"))
+    _display(lab.view(title=localize(tr("Restored: {notebook} at checkpoint {name}", notebook=notebook, name=name))))
     return lab
 
 
 __all__ = ["PLACEHOLDER", "SKIP_MIME", "KernelDisagrees", "NoLab", "PlaceholderGuard", "checkpoint", "checks", "fact",
-           "fresh_lab", "not_done", "requires", "restore", "seen", "skip_marker", "skip_reasons", "watch_placeholders"]
+           "fresh_lab", "language", "not_done", "requires", "restore", "seen", "skip_marker", "skip_reasons", "watch_placeholders"]

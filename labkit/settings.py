@@ -26,6 +26,8 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .languages import LANGUAGES, normalize
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -57,8 +59,6 @@ class Settings:
 
 def learner_language(env: Mapping[str, str]) -> str:
     """``LABKIT_LANG`` if labkit speaks it, else the first locale variable that names a language it speaks, else English."""
-    from .i18n import LANGUAGES, normalize
-
     for name in ("LABKIT_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
         if env.get(name):
             return normalize(env[name]) or LANGUAGES[0]
