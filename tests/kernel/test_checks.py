@@ -122,3 +122,26 @@ def test_root_bridge_needs_stp_and_agreement_and_its_hint_names_a_winning_priori
         lab.stp("br0", priority=4096, ns=other)  # following the hint makes the check pass
         lab.wait_stp("sw1/br0", "sw2/br0", timeout=30)
         assert lab.check.root_bridge(f"{other}/br0")
+
+
+def test_a_failed_check_speaks_chinese_when_the_learner_does(lab: Lab) -> None:
+    """The same real failure (an address left on a bridge port: the diagnosis names the fix), in both languages."""
+    import html
+
+    from labkit import i18n
+    from labkit.ipython import render
+
+    with pytest.raises(CheckFailed) as english:
+        lab.check.reachable("main", "10.7.0.1", iface="q0")
+    assert "cannot reach" in str(english.value) and "lab.move_ip" in str(english.value)
+    i18n.use("zh")
+    try:
+        with pytest.raises(CheckFailed) as chinese:
+            lab.check.reachable("main", "10.7.0.1", iface="q0")
+        box = html.unescape(render(chinese.value))
+        result = html.unescape(lab.check.is_up("h1/vb")._repr_html_())
+    finally:
+        i18n.use(None)
+    assert "到不了" in box and "还没有通过" in box and "cannot reach" not in box, box
+    assert "lab.move_ip" in box and "10.7.0.1" in box  # the API call and the address stay as they are
+    assert "已启用" in result and "h1/vb" in result
