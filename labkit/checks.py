@@ -92,8 +92,9 @@ class Checks:
             return CheckResult(tr("{src} reaches {dst}{via}", src=src, dst=dst, via=via))
         causes = unreachable_causes(self.lab.snapshot(), src, address)
         seen = tr("the lab shows: {causes}", causes=joined(causes)) if causes else ""
-        raise CheckFailed(tr("{src} cannot reach {dst} ({address}){via}", src=src, dst=dst, address=address, via=via),
-                          hint=joined([hint, seen], ". ") if hint or seen else
+        what = (tr("{src} cannot reach {dst} ({address}){via}", src=src, dst=dst, address=address, via=via) if address != dst
+                else tr("{src} cannot reach {dst}{via}", src=src, dst=dst, via=via))
+        raise CheckFailed(what, hint=joined([hint, seen], ". ") if hint or seen else
                           tr("check addresses (same subnet?), that every device on the way is up, and the routes"))
 
     def unreachable(self, src: str, dst: str, iface: str | None = None, hint: str = "") -> CheckResult:
