@@ -165,3 +165,14 @@ def test_an_unknown_language_is_refused() -> None:
         language("klingon")
     assert i18n.language() == "en"
     assert language("zh_CN") == "zh" and language(None) == "en"
+
+
+def test_the_library_uses_the_glossary_terms() -> None:
+    """The words of docs/glossary.zh.md, as the notebooks use them (its Avoid list names the variants)."""
+    from tests.unit.test_notebook_i18n import avoided
+
+    variants = avoided()
+    assert variants
+    bad = [f"{variant!r} in the translation of {m.id!r}: use {use}" for m in i18n_catalog.read("zh") if m.id and m.string
+           for variant, use in variants.items() if variant in str(m.string)]
+    assert bad == []
