@@ -61,13 +61,17 @@ class Change:
             return tr("already so: nothing changed")
         return ""
 
+    @property
+    def caption(self) -> str:
+        """The step's title and, when it did not simply run, why: in the learner's language."""
+        return localize(tr("{title} ({status})", title=self.title, status=self.status) if self.status else self.title)
+
     def __repr__(self) -> str:
         mark = f"  ({localize(self.status)})" if self.status else ""
         return f"<Change {localize(self.title)!r}{mark}: " + "; ".join(self.commands) + ">"
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        status = f" ({localize(self.status)})" if self.status else ""
-        p.text(("… " if self.planned else "✔ ") + localize(self.title) + status)
+        p.text(("… " if self.planned else "✔ ") + self.caption)
         for command in self.commands:
             p.break_()
             p.text(f"  $ {command}")
