@@ -25,6 +25,7 @@ import nbformat
 
 from .errors import InvalidInput
 from .grade import RUN_KEY, Result, exercises_of, grade_notebook, nbgrader_of
+from .i18n import tr
 
 CLOSE = "try:\n    lab.close()\nexcept NameError:\n    pass"
 
@@ -44,8 +45,8 @@ def notebook_name(path: Path, nb: nbformat.NotebookNode) -> str:
 def submissions(root: Path) -> list[Submission]:
     """Every learner's notebook under ``root``: ``<learner>/**/<name>.ipynb`` or ``<learner>.ipynb``."""
     if not root.is_dir():
-        raise InvalidInput(f"{root} is not a folder of submissions", where="labkit grade",
-                           hint="give a folder holding <learner>/<notebook>.ipynb or <learner>.ipynb files")
+        raise InvalidInput(tr("{root} is not a folder of submissions", root=str(root)), where="labkit grade",
+                           hint=tr("give a folder holding <learner>/<notebook>.ipynb or <learner>.ipynb files"))
     found = []
     for entry in sorted(root.iterdir()):
         files = sorted(entry.rglob("*.ipynb")) if entry.is_dir() else [entry] if entry.suffix == ".ipynb" else []
@@ -55,8 +56,8 @@ def submissions(root: Path) -> list[Submission]:
             found.append(Submission(entry.name if entry.is_dir() else entry.stem,
                                     notebook_name(path, nbformat.read(path, as_version=4)), path))
     if not found:
-        raise InvalidInput(f"no notebooks in {root}", where="labkit grade",
-                           hint="give a folder holding <learner>/<notebook>.ipynb or <learner>.ipynb files")
+        raise InvalidInput(tr("no notebooks in {root}", root=str(root)), where="labkit grade",
+                           hint=tr("give a folder holding <learner>/<notebook>.ipynb or <learner>.ipynb files"))
     return found
 
 

@@ -109,20 +109,22 @@ def problems(catalog: Catalog, template: Catalog) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if any sentence lacks a translation")
-    parser.add_argument("--fill", metavar="JSON", type=Path,
-                        help="first set translations from a JSON object {English sentence: translation} (lang zh)")
+    parser.add_argument("--fill", metavar="JSON", type=Path, nargs="+", default=[],
+                        help="first set translations from JSON objects {English sentence: translation} (lang zh)")
     args = parser.parse_args(argv)
     template = sentences()
     status = 0
     for lang in LANGUAGES[1:]:
         catalog = read(lang)
         catalog.update(template, no_fuzzy_matching=False, update_header_comment=False)
-        if args.fill and not args.check:
-            for english, translated in json.loads(args.fill.read_text()).items():
+        for part in [] if args.check else args.fill:
+            for english, translated in json.loads(part.read_text()).items():
                 if english in catalog:
-                    catalog[english].string, catalog[english].flags = translated, set(catalog[english].flags) - {"fuzzy"}
+                    entry = catalog[english]
+                    entry.string, entry.previous_id = translated, []
+                    entry.flags.discard("fuzzy")
                 else:
-                    print(f"{lang}: --fill: no such sentence in the code: {english!r}", file=sys.stderr)
+                    print(f"{lang}: --fill {part.name}: no such sentence in the code: {english!r}", file=sys.stderr)
         catalog.creation_date = catalog.revision_date = EPOCH
         catalog.language_team = catalog.last_translator = "labkit <https://github.com/labkit>"
         issues = problems(catalog, template)

@@ -22,7 +22,9 @@ from . import live, steps
 from .checkpoints import replay as checkpoints
 from .checkpoints.form import RunRecord
 from .errors import Interrupted, InvalidInput, LabkitError, StepFailed
+from .i18n import tr
 from .model import Snapshot
+from .names import listed
 from .results import Background, Change, RunResult
 from .settings import settings
 from .state.diff import Diff, diff
@@ -68,8 +70,7 @@ class Lab:
                  mode: str | None = None) -> None:
         if target is None:
             target = target_from_settings(settings(), lab_id, mode)
-        self.target = target
-        self.uplink = uplink
+        self.target, self.uplink = target, uplink
         self.history: list[Change] = []
         self._shown: Snapshot | None = None
         self._view_mark = 0  # history index up to which the cell view has shown commands
@@ -120,7 +121,7 @@ class Lab:
         return plan
 
     def _build_baseline(self) -> None:
-        baseline = Step("The lab's baseline", tuple(op for step in self._baseline_steps() for op in step.ops))
+        baseline = Step(tr("The lab's baseline"), tuple(op for step in self._baseline_steps() for op in step.ops))
         self._baseline = Change.from_results(baseline, self.target.client.apply([op.to_dict() for op in baseline.ops]))
 
     def close(self) -> None:
@@ -141,15 +142,15 @@ class Lab:
                 try:
                     self.target.client.apply([op.to_dict() for op in change.undo_ops])
                 except LabkitError as exc:
-                    failed.append(f"{change.title}: {exc.what}")
+                    failed.append(tr("{title}: {what}", title=change.title, what=exc.what))
         self.history.clear()
         return failed
 
     @staticmethod
     def _report_undo_failures(failed: list[str]) -> None:
         if failed:
-            raise StepFailed(f"could not undo {len(failed)} change(s) to the VM's own namespace: " + "; ".join(failed),
-                             hint="the VM is disposable: `vagrant destroy -f` and `vagrant up` give a fresh one")
+            raise StepFailed(tr("could not undo {count} change(s) to the VM's own namespace: {failures}", count=len(failed), failures=listed(failed)),
+                             hint=tr("the VM is disposable: `vagrant destroy -f` and `vagrant up` give a fresh one"))
 
     def destroy(self) -> None:
         """Remove the lab and, on the Vagrant target, the VM itself."""
@@ -216,8 +217,8 @@ class Lab:
             if not change.did_change or all(op.action in CACHE_ONLY for op in change.step.ops):
                 continue
             if not change.undo_ops:
-                raise InvalidInput(f"step {change.title!r} cannot be undone", hint="use lab.reset() to start over")
-            undo = Step(f"Undo: {change.title}", tuple(change.undo_ops))
+                raise InvalidInput(tr("step {title!r} cannot be undone", title=change.title), hint=tr("use lab.reset() to start over"))
+            undo = Step(tr("Undo: {title}", title=change.title), tuple(change.undo_ops))
             done = Change.from_results(undo, self.target.client.apply([op.to_dict() for op in undo.ops]))
             del self.history[position:]  # only once the undo worked: a failed undo keeps the step undoable
             self.runs = [run for run in self.runs if run.after <= position]
@@ -281,7 +282,6 @@ class Lab:
     tunnel = _step_method(steps.tunnel)
     device = _step_method(steps.device)
     masquerade = _step_method(steps.masquerade)
-
     ipip = _step_method(steps.ipip)
     gre = _step_method(steps.gre)
     sit = _step_method(steps.sit)
@@ -315,7 +315,7 @@ class Lab:
 
         "Interrupt kernel" stops the command (the lab stays as it was)."""
         if not argv:
-            raise InvalidInput("run() needs a command", hint="e.g. lab.run('ping', '-c', '1', '20.1.0.11')")
+            raise InvalidInput(tr("run() needs a command"), hint=tr("e.g. lab.run('ping', '-c', '1', '20.1.0.11')"))
         words = [str(a) for a in argv]
         answer = self.target.client.run(ns, words, input=input, timeout=timeout)
         result = RunResult(words, ns, answer["returncode"], answer["stdout"], answer["stderr"])
@@ -331,7 +331,7 @@ class Lab:
         can be run again); a program that exits with an error at once raises, with its output."""
         words = [str(a) for a in argv]
         if not words:
-            raise InvalidInput("spawn() needs a command", hint="e.g. lab.spawn('dnsmasq', '-k', ns='h1', name='dnsmasq')")
+            raise InvalidInput(tr("spawn() needs a command"), hint=tr("e.g. lab.spawn('dnsmasq', '-k', ns='h1', name='dnsmasq')"))
         program = Background(self.target.client, self.target.client.spawn(ns, words, name=name), words, ns, name)
         self.runs.append(RunRecord(len(self.history), tuple(words), ns, "spawn"))
         self.held.append(program)

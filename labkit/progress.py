@@ -11,16 +11,19 @@ from __future__ import annotations
 import sys
 from typing import Any, Protocol
 
+from .i18n import localize, tr
+
+#: (what Vagrant prints, the phase as the bar names it: a ``tr()`` sentence, shown in the learner's language)
 PHASES = (
-    ("Bringing machine", "starting vagrant"),
-    ("Creating image", "creating the disk from the box"),
-    ("Creating domain", "defining the VM"),
-    ("Starting domain", "starting the VM"),
-    ("Waiting for domain to get an IP", "waiting for the VM's network"),
-    ("Waiting for machine to boot", "waiting for the guest to boot"),
-    ("Machine booted and ready", "guest is up"),
-    ("Rsyncing folder", "syncing the repository"),
-    ("Running provisioner", "provisioning"),
+    ("Bringing machine", tr("starting vagrant")),
+    ("Creating image", tr("creating the disk from the box")),
+    ("Creating domain", tr("defining the VM")),
+    ("Starting domain", tr("starting the VM")),
+    ("Waiting for domain to get an IP", tr("waiting for the VM's network")),
+    ("Waiting for machine to boot", tr("waiting for the guest to boot")),
+    ("Machine booted and ready", tr("guest is up")),
+    ("Rsyncing folder", tr("syncing the repository")),
+    ("Running provisioner", tr("provisioning")),
 )
 
 
@@ -42,6 +45,8 @@ def phase_of(message: str) -> int | None:
 
 
 class Progress(Protocol):
+    """Where a long operation reports its phase; ``text`` may be a ``tr()`` sentence (localized when shown)."""
+
     def update(self, fraction: float, text: str) -> None: ...
 
     def done(self, text: str) -> None: ...
@@ -53,15 +58,15 @@ class TerminalProgress:
     def __init__(self, title: str) -> None:
         self.title = title
         self.last = ""
-        print(f"{title}…", file=sys.stderr, flush=True)
+        print(f"{localize(title)}…", file=sys.stderr, flush=True)
 
     def update(self, fraction: float, text: str) -> None:
         if text != self.last:
-            print(f"  [{int(fraction * 100):3d}%] {text}", file=sys.stderr, flush=True)
+            print(f"  [{int(fraction * 100):3d}%] {localize(text)}", file=sys.stderr, flush=True)
             self.last = text
 
     def done(self, text: str) -> None:
-        print(f"  [100%] {text}", file=sys.stderr, flush=True)
+        print(f"  [100%] {localize(text)}", file=sys.stderr, flush=True)
 
 
 class WidgetProgress:
@@ -71,19 +76,20 @@ class WidgetProgress:
         import ipywidgets as widgets
         from IPython.display import display
 
-        self.bar = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description=title[:20], bar_style="info")
+        self.bar = widgets.FloatProgress(value=0.0, min=0.0, max=1.0, description=localize(title)[:20],
+                                          bar_style="info")
         self.label = widgets.Label(value="")
         self.box: Any = widgets.HBox([self.bar, self.label])
         display(self.box)
 
     def update(self, fraction: float, text: str) -> None:
         self.bar.value = fraction
-        self.label.value = text
+        self.label.value = localize(text)
 
     def done(self, text: str) -> None:
         self.bar.value = 1.0
         self.bar.bar_style = "success"
-        self.label.value = text
+        self.label.value = localize(text)
 
 
 def default_progress(title: str) -> Progress:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import LabkitError, NotFound
+from .i18n import localize, tr
 from .steps.base import Op, Step
 
 if TYPE_CHECKING:
@@ -55,17 +56,22 @@ class Change:
     @property
     def status(self) -> str:
         if self.planned:
-            return "planned: runs when the batch ends"
+            return tr("planned: runs when the batch ends")
         if not self.did_change:
-            return "already so: nothing changed"
+            return tr("already so: nothing changed")
         return ""
 
+    @property
+    def caption(self) -> str:
+        """The step's title and, when it did not simply run, why: in the learner's language."""
+        return localize(tr("{title} ({status})", title=self.title, status=self.status) if self.status else self.title)
+
     def __repr__(self) -> str:
-        mark = f"  ({self.status})" if self.status else ""
-        return f"<Change {self.title!r}{mark}: " + "; ".join(self.commands) + ">"
+        mark = f"  ({localize(self.status)})" if self.status else ""
+        return f"<Change {localize(self.title)!r}{mark}: " + "; ".join(self.commands) + ">"
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
-        p.text(("… " if self.planned else "✔ ") + self.title + (f" ({self.status})" if self.status else ""))
+        p.text(("… " if self.planned else "✔ ") + self.caption)
         for command in self.commands:
             p.break_()
             p.text(f"  $ {command}")
@@ -90,21 +96,21 @@ class RunResult:
 
     def check_returncode(self) -> None:
         if self.returncode != 0:
-            raise LabkitError(f"`{' '.join(self.argv)}` exited with {self.returncode}", where=f"namespace {self.ns}",
-                              hint=(self.stderr or self.stdout).strip()[-300:])
+            raise LabkitError(tr("`{command}` exited with {code}", command=" ".join(self.argv), code=self.returncode),
+                              where=tr("namespace {ns}", ns=self.ns), hint=(self.stderr or self.stdout).strip()[-300:])
 
     def _status(self) -> str:
-        return "exit 0" if self.ok else f"exit {self.returncode} (failed)"
+        return localize(tr("exit 0") if self.ok else tr("exit {code} (failed)", code=self.returncode))
 
     def __repr__(self) -> str:
         return f"<RunResult [{self.ns}]$ {' '.join(self.argv)} → {self._status()}>"
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(f"[{self.ns}]$ {' '.join(self.argv)}   → {self._status()}")
-        for label, text in (("", self.stdout), ("stderr: ", self.stderr)):
+        for label, text in (("", self.stdout), (tr("stderr: "), self.stderr)):
             if text.strip():
                 p.break_()
-                p.text(label + text.rstrip())
+                p.text(localize(label) + text.rstrip())
 
     def _repr_html_(self) -> str:
         from .ipython import ERROR_COLOUR, OK_COLOUR, TEXT
@@ -154,4 +160,4 @@ class Background:
         return str(self.client.spawn_stop(self.pid)["output"])
 
     def __repr__(self) -> str:
-        return f"<Background {self.name or self.argv[0]} pid {self.pid} in {self.ns}>"
+        return localize(tr("<Background {name} pid {pid} in {ns}>", name=self.name or self.argv[0], pid=self.pid, ns=self.ns))

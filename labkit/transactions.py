@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING
 
 from .errors import InvalidInput, StepFailed
+from .i18n import localize, tr
 from .results import Change
 from .steps.base import Op, Step
 
@@ -25,7 +26,7 @@ class Batch:
 
     def __enter__(self) -> Batch:
         if self.lab._batch is not None:
-            raise InvalidInput("batches do not nest", hint="end the first `with lab.batch():` block before starting another")
+            raise InvalidInput(tr("batches do not nest"), hint=tr("end the first `with lab.batch():` block before starting another"))
         self.lab._batch = self.planned
         return self
 
@@ -37,13 +38,14 @@ class Batch:
         planned = self._take()
         if exc_type is None and planned:
             ops = tuple(op for step in planned for op in step.ops)
-            self.change = self.lab.apply(Step(f"{len(planned)} steps in one batch", ops))
+            self.change = self.lab.apply(Step(tr("{count} steps in one batch", count=len(planned)), ops))
 
     def __repr__(self) -> str:
         if self.change is None:
-            return f"<Batch of {len(self.planned)} planned steps>"
+            return localize(tr("<Batch of {count} planned steps>", count=len(self.planned)))
         done = sum(self.change.changed)
-        return f"<Batch of {len(self.planned)} steps: {done} of {len(self.change.changed)} ops changed the kernel>"
+        return localize(tr("<Batch of {count} steps: {done} of {ops} ops changed the kernel>",
+                           count=len(self.planned), done=done, ops=len(self.change.changed)))
 
 
 class Confirmed(Batch):
@@ -59,7 +61,7 @@ class Confirmed(Batch):
         planned = self._take()
         if exc_type is not None or not planned:
             return
-        step = Step(f"{len(planned)} steps, commit-confirmed", tuple(op for s in planned for op in s.ops))
+        step = Step(tr("{count} steps, commit-confirmed", count=len(planned)), tuple(op for s in planned for op in s.ops))
         client = self.lab.target.client
         start = time.monotonic()
         answer = client.apply_confirmed([op.to_dict() for op in step.ops], timeout=self.timeout)
@@ -67,9 +69,10 @@ class Confirmed(Batch):
         self.seconds = time.monotonic() - start
         self.kept = bool(verdict.get("kept"))
         if not self.kept:
-            raise StepFailed(f"the change cut the controller off, so the target rolled it back after "
-                             f"{verdict.get('rolled_back_after')} s; the connection came back after {self.seconds:.1f} s",
-                             hint="apply the steps in an order that keeps the path to the controller (move_ip with the port)")
+            raise StepFailed(tr("the change cut the controller off, so the target rolled it back after {after} s; "
+                                "the connection came back after {seconds:.1f} s",
+                                after=verdict.get("rolled_back_after"), seconds=self.seconds),
+                             hint=tr("apply the steps in an order that keeps the path to the controller (move_ip with the port)"))
         change = Change.from_results(step, answer["results"])
         change.undo_ops = [Op.from_dict(u) for u in verdict.get("undo", [])]
         change.confirmed = self.timeout

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CheckpointError
+from ..i18n import tr
 from ..model import Interface, Snapshot
 from ..state.diff import diff
 from ..steps.base import Op, Step
@@ -203,11 +204,12 @@ class Checkpoint:
     def from_dict(data: dict[str, Any], where: str = "") -> Checkpoint:
         """Read a checkpoint's data; the recorded digest must be that of the recorded state."""
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise CheckpointError("this is not a labkit checkpoint (no \"format\": \"labkit-checkpoint\")", where=where,
-                                  hint="make one with lab.checkpoint(name, path=...)")
+            raise CheckpointError(tr("this is not a labkit checkpoint (no \"format\": \"labkit-checkpoint\")"), where=where,
+                                  hint=tr("make one with lab.checkpoint(name, path=...)"))
         if data.get("version") != VERSION:
-            raise CheckpointError(f"checkpoint format version {data.get('version')!r}; this labkit reads version {VERSION}",
-                                  where=where, hint="make the checkpoint again with this labkit (python -m labkit.checkpoints)")
+            raise CheckpointError(tr("checkpoint format version {found!r}; this labkit reads version {version}",
+                                     found=data.get("version"), version=VERSION),
+                                  where=where, hint=tr("make the checkpoint again with this labkit (python -m labkit.checkpoints)"))
         try:
             expected = data["expected"]
             point = Checkpoint(
@@ -216,12 +218,14 @@ class Checkpoint:
                 not_replayed=tuple(RunRecord.from_dict(r) for r in data.get("not_replayed", ())),
                 state=Snapshot.from_dict(expected["state"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise CheckpointError(f"the checkpoint lacks or mangles a field ({type(exc).__name__}: {exc})", where=where,
-                                  hint="make the checkpoint again rather than editing it by hand") from None
+            error = f"{type(exc).__name__}: {exc}"
+            raise CheckpointError(tr("the checkpoint lacks or mangles a field ({error})", error=error),
+                                  where=where, hint=tr("make the checkpoint again rather than editing it by hand")) from None
         if expected.get("digest") != point.digest:
-            raise CheckpointError(f"the expected state does not match its digest (recorded {expected.get('digest')}, "
-                                  f"the state hashes to {point.digest}): the file was edited or damaged", where=where,
-                                  hint="make the checkpoint again rather than editing it by hand")
+            raise CheckpointError(tr("the expected state does not match its digest (recorded {recorded}, the state hashes "
+                                     "to {digest}): the file was edited or damaged",
+                                     recorded=expected.get("digest"), digest=point.digest), where=where,
+                                  hint=tr("make the checkpoint again rather than editing it by hand"))
         return point
 
     @staticmethod
@@ -229,15 +233,16 @@ class Checkpoint:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise CheckpointError(f"the checkpoint is not valid JSON: {exc}", where=where) from None
+            raise CheckpointError(tr("the checkpoint is not valid JSON: {error}", error=str(exc)), where=where) from None
         return Checkpoint.from_dict(data, where)
 
     @staticmethod
     def load(path: str | Path) -> Checkpoint:
         where = Path(path)
         if not where.is_file():
-            raise CheckpointError(f"no checkpoint file {where}", hint="list the shipped ones with "
-                                  "labkit.notebook.checkpoints('NN-name'), or save one with lab.checkpoint(name, path=...)")
+            raise CheckpointError(tr("no checkpoint file {path}", path=str(where)),
+                                  hint=tr("list the shipped ones with labkit.notebook.checkpoints('NN-name'), "
+                                          "or save one with lab.checkpoint(name, path=...)"))
         return Checkpoint.from_json(where.read_text(encoding="utf-8"), where=str(where))
 
     def __repr__(self) -> str:

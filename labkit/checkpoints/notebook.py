@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import CheckpointError
+from ..i18n import localize, tr
 from ..places import checkpoints_dir
 from .form import Checkpoint, differences
 
@@ -51,6 +52,8 @@ def record_to(folder: str | Path, home: Any = None) -> None:
 
 
 def _box(ok: bool, text: str, detail: str = "") -> dict[str, str]:
+    """A checkpoint's one-line verdict; ``text`` and ``detail`` are shown in the learner's language."""
+    text, detail = localize(text), localize(detail)
     colour, background = ("#1b5e20", "#e8f5e9") if ok else ("#8a5a00", "#fff8e1")
     return {"text/plain": f"⚑ {text}" + (f"\n{detail}" if detail else ""),
             "text/html": f'<div class="labkit-checkpoint" style="color:{colour};background:{background};padding:4px 8px;'
@@ -67,21 +70,23 @@ def checkpoint(lab: Any, notebook: str, name: str, *, home: Any = None) -> Check
     jump = f'lab = restore("{notebook}", "{name}")'
     if folder is not None:  # making the references: any problem must stop the run
         point = lab.checkpoint(name, notebook=notebook, path=reference(notebook, name, Path(folder)))
-        display(_box(True, f"checkpoint {notebook}/{name} recorded: {len(point.steps)} steps, {point.digest[:19]}…"), raw=True)
+        display(_box(True, tr("checkpoint {notebook}/{name} recorded: {steps} steps, {digest}…", notebook=notebook,
+                              name=name, steps=len(point.steps), digest=point.digest[:19])), raw=True)
         return point
     try:
         point = lab.checkpoint(name, notebook=notebook)
         shipped = Checkpoint.load(reference(notebook, name))
     except CheckpointError as exc:  # a learner's experiment is no reason to stop the notebook
-        display(_box(False, f"checkpoint {name}: {exc.what}", exc.hint), raw=True)
+        display(_box(False, tr("checkpoint {name}: {what}", name=name, what=exc.what), exc.hint), raw=True)
         return None
     if point.digest == shipped.digest:
-        display(_box(True, f"checkpoint {name}: your lab is the reference lab here. Fell behind later? On a fresh "
-                           f"kernel run the first cell, then {jump}"), raw=True)
+        display(_box(True, tr("checkpoint {name}: your lab is the reference lab here. Fell behind later? On a fresh "
+                              "kernel run the first cell, then {jump}", name=name, jump=jump)), raw=True)
     else:
         lines = differences(shipped.state, point.state)
-        display(_box(False, f"checkpoint {name}: your lab differs from the reference in {len(lines)} place(s) "
-                            f"(- reference only, + yours only). To continue from the reference: {jump}",
+        display(_box(False, tr("checkpoint {name}: your lab differs from the reference in {count} place(s) "
+                               "(- reference only, + yours only). To continue from the reference: {jump}",
+                               name=name, count=len(lines), jump=jump),
                      "\n".join(lines[:15])), raw=True)
     return point
 
@@ -91,14 +96,15 @@ def load_reference(notebook: str, name: str, where: Path | None = None) -> Check
     path = reference(notebook, name, where)
     if not path.is_file():
         known = available(notebook, where)
-        raise CheckpointError(f"{notebook} has no checkpoint {name!r}", where=str(path.parent),
-                              hint=f"its checkpoints: {', '.join(known)}" if known else
-                              "this notebook ships no checkpoints (python -m labkit.checkpoints makes them)")
+        raise CheckpointError(tr("{notebook} has no checkpoint {name!r}", notebook=notebook, name=name), where=str(path.parent),
+                              hint=tr("its checkpoints: {names}", names=", ".join(known)) if known else
+                              tr("this notebook ships no checkpoints (python -m labkit.checkpoints makes them)"))
     return Checkpoint.load(path)
 
 
 def restored(notebook: str, name: str, point: Checkpoint) -> dict[str, str]:
     """The line shown after a jump."""
-    return _box(True, f"restored {notebook} at checkpoint {name}: {len(point.steps)} steps replayed, the kernel holds "
-                      f"the recorded state ({point.digest[:19]}…). Below: the lab as restored, and the commands the "
-                      f"replay ran. Continue with the cell of the checkpoint.")
+    return _box(True, tr("restored {notebook} at checkpoint {name}: {steps} steps replayed, the kernel holds the recorded "
+                         "state ({digest}…). Below: the lab as restored, and the commands the replay ran. Continue with "
+                         "the cell of the checkpoint.", notebook=notebook, name=name, steps=len(point.steps),
+                         digest=point.digest[:19]))

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import MissingTool
+from ..i18n import tr
 from .form import Checkpoint, differences
 from .notebook import SHIPPED
 
@@ -40,8 +41,8 @@ def run(source: Path, folder: Path, timeout: int = 300) -> None:
         import nbformat
         from nbclient import NotebookClient
     except ImportError as exc:
-        raise MissingTool(f"making checkpoints runs the notebooks, which needs {exc.name}",
-                          hint="pip install jupytext nbclient (the project's dev extras: pip install -e '.[dev]')") from None
+        raise MissingTool(tr("making checkpoints runs the notebooks, which needs {module}", module=exc.name),
+                          hint=tr("pip install jupytext nbclient (the project's dev extras: pip install -e '.[dev]')")) from None
 
     nb = jupytext.reads(source.read_text(encoding="utf-8"), fmt="py:percent")
     nb.cells = [c for c in nb.cells if "wrong" not in c.get("metadata", {}).get("tags", [])]

@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CheckpointError, LabkitError
+from ..i18n import tr
 from ..model import Snapshot
+from ..names import listed
 from ..results import Background
 from ..tundev import TunDevice
 from .form import Checkpoint, RecordedStep, RunRecord, differences, fixed_macs, normal_form, set_sysctls
@@ -35,20 +37,23 @@ QUIET = 1.0
 SETTLE = 10.0
 
 
-def _refusals(lab: Lab) -> list[str]:
+def _refusals(lab: Lab) -> list[str]:  # each a tr() sentence
     """What this lab did that a replay could not redo, each with what to do instead."""
-    found = []
+    found: list[str] = []
     for run in lab.runs:
         if run.how == "run" and changes_kernel(run.argv):
-            found.append(f"{run.shown} after step {run.after} changes the kernel outside a step: use "
-                         f"{step_for(run.argv)} instead (a step can be replayed), or checkpoint before it")
+            found.append(tr("{command} after step {after} changes the kernel outside a step: use {step} instead "
+                            "(a step can be replayed), or checkpoint before it",
+                            command=run.shown, after=run.after, step=step_for(run.argv)))
     for held in lab.held:
         if isinstance(held, Background) and held.running:
-            found.append(f"the background program {' '.join(held.argv)!r} (lab.spawn, pid {held.pid} in "
-                         f"{held.ns}) still runs: a restore cannot bring a running process back; stop it first")
+            found.append(tr("the background program {command!r} (lab.spawn, pid {pid} in {ns}) still runs: "
+                            "a restore cannot bring a running process back; stop it first",
+                            command=" ".join(held.argv), pid=held.pid, ns=held.ns))
         elif isinstance(held, TunDevice) and not held.closed:
-            found.append(f"{held.ns}/{held.name} exists only while this notebook holds its file descriptor "
-                         f"(lab.tun_open): close it first (dev.close()), or make it with lab.tuntap(...) instead")
+            found.append(tr("{ns}/{name} exists only while this notebook holds its file descriptor (lab.tun_open): "
+                            "close it first (dev.close()), or make it with lab.tuntap(...) instead",
+                            ns=held.ns, name=held.name))
     return found
 
 
@@ -81,11 +86,11 @@ def take(lab: Lab, name: str, *, path: str | Path | None = None, notebook: str |
     given). What a replay could not redo (``lab.run("ip", "link", "set", …)``, a running
     ``lab.spawn``, an open ``lab.tun_open``) raises :class:`~labkit.errors.CheckpointError`, naming it."""
     if not name or "/" in name or name.startswith("."):
-        raise CheckpointError(f"{name!r} is not a checkpoint name", hint="use a short word such as 'step-3'")
+        raise CheckpointError(tr("{name!r} is not a checkpoint name", name=name), hint=tr("use a short word such as 'step-3'"))
     refused = _refusals(lab)
     if refused:
-        raise CheckpointError(f"checkpoint {name!r} could not be replayed: " + "; ".join(refused),
-                              where=f"lab {lab.lab_id}", hint="a checkpoint replays the lab's steps, nothing else")
+        raise CheckpointError(tr("checkpoint {name!r} could not be replayed: {reasons}", name=name, reasons=listed(refused)),
+                              where=tr("lab {lab}", lab=lab.lab_id), hint=tr("a checkpoint replays the lab's steps, nothing else"))
     steps = tuple(RecordedStep(change.step, change.confirmed) for change in lab.history if not change.planned)
     fixed = fixed_macs(steps)
     state = settled_state(lab, fixed, sysctls=set_sysctls(steps))
@@ -105,10 +110,11 @@ def _replay(lab: Lab, point: Checkpoint) -> None:
             else:
                 lab.apply(recorded.step)
         except LabkitError as exc:
-            raise CheckpointError(f"step {number} of {len(point.steps)} of checkpoint {point.label!r}, "
-                                  f"{recorded.step.title!r}, failed on replay: {exc.what}",
-                                  where=exc.where or f"lab {lab.lab_id}",
-                                  hint=exc.hint or "the checkpoint was made on another kernel, or edited") from exc
+            raise CheckpointError(tr("step {number} of {total} of checkpoint {label!r}, {title!r}, failed on replay: {what}",
+                                     number=number, total=len(point.steps), label=point.label, title=recorded.step.title,
+                                     what=exc.what),
+                                  where=exc.where or tr("lab {lab}", lab=lab.lab_id),
+                                  hint=exc.hint or tr("the checkpoint was made on another kernel, or edited")) from exc
 
 
 def verify(lab: Lab, point: Checkpoint, settle: float = SETTLE) -> Snapshot:
@@ -127,13 +133,17 @@ def verify(lab: Lab, point: Checkpoint, settle: float = SETTLE) -> Snapshot:
         time.sleep(0.2)
     lines = differences(point.state, found)
     skipped = [run.shown for run in point.not_replayed][-5:]
+    shown = "; ".join(lines[:12])
+    if len(lines) > 12:
+        shown = tr("{differences}; … and {more} more", differences=shown, more=len(lines) - 12)
+    again = tr("A checkpoint that no longer matches its notebook is made again with `python -m labkit.checkpoints`")
     raise CheckpointError(
-        f"the lab rebuilt from checkpoint {point.label!r} differs from the recorded state in {len(lines)} place(s) "
-        f"(- recorded only, + rebuilt only, ~ recorded → rebuilt): " + "; ".join(lines[:12])
-        + (f"; … and {len(lines) - 12} more" if len(lines) > 12 else ""),
-        where=f"lab {lab.lab_id}",
-        hint=("not replayed, and so a possible cause: " + ", ".join(skipped) + ". " if skipped else "")
-        + "A checkpoint that no longer matches its notebook is made again with `python -m labkit.checkpoints`")
+        tr("the lab rebuilt from checkpoint {label!r} differs from the recorded state in {count} place(s) "
+           "(- recorded only, + rebuilt only, ~ recorded → rebuilt): {differences}",
+           label=point.label, count=len(lines), differences=shown),
+        where=tr("lab {lab}", lab=lab.lab_id),
+        hint=tr("not replayed, and so a possible cause: {runs}. {again}", runs=", ".join(skipped), again=again) if skipped
+        else again)
 
 
 def restore(factory: type[Lab], point: Checkpoint | str | Path, **options: Any) -> Lab:

@@ -16,6 +16,7 @@ import pkgutil
 from typing import Any
 
 from ..errors import InvalidInput
+from ..i18n import tr
 from .base import Codec, Kind, Param, Style
 
 
@@ -43,7 +44,8 @@ def get(name: str) -> Kind:
     """The declaration of kind ``name``; an :class:`InvalidInput` naming the known kinds otherwise."""
     kind = KINDS.get(name) if isinstance(name, str) else None
     if kind is None:
-        raise InvalidInput(f"device kind {name!r} is unknown to labkit", hint=f"known kinds: {', '.join(sorted(KINDS))}")
+        raise InvalidInput(tr("device kind {name!r} is unknown to labkit", name=name),
+                           hint=tr("known kinds: {kinds}", kinds=", ".join(sorted(KINDS))))
     return kind
 
 

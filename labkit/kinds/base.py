@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import InvalidInput
+from ..i18n import tr
+from ..names import one_of
 
 
 # -- codecs: how a value sits in a netlink attribute -----------------------------------------
@@ -129,7 +131,7 @@ def enum(param_name: str, words: Mapping[str, int]) -> dict[str, Any]:
 
     def check(value: Any) -> Any:
         if not isinstance(value, str) or value not in words:
-            raise InvalidInput(f"{param_name} {value!r} is unknown", hint="use " + " or ".join(repr(w) for w in words))
+            raise InvalidInput(tr("{what} {value!r} is unknown", what=param_name, value=value), hint=one_of(words))
         return value
 
     return {"check": check, "to_kernel": mapping.to_kernel, "from_kernel": mapping.from_kernel,
@@ -140,7 +142,7 @@ def word_choice(param_name: str, words: Mapping[str, int]) -> dict[str, Any]:
     """The check of a setting that is one of a few words and is kept as that word (see :func:`word_codec`)."""
     def check(value: Any) -> Any:
         if not isinstance(value, str) or value not in words:
-            raise InvalidInput(f"{param_name} {value!r} is unknown", hint="use " + " or ".join(repr(w) for w in words))
+            raise InvalidInput(tr("{what} {value!r} is unknown", what=param_name, value=value), hint=one_of(words))
         return value
 
     return {"check": check}
@@ -195,8 +197,10 @@ class Kind:
         known = {p.name: p for p in self.settable}
         unknown = sorted(set(settings) - set(known))
         if unknown:
-            raise InvalidInput(f"{self.name} devices have no setting {', '.join(unknown)}",
-                               hint=f"{self.name} settings: {', '.join(known) or '(none)'}")
+            hint = (tr("{kind} settings: {settings}", kind=self.name, settings=", ".join(known)) if known
+                    else tr("{kind} devices take no settings", kind=self.name))
+            raise InvalidInput(tr("{kind} devices have no setting {settings}", kind=self.name, settings=", ".join(unknown)),
+                               hint=hint)
         out: dict[str, Any] = {}
         for name, value in settings.items():
             if value is None:
@@ -250,19 +254,21 @@ class Kind:
     def differences(self, wanted: Mapping[str, Any], data: Mapping[str, Any],
                     index_of: Callable[[str], int | None] = lambda n: None) -> list[str]:
         """The settings asked for that the kernel's device does not have, as 'vni 42 (the device has 7)'."""
-        found = []
+        found: list[str] = []
         for p, _value, value in self.encoded(wanted):
             have = data.get(p.attr)
             if have is None:
                 continue  # the kernel does not report this setting: nothing to compare it with
             if p.when is not None and not p.when(have):
-                found.append(f"{p.name} {wanted.get(p.name, p.default)!r} (the device has none)")
+                found.append(tr("{setting} {wanted!r} (the device has none)", setting=p.name,
+                                wanted=wanted.get(p.name, p.default)))
                 continue
             if p.device:
                 value = index_of(value)
             if have != value:
                 shown = have if p.device else p.from_kernel(have)
-                found.append(f"{p.name} {wanted.get(p.name, p.default)!r} (the device has {shown!r})")
+                found.append(tr("{setting} {wanted!r} (the device has {have!r})", setting=p.name,
+                                wanted=wanted.get(p.name, p.default), have=shown))
         return found
 
     def facts(self, data: Mapping[str, Any], link: Mapping[str, Any]) -> list[tuple[str, Any]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..i18n import tr
 from ..names import check_bool, check_range, check_seconds
 from .base import BRIDGE_ID, U8, U16, U32, Kind, Param, Style, scaled
 
@@ -35,11 +36,11 @@ def _seconds(low: float, high: float, what: str) -> Any:
 
 
 KIND = Kind(
-    "bridge", "a software switch: it forwards frames between its ports by MAC address", "bridge",
+    "bridge", tr("a software switch: it forwards frames between its ports by MAC address"), "bridge",
     params=(
         Param("stp", "stp_state", "IFLA_BR_STP_STATE", 5, U32, check=lambda v: check_bool(v, "stp"),
               to_kernel=lambda v: 1 if v else 0, from_kernel=bool),
-        Param("priority", "priority", "IFLA_BR_PRIORITY", 6, U16, check=lambda v: check_range(v, 0, 65535, "bridge priority")),
+        Param("priority", "priority", "IFLA_BR_PRIORITY", 6, U16, check=lambda v: check_range(v, 0, 65535, tr("bridge priority"))),
         Param("forward_delay", "forward_delay", "IFLA_BR_FORWARD_DELAY", 1, U32, check=_seconds(2, 30, "forward_delay"),
               to_kernel=_CS_IN, from_kernel=_CS_OUT, fact="forward_delay_cs"),
         Param("hello_time", "hello_time", "IFLA_BR_HELLO_TIME", 2, U32, check=_seconds(1, 10, "hello_time"),

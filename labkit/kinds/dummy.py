@@ -6,7 +6,8 @@ id, a service address), like a loopback device you can have many of.
 
 from __future__ import annotations
 
+from ..i18n import tr
 from .base import Kind, Style
 
-KIND = Kind("dummy", "a device with no wire: it drops what it sends, a home for an address", "dummy",
+KIND = Kind("dummy", tr("a device with no wire: it drops what it sends, a home for an address"), "dummy",
             style=Style(fill="#eeeeee"))

@@ -9,7 +9,8 @@ limit ingress.
 
 from __future__ import annotations
 
+from ..i18n import tr
 from .base import Kind, Style
 
-KIND = Kind("ifb", "a device tc redirects packets to, to shape what another device receives", "ifb",
+KIND = Kind("ifb", tr("a device tc redirects packets to, to shape what another device receives"), "ifb",
             style=Style(fill="#e8f0e0"))

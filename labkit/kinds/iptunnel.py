@@ -12,6 +12,7 @@ for ipip and sit and in ``IFLA_GRE_*`` for the GRE kinds.
 from __future__ import annotations
 
 from ..errors import InvalidInput
+from ..i18n import tr
 from ..names import check_ip, check_range
 from .base import IP, U8, Kind, Param, Style
 
@@ -20,7 +21,8 @@ def _end(what: str):  # type: ignore[no-untyped-def]
     def check(value: object) -> str:
         address = check_ip(value, what)
         if address.version != 4:
-            raise InvalidInput(f"tunnel ends must be IPv4 addresses, got {value!r}", hint=f"e.g. {what}='10.0.0.1'")
+            raise InvalidInput(tr("tunnel ends must be IPv4 addresses, got {value!r}", value=value),
+                               hint=tr("e.g. {what}='10.0.0.1'", what=what))
         return str(address)
     return check
 
@@ -34,9 +36,9 @@ def _params(prefix: str, local: int, remote: int, ttl: int) -> tuple[Param, ...]
 _PROBE = {"local": "10.0.0.1", "remote": "10.0.0.2"}
 _STYLE = Style(fill="#fce4ec")
 KINDS = (
-    Kind("ipip", "a tunnel of IPv4 inside IPv4", "ipip", params=_params("IPTUN", 2, 3, 4), probe=_PROBE, style=_STYLE),
-    Kind("sit", "a tunnel of IPv6 inside IPv4 (6in4)", "sit", params=_params("SIT", 2, 3, 4), probe=_PROBE, style=_STYLE),
-    Kind("gre", "a GRE tunnel: any protocol inside IPv4", "ip_gre", params=_params("GRE", 6, 7, 8), probe=_PROBE, style=_STYLE),
-    Kind("gretap", "a GRE tunnel that carries Ethernet frames", "ip_gre", params=_params("GRE", 6, 7, 8), probe=_PROBE,
+    Kind("ipip", tr("a tunnel of IPv4 inside IPv4"), "ipip", params=_params("IPTUN", 2, 3, 4), probe=_PROBE, style=_STYLE),
+    Kind("sit", tr("a tunnel of IPv6 inside IPv4 (6in4)"), "sit", params=_params("SIT", 2, 3, 4), probe=_PROBE, style=_STYLE),
+    Kind("gre", tr("a GRE tunnel: any protocol inside IPv4"), "ip_gre", params=_params("GRE", 6, 7, 8), probe=_PROBE, style=_STYLE),
+    Kind("gretap", tr("a GRE tunnel that carries Ethernet frames"), "ip_gre", params=_params("GRE", 6, 7, 8), probe=_PROBE,
          style=_STYLE),
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..i18n import tr
 from .base import U8, U32, Kind, Param, Style
 
 #: the ioctls of /dev/net/tun and their flags (linux/if_tun.h)
@@ -34,8 +35,8 @@ def _facts(data: dict[str, Any], link: dict[str, Any]) -> list[tuple[str, Any]]:
             ("owner", data.get("IFLA_TUN_OWNER"))]
 
 
-TUN = Kind("tun", "a device whose other end is a program, carrying IP packets", "tun", params=_PARAMS,
+TUN = Kind("tun", tr("a device whose other end is a program, carrying IP packets"), "tun", params=_PARAMS,
            style=Style(shape="cds", fill="#fde9d9"), created_by="tuntap_add", extra_facts=_facts)
-TAP = Kind("tap", "a device whose other end is a program, carrying Ethernet frames", "tun", params=_PARAMS,
+TAP = Kind("tap", tr("a device whose other end is a program, carrying Ethernet frames"), "tun", params=_PARAMS,
            style=Style(shape="cds", fill="#fde9d9"), netlink_kind="tun", created_by="tuntap_add", extra_facts=_facts)
 KINDS = (TUN, TAP)

@@ -11,7 +11,8 @@ The peer is not a setting of ``IFLA_INFO_DATA`` but a whole nested device
 
 from __future__ import annotations
 
+from ..i18n import tr
 from .base import Kind, Style
 
-KIND = Kind("veth", "a virtual cable: two devices, what enters one leaves the other", "veth",
+KIND = Kind("veth", tr("a virtual cable: two devices, what enters one leaves the other"), "veth",
             probe={"peer": "{name}p"}, style=Style(fill="#f2f2f2"))

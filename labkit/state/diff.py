@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from ..i18n import tr
 from ..model import Snapshot
 
 IGNORED = {"stats", "index", "taken_at"}
@@ -67,14 +68,15 @@ COUNTED = ("namespaces", "interfaces", "routes")
 
 
 def describe(name: str, old: Any, new: Any) -> list[str]:
-    """One changed field of an interface in a learner's words ('up', 'now a port of br0', 'STP learning')."""
+    """One changed field of an interface in a learner's words ('up', 'now a port of br0', 'STP learning'):
+    ``tr()`` sentences, shown in the learner's language; kernel words (``forwarding``) stay as printed."""
     if name == "flags":
         was, now = "UP" in old, "UP" in new
         if was != now:
-            return ["up" if now else "down"]
+            return [tr("up") if now else tr("down")]
         gained = "LOWER_UP" in new and "LOWER_UP" not in old
         lost = "LOWER_UP" in old and "LOWER_UP" not in new
-        return ["carrier on"] if gained else ["carrier lost"] if lost else []
+        return [tr("carrier on")] if gained else [tr("carrier lost")] if lost else []
     if name == "state":
         return []  # the operational state follows flags: said there
     if name == "addresses":
@@ -82,9 +84,9 @@ def describe(name: str, old: Any, new: Any) -> list[str]:
         gone = [a for a in old if a not in new]
         return [f"+{a}" for a in added] + [f"−{a}" for a in gone]
     if name == "master":
-        return [f"now a port of {new}" if new else f"no longer a port of {old}"]
+        return [tr("now a port of {bridge}", bridge=new) if new else tr("no longer a port of {bridge}", bridge=old)]
     if name == "stp_state":
-        return [f"STP {new}"] if new else []
+        return [tr("STP {state}", state=new)] if new else []
     if name == "info":
         before, after = dict(old), dict(new)
         return [f"{key} {before.get(key)} → {after.get(key)}" for key in after
@@ -92,7 +94,7 @@ def describe(name: str, old: Any, new: Any) -> list[str]:
     if name in ("mtu", "mac"):
         return [f"{name} {new}"]
     if name == "namespace":
-        return [f"moved to {new}"]
+        return [tr("moved to {ns}", ns=new)]
     return [name]
 
 

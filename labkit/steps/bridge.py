@@ -17,6 +17,7 @@ from typing import Any
 
 from .. import kinds
 from ..errors import InvalidInput
+from ..i18n import tr
 from ..names import check_bool, check_ifname, check_ns, check_range
 from . import ops
 from .base import Step
@@ -33,7 +34,8 @@ def bridge(name: str, stp: bool = False, forward_delay: float | None = None, pri
     check_ifname(name)
     check_ns(ns)
     settings = _settings(stp=check_bool(stp, "stp"), forward_delay=forward_delay, priority=priority)
-    return Step(f"Create bridge {name}" + (" with STP" if stp else ""), (ops.link_add(ns, name, "bridge", **settings),))
+    title = tr("Create bridge {name} with STP", name=name) if stp else tr("Create bridge {name}", name=name)
+    return Step(title, (ops.link_add(ns, name, "bridge", **settings),))
 
 
 def stp(name: str, on: bool = True, forward_delay: float | None = None, priority: int | None = None,
@@ -43,7 +45,8 @@ def stp(name: str, on: bool = True, forward_delay: float | None = None, priority
     check_ns(ns)
     on = check_bool(on, "on")
     settings = _settings(stp=on, forward_delay=forward_delay, priority=priority, hello_time=hello_time, max_age=max_age)
-    return Step(f"STP {'on' if on else 'off'} on {name}", (ops.bridge_set(ns, name, **settings),))
+    title = tr("STP on on {name}", name=name) if on else tr("STP off on {name}", name=name)
+    return Step(title, (ops.bridge_set(ns, name, **settings),))
 
 
 def bridge_set(name: str, ns: str = "main", **settings: Any) -> Step:
@@ -52,26 +55,27 @@ def bridge_set(name: str, ns: str = "main", **settings: Any) -> Step:
     check_ns(ns)
     values = _settings(**settings)
     if not values:
-        raise InvalidInput("bridge_set() names no setting", hint="e.g. lab.bridge_set('br0', priority=4096)")
-    return Step(f"Set {', '.join(values)} on {name}", (ops.bridge_set(ns, name, **values),))
+        raise InvalidInput(tr("bridge_set() names no setting"), hint=tr("e.g. lab.bridge_set('br0', priority=4096)"))
+    return Step(tr("Set {settings} on {name}", settings=", ".join(values), name=name), (ops.bridge_set(ns, name, **values),))
 
 
 def enslave(dev: str, bridge_name: str, ns: str = "main") -> Step:
     """Make ``dev`` a port of ``bridge_name``."""
     check_ifname(dev)
-    check_ifname(bridge_name, "bridge")
+    check_ifname(bridge_name, tr("bridge"))
     check_ns(ns)
     if dev == bridge_name:
-        raise InvalidInput(f"{dev!r} cannot be a port of itself", hint="enslave another device, e.g. enslave('veth0', 'br0')")
-    return Step(f"Attach {dev} to {bridge_name}", (ops.link_set(ns, dev, master=bridge_name),),
-                f"Frames {dev} receives now go to {bridge_name}, not to the IP stack.")
+        raise InvalidInput(tr("{dev!r} cannot be a port of itself", dev=dev),
+                           hint=tr("enslave another device, e.g. enslave('veth0', 'br0')"))
+    return Step(tr("Attach {dev} to {bridge}", dev=dev, bridge=bridge_name), (ops.link_set(ns, dev, master=bridge_name),),
+                tr("Frames {dev} receives now go to {bridge}, not to the IP stack.", dev=dev, bridge=bridge_name))
 
 
 def release(dev: str, ns: str = "main") -> Step:
     """Detach ``dev`` from its bridge."""
     check_ifname(dev)
     check_ns(ns)
-    return Step(f"Detach {dev} from its bridge", (ops.link_set(ns, dev, master=None),))
+    return Step(tr("Detach {dev} from its bridge", dev=dev), (ops.link_set(ns, dev, master=None),))
 
 
 def port(dev: str, cost: int | None = None, priority: int | None = None, ns: str = "main") -> Step:
@@ -80,9 +84,9 @@ def port(dev: str, cost: int | None = None, priority: int | None = None, ns: str
     check_ns(ns)
     settings: dict[str, Any] = {}
     if cost is not None:
-        settings["cost"] = check_range(cost, 1, 65535, "port cost")
+        settings["cost"] = check_range(cost, 1, 65535, tr("port cost"))
     if priority is not None:
-        settings["priority"] = check_range(priority, 0, 63, "port priority")
+        settings["priority"] = check_range(priority, 0, 63, tr("port priority"))
     if not settings:
-        raise InvalidInput("port() needs cost or priority", hint="e.g. port('veth0', cost=100)")
-    return Step(f"Set STP {', '.join(settings)} of port {dev}", (ops.brport_set(ns, dev, **settings),))
+        raise InvalidInput(tr("port() needs cost or priority"), hint=tr("e.g. port('veth0', cost=100)"))
+    return Step(tr("Set STP {settings} of port {dev}", settings=", ".join(settings), dev=dev), (ops.brport_set(ns, dev, **settings),))

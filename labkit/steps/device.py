@@ -11,6 +11,7 @@ from typing import Any
 
 from .. import kinds
 from ..errors import InvalidInput
+from ..i18n import tr
 from ..names import check_ifname, check_ns
 from . import ops
 from .base import Step
@@ -22,11 +23,14 @@ def device(name: str, kind: str, ns: str = "main", parent: str | None = None, **
     check_ns(ns)
     declared = kinds.get(kind)
     if declared.created_by != "link_add" or declared.name == "veth":
-        raise InvalidInput(f"{kind} devices have a step of their own", hint=f"use lab.{'veth' if kind == 'veth' else 'tuntap'}(...)")
+        raise InvalidInput(tr("{kind} devices have a step of their own", kind=kind),
+                           hint=tr("use lab.{step}(...)", step="veth" if kind == "veth" else "tuntap"))
     if declared.parent and parent is None:
-        raise InvalidInput(f"a {kind} device sits on a parent device", hint=f"e.g. lab.device({name!r}, {kind!r}, parent='eth0')")
+        raise InvalidInput(tr("a {kind} device sits on a parent device", kind=kind),
+                           hint=tr("e.g. lab.device({name!r}, {kind!r}, parent='eth0')", name=name, kind=kind))
     if parent is not None and not declared.parent:
-        raise InvalidInput(f"a {kind} device has no parent device", hint="leave parent= out")
-    extra = {"link": check_ifname(parent, "parent")} if parent is not None else {}
+        raise InvalidInput(tr("a {kind} device has no parent device", kind=kind), hint=tr("leave parent= out"))
+    extra = {"link": check_ifname(parent, tr("parent"))} if parent is not None else {}
     checked = declared.check(settings)
-    return Step(f"Create {kind} device {name}", (ops.link_add(ns, name, kind, **extra, **checked),), declared.summary)
+    return Step(tr("Create {kind} device {name}", kind=kind, name=name), (ops.link_add(ns, name, kind, **extra, **checked),),
+                declared.summary)

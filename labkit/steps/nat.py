@@ -8,6 +8,7 @@ private bridge network can talk to the LAN through one address.
 from __future__ import annotations
 
 from ..errors import InvalidInput
+from ..i18n import tr
 from ..names import check_network, check_ns, check_safe_name
 from . import ops
 from .base import Step
@@ -20,10 +21,10 @@ def masquerade(source: str, out_dev: str, ns: str = "main") -> Step:
 
     The device name is written into the nft script, so it must keep to ``[A-Za-z0-9_.-]``
     (a name with ``"`` or ``}`` would otherwise change the ruleset)."""
-    net = check_network(source, "source network")
+    net = check_network(source, tr("source network"))
     if net.version != 4:
-        raise InvalidInput(f"source {source!r} is IPv6; this masquerade is IPv4 (nft table ip)",
-                           hint="give an IPv4 network such as '10.0.0.0/24'")
+        raise InvalidInput(tr("source {source!r} is IPv6; this masquerade is IPv4 (nft table ip)", source=source),
+                           hint=tr("give an IPv4 network such as '10.0.0.0/24'"))
     check_safe_name(out_dev)
     check_ns(ns)
     script = (
@@ -34,4 +35,4 @@ def masquerade(source: str, out_dev: str, ns: str = "main") -> Step:
         f"  }}\n"
         f"}}\n"
     )
-    return Step(f"Masquerade {net} out of {out_dev}", (ops.nft_apply(ns, TABLE, script),))
+    return Step(tr("Masquerade {net} out of {dev}", net=str(net), dev=out_dev), (ops.nft_apply(ns, TABLE, script),))

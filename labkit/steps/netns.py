@@ -8,6 +8,7 @@ kernel, so two labs never collide and the host's own namespace is never touched.
 
 from __future__ import annotations
 
+from ..i18n import tr
 from ..names import check_ns
 from . import ops
 from .base import Step
@@ -16,5 +17,5 @@ from .base import Step
 def netns(name: str) -> Step:
     """A new, empty namespace (only a loopback device ``lo``, which the lab brings up)."""
     check_ns(name, "name")
-    return Step(f"Create namespace {name}", (ops.netns_add(name),),
-                "A new namespace starts with only lo; labkit brings lo up as a host would.")
+    return Step(tr("Create namespace {name}", name=name), (ops.netns_add(name),),
+                tr("A new namespace starts with only lo; labkit brings lo up as a host would."))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .. import kinds
 from ..errors import InvalidInput
+from ..i18n import tr
 from ..names import check_ifname, check_ns
 from . import ops
 from .base import Step
@@ -20,11 +21,11 @@ def vxlan(name: str, vni: int, remote: str | None = None, local: str | None = No
     check_ifname(name)
     check_ns(ns)
     if vni is None:
-        raise InvalidInput("a VXLAN device needs its network id (vni)", hint="e.g. lab.vxlan('vx0', 42, remote='10.0.0.2')")
+        raise InvalidInput(tr("a VXLAN device needs its network id (vni)"), hint=tr("e.g. lab.vxlan('vx0', 42, remote='10.0.0.2')"))
     settings = kinds.get("vxlan").check({"vni": vni, "remote": remote, "local": local, "dev": dev, "port": port, "group": group})
     if "remote" in settings and "group" in settings:
-        raise InvalidInput("a VXLAN device has either a remote or a multicast group, not both", hint="drop one of them")
-    return Step(f"Create VXLAN {vni} device {name}", (ops.link_add(ns, name, "vxlan", **settings),))
+        raise InvalidInput(tr("a VXLAN device has either a remote or a multicast group, not both"), hint=tr("drop one of them"))
+    return Step(tr("Create VXLAN {vni} device {name}", vni=vni, name=name), (ops.link_add(ns, name, "vxlan", **settings),))
 
 
 def geneve(name: str, vni: int, remote: str, port: int = 6081, ns: str = "main") -> Step:
@@ -32,6 +33,6 @@ def geneve(name: str, vni: int, remote: str, port: int = 6081, ns: str = "main")
     check_ifname(name)
     check_ns(ns)
     if vni is None or remote is None:
-        raise InvalidInput("a Geneve device needs its id (vni) and its remote", hint="e.g. lab.geneve('gn0', 42, '10.0.0.2')")
+        raise InvalidInput(tr("a Geneve device needs its id (vni) and its remote"), hint=tr("e.g. lab.geneve('gn0', 42, '10.0.0.2')"))
     settings = kinds.get("geneve").check({"vni": vni, "remote": remote, "port": port})
-    return Step(f"Create Geneve {vni} device {name}", (ops.link_add(ns, name, "geneve", **settings),))
+    return Step(tr("Create Geneve {vni} device {name}", vni=vni, name=name), (ops.link_add(ns, name, "geneve", **settings),))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from ..errors import InvalidInput
+from ..i18n import tr
 from ..names import check_bool, check_ns, check_range, check_safe_name, shown
 from . import ops
 from .base import Step
@@ -29,26 +30,27 @@ def _value(value: object) -> str:
         return str(value)
     if isinstance(value, str) and _VALUE.fullmatch(value) and value.strip():
         return value
-    raise InvalidInput(f"sysctl value {shown(value)} is not a number or a plain setting",
-                       hint="give a whole number such as 1, or a short string of numbers and words")
+    raise InvalidInput(tr("sysctl value {value} is not a number or a plain setting", value=shown(value)),
+                       hint=tr("give a whole number such as 1, or a short string of numbers and words"))
 
 
 def sysctl(key: str, value: str | int, ns: str = "main") -> Step:
     """Set one network sysctl (only ``net.*`` keys: the lab never changes anything else)."""
     if not isinstance(key, str) or len(key) > 200 or not _KEY.fullmatch(key):
-        raise InvalidInput(f"sysctl key {shown(key)} is not a network setting", hint="use a key such as 'net.ipv4.ip_forward'")
+        raise InvalidInput(tr("sysctl key {key} is not a network setting", key=shown(key)),
+                           hint=tr("use a key such as 'net.ipv4.ip_forward'"))
     text = _value(value)
     check_ns(ns)
-    return Step(f"Set {key} = {text}", (ops.sysctl(ns, key, text),))
+    return Step(tr("Set {key} = {value}", key=key, value=text), (ops.sysctl(ns, key, text),))
 
 
 def _conf_dev(dev: object) -> str:
     """A device named inside a sysctl key (``net.ipv4.conf.<dev>.…``), or 'all' / 'default'."""
     name = check_safe_name(dev)
     if "." in name:
-        raise InvalidInput(f"device {name!r} has a '.', which a dotted sysctl key cannot name",
-                           hint="give this device a name without '.', or set it by hand: "
-                                f"sysctl -w net/ipv4/conf/{name}/<setting>=<value>")
+        by_hand = f"sysctl -w net/ipv4/conf/{name}/<setting>=<value>"
+        raise InvalidInput(tr("device {name!r} has a '.', which a dotted sysctl key cannot name", name=name),
+                           hint=tr("give this device a name without '.', or set it by hand: {command}", command=by_hand))
     return name
 
 

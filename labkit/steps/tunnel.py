@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import kinds
 from ..errors import InvalidInput
+from ..i18n import tr
 from ..names import check_choice, check_ifname, check_ns
 from . import ops
 from .base import Step
@@ -20,12 +21,14 @@ KINDS = ("ipip", "gre", "gretap", "sit")
 def tunnel(name: str, kind: str, local: str, remote: str, ttl: int = 64, ns: str = "main") -> Step:
     """An IP tunnel of ``kind`` (ipip, gre, gretap, sit) between two IPv4 ends."""
     check_ifname(name)
-    check_choice(kind, KINDS, "tunnel kind")
+    check_choice(kind, KINDS, tr("tunnel kind"))
     check_ns(ns)
     if local is None or remote is None:
-        raise InvalidInput(f"a {kind} tunnel needs both ends", hint="e.g. lab.tunnel('tun1', 'gre', '10.0.0.1', '10.0.0.2')")
+        raise InvalidInput(tr("a {kind} tunnel needs both ends", kind=kind),
+                           hint=tr("e.g. lab.tunnel('tun1', 'gre', '10.0.0.1', '10.0.0.2')"))
     settings = kinds.get(kind).check({"local": local, "remote": remote, "ttl": ttl})
-    return Step(f"Create {kind} tunnel {name} {local} → {remote}", (ops.link_add(ns, name, kind, **settings),))
+    return Step(tr("Create {kind} tunnel {name} {local} → {remote}", kind=kind, name=name, local=local, remote=remote),
+                (ops.link_add(ns, name, kind, **settings),))
 
 
 def ipip(name: str, local: str, remote: str, ttl: int = 64, ns: str = "main") -> Step:

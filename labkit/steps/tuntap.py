@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from ..errors import InvalidInput
+from ..i18n import tr
 from ..names import check_choice, check_ifname, check_ns, shown
 from . import ops
 from .base import Step
@@ -24,8 +25,9 @@ _USER = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 def tuntap(name: str, mode: str = "tap", ns: str = "main", user: str | None = None) -> Step:
     """A persistent tun or tap device (``ip tuntap add``); ``user`` may then open it without root."""
     check_ifname(name)
-    check_choice(mode, MODES, "tuntap mode")
+    check_choice(mode, MODES, tr("tuntap mode"))
     check_ns(ns)
     if user is not None and (not isinstance(user, str) or not _USER.fullmatch(user)):
-        raise InvalidInput(f"user {shown(user)} is not a user name", hint="give a login name such as 'root' or 'alice', or leave it out")
-    return Step(f"Create {mode} device {name}", (ops.tuntap_add(ns, name, mode, user),))
+        raise InvalidInput(tr("user {user} is not a user name", user=shown(user)),
+                           hint=tr("give a login name such as 'root' or 'alice', or leave it out"))
+    return Step(tr("Create {kind} device {name}", kind=mode, name=name), (ops.tuntap_add(ns, name, mode, user),))

@@ -9,6 +9,7 @@ the peer lives in another namespace; ``ethtool -S veth0`` shows ``peer_ifindex``
 from __future__ import annotations
 
 from ..errors import InvalidInput
+from ..i18n import tr
 from ..names import check_ifname, check_ns
 from . import ops
 from .base import Step
@@ -21,8 +22,11 @@ def veth(name: str, peer: str, ns: str = "main", peer_ns: str | None = None) -> 
     check_ns(ns)
     peer_ns = check_ns(peer_ns, "peer_ns") if peer_ns is not None else ns
     if name == peer and peer_ns == ns:
-        raise InvalidInput(f"both ends of the veth pair are called {name!r}", hint="give the peer another name, e.g. 'veth1'")
-    where = "" if peer_ns == ns else f" (peer in {peer_ns})"
-    return Step(f"Create veth pair {name} ↔ {peer}{where}",
-                (ops.link_add(ns, name, "veth", peer=peer, peer_ns=peer_ns),),
-                "A veth pair is a cable: what goes in one end comes out of the other.")
+        raise InvalidInput(tr("both ends of the veth pair are called {name!r}", name=name),
+                           hint=tr("give the peer another name, e.g. 'veth1'"))
+    if peer_ns == ns:
+        title = tr("Create veth pair {name} ↔ {peer}", name=name, peer=peer)
+    else:
+        title = tr("Create veth pair {name} ↔ {peer} (peer in {peer_ns})", name=name, peer=peer, peer_ns=peer_ns)
+    return Step(title, (ops.link_add(ns, name, "veth", peer=peer, peer_ns=peer_ns),),
+                tr("A veth pair is a cable: what goes in one end comes out of the other."))
