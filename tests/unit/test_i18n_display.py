@@ -23,9 +23,9 @@ from labkit.model import Interface, Namespace, Snapshot
 from labkit.render.arrange import size_of, text_width
 from labkit.render.dot import to_dot
 from labkit.render.graph import Node, build
+from labkit.startcheck import LabNeeds, verdicts
 from labkit.state.diff import diff
 from labkit.state.parse import parse
-from labkit.startcheck import LabNeeds, verdicts
 from labkit.widgets.capture import CapturePane, CapturePanes
 from labkit.widgets.live import _caption
 from labkit.widgets.stepview import step_view
