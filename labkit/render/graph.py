@@ -208,8 +208,8 @@ def _node(itf: Interface, delta: Diff | None, paths: dict[str, int], stp: bool =
             attrs["fillcolor"] = CHANGED_FILL
             # wrapped to the box's usual width: what changed must not widen its column and push the others
             now = localize(tr("(now: {changes})", changes=", ".join(localize(c) for c in delta.interface_changes(itf.key))))
-            wide = any(unicodedata.east_asian_width(ch) in "WF" for ch in now)  # a Chinese character is two columns wide
-            label += "\n" + textwrap.fill(now, width=NOTE_WIDTH // 2 if wide else NOTE_WIDTH)
+            wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in now)  # a Chinese character is two columns wide
+            label += "\n" + textwrap.fill(now, width=max(NOTE_WIDTH // 2, NOTE_WIDTH - wide))
     if itf.key in paths and paths[itf.key] > 0:
         attrs.update({"color": PATH_COLOR, "penwidth": "3"})
         seen = paths[itf.key]
