@@ -195,6 +195,12 @@ def build(snap: Snapshot, delta: Diff | None = None, paths: dict[str, int] | Non
                  removed=bool(delta and delta.removed.get("interfaces")))
 
 
+def fill(text: str, width: int) -> str:
+    """``textwrap.fill`` by display columns: a wide (Chinese) character takes two, as it does on screen."""
+    padded = "".join(ch + "\0" if unicodedata.east_asian_width(ch) in "WF" else ch for ch in text)
+    return textwrap.fill(padded, width=width).replace("\0", "")
+
+
 def _node(itf: Interface, delta: Diff | None, paths: dict[str, int], stp: bool = True) -> Node:
     attrs = {"shape": KIND_SHAPE.get(itf.kind, "box"), "style": "filled,rounded" if itf.kind not in ("bridge",) else "filled",
              "fillcolor": KIND_FILL.get(itf.kind, "#ffffff"), "tooltip": tooltip_of(itf), "id": itf.node_id}
@@ -208,8 +214,7 @@ def _node(itf: Interface, delta: Diff | None, paths: dict[str, int], stp: bool =
             attrs["fillcolor"] = CHANGED_FILL
             # wrapped to the box's usual width: what changed must not widen its column and push the others
             now = localize(tr("(now: {changes})", changes=", ".join(localize(c) for c in delta.interface_changes(itf.key))))
-            wide = sum(unicodedata.east_asian_width(ch) in "WF" for ch in now)  # a Chinese character is two columns wide
-            label += "\n" + textwrap.fill(now, width=max(NOTE_WIDTH // 2, NOTE_WIDTH - wide))
+            label += "\n" + fill(now, NOTE_WIDTH)
     if itf.key in paths and paths[itf.key] > 0:
         attrs.update({"color": PATH_COLOR, "penwidth": "3"})
         seen = paths[itf.key]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import unicodedata
 from typing import Any
 
 import pytest
@@ -22,7 +23,7 @@ from labkit.errors import InvalidInput
 from labkit.model import Interface, Namespace, Snapshot
 from labkit.render.arrange import size_of, text_width
 from labkit.render.dot import to_dot
-from labkit.render.graph import Node, build
+from labkit.render.graph import Node, build, fill
 from labkit.startcheck import LabNeeds, verdicts
 from labkit.state.diff import diff
 from labkit.state.parse import parse
@@ -127,6 +128,10 @@ def test_the_picture_labels_are_chinese_and_their_boxes_wide_enough(zh, recorded
     # a Chinese character is about as wide as the font size: a box must not be sized as if it were Latin
     assert text_width("IP 协议栈") == pytest.approx(3 * 5.6 + 3 * 10.0)
     assert size_of(Node("x", "没有程序打开\n/dev/net/tun", "c"))[0] >= 6 * 10.0 + 20
+    # a change note wraps by display columns (a Chinese character takes two), as wide as an English one
+    lines = fill("（现在：state DOWN → UP, mtu 1500 → 1400）", 24).split("\n")
+    assert lines == ["（现在：state DOWN → UP,", "mtu 1500 → 1400）"]
+    assert all(len(line) + sum(unicodedata.east_asian_width(ch) in "WF" for ch in line) <= 24 for line in lines)
 
 
 def test_the_live_caption_counts_in_chinese(zh) -> None:
@@ -158,3 +163,19 @@ def test_the_widgets_javascript_holds_no_english_sentence() -> None:
         literals = re.findall(r'"([^"\n]*)"|`([^`]*)`', code)
         prose = [text for pair in literals for text in pair if re.search(r"[A-Za-z]{2,} [a-z]{2,} [a-z]{2,}", text)]
         assert prose == [], f"{name} writes English itself: {prose}"
+
+
+@needs_neato
+@pytest.mark.parametrize("number", ["04", "06", "09"])
+def test_chinese_labels_keep_the_picture_still(zh, number: str) -> None:
+    """The recorded steps of labs 04, 06 and 09, drawn with Chinese labels: an unchanged box moves no more
+    than with English ones (arrange.py sizes a CJK character as 10 pt)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("layout_tests", Path(__file__).with_name("test_layout.py"))
+    assert spec is not None and spec.loader is not None
+    layout_tests = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(layout_tests)
+    assert "IP 协议栈" in to_dot(build(parse(layout_tests.views(number)[-1]["snapshot"])))
+    layout_tests.test_one_step_moves_unchanged_boxes_little(number)
