@@ -1,6 +1,7 @@
 """Why a check failed, read from the snapshot: the hints that name what the learner can fix.
 
-Pure: a :class:`~labkit.model.Snapshot` in, sentences out. A ping that gets no answer has
+Pure: a :class:`~labkit.model.Snapshot` in, sentences out (:func:`~labkit.i18n.tr` sentences: a check's
+hint shows them in the learner's language). A ping that gets no answer has
 few causes a lab can show: a device on the way is down, the address sits on a bridge
 port (a port hands every frame to its bridge, so an address left on it is deaf: lab 04's
 lesson), no device of the lab has the address, or the sender has no route to it. An STP
@@ -12,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
+from .i18n import Text, tr
 from .model import Interface, Snapshot
 
 PRIORITY_STEP = 4096  # 802.1D-2004 keeps the priority in steps of 4096 (RSTP bridges refuse others)
@@ -28,17 +30,19 @@ def _has(itf: Interface, address: Any) -> bool:
     return any(ipaddress.ip_interface(cidr).ip == address for cidr in itf.addresses)
 
 
-def _deaf(itf: Interface, cidr: str) -> str:
-    return (f"{cidr} sits on {itf.key}, a port of the bridge {itf.master}: a port hands every frame to its bridge, so an "
-            f"address on it never answers; move it to the bridge: lab.move_ip({itf.name!r}, {itf.master!r}, ns={itf.namespace!r})")
+def _deaf(itf: Interface, cidr: str) -> Text:
+    call = f"lab.move_ip({itf.name!r}, {itf.master!r}, ns={itf.namespace!r})"
+    return tr("{cidr} sits on {ref}, a port of the bridge {bridge}: a port hands every frame to its bridge, so an "
+              "address on it never answers; move it to the bridge: {call}", cidr=cidr, ref=itf.key, bridge=itf.master,
+              call=call)
 
 
-def unreachable_causes(snap: Snapshot, src: str, dst: str) -> list[str]:
+def unreachable_causes(snap: Snapshot, src: str, dst: str) -> list[Text]:
     """What the snapshot shows that keeps ``dst`` (an address) from answering ``src``."""
     address = _ip(dst)
     if address is None:
         return []
-    causes: list[str] = []
+    causes: list[Text] = []
     on_link = False
     for itf in snap.in_namespace(src):
         for cidr in itf.addresses:
@@ -46,23 +50,26 @@ def unreachable_causes(snap: Snapshot, src: str, dst: str) -> list[str]:
                 continue
             on_link = True
             if not itf.is_up:
-                causes.append(f"{itf.key}, the way to {dst}, is down: lab.up({itf.name!r}, ns={src!r})")
+                call = f"lab.up({itf.name!r}, ns={src!r})"
+                causes.append(tr("{ref}, the way to {dst}, is down: {call}", ref=itf.key, dst=dst, call=call))
             if itf.master:
                 causes.append(_deaf(itf, cidr))
     owners = [itf for itf in snap.interfaces if _has(itf, address) and itf.kind != "loopback"]
     if not owners:
-        causes.append(f"no device of the lab has the address {dst}")
+        causes.append(tr("no device of the lab has the address {dst}", dst=dst))
     for owner in owners:
         if not owner.is_up:
-            causes.append(f"{owner.key}, which has {dst}, is down: lab.up({owner.name!r}, ns={owner.namespace!r})")
+            call = f"lab.up({owner.name!r}, ns={owner.namespace!r})"
+            causes.append(tr("{ref}, which has {dst}, is down: {call}", ref=owner.key, dst=dst, call=call))
         if owner.master:
             cidr = next(c for c in owner.addresses if ipaddress.ip_interface(c).ip == address)
             causes.append(_deaf(owner, cidr))
     has_route = on_link or any(r.namespace == src and (r.dst == "default" or (_net(r.dst) and address in _net(r.dst)))
                                for r in snap.routes)
     if not has_route:
-        causes.append(f"{src} has no route to {dst}: give it an address in that subnet, or a route "
-                      f"(lab.route('default', via=..., ns={src!r}))")
+        call = f"lab.route('default', via=..., ns={src!r})"
+        causes.append(tr("{src} has no route to {dst}: give it an address in that subnet, or a route ({call})",
+                         src=src, dst=dst, call=call))
     return causes
 
 
@@ -73,13 +80,13 @@ def _net(text: str) -> Any:
         return None
 
 
-def bridge_id_text(value: Any) -> str:
+def bridge_id_text(value: Any) -> str:  # a Text when it can be read
     """'2000.aa:bb:…' (how iproute2 and the kernel write it) as 'priority 8192 (0x2000) + aa:bb:…'."""
     if not isinstance(value, str) or "." not in value:
         return str(value)
     prio, mac = value.split(".", 1)
     try:
-        return f"priority {int(prio, 16)} (0x{prio}) + {mac}"
+        return tr("priority {priority} (0x{hex}) + {mac}", priority=int(prio, 16), hex=prio, mac=mac)
     except ValueError:
         return value
 

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from .i18n import tr
+
 
 class LiveWatch:
     """A watch of the lab's kernel changes for the length of a ``with`` block."""
@@ -26,7 +28,7 @@ class LiveWatch:
 
         self.lab = lab
         self.show = in_a_notebook() if show is None else show
-        self.title = title or "live: the lab as the kernel changes it"
+        self.title = title or tr("live: the lab as the kernel changes it")
         self.events: list[dict[str, Any]] = []
         self.picture: Any = None
         self._sub: Any = None

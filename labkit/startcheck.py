@@ -10,7 +10,8 @@ So the server asks once, before anyone opens a notebook: which kinds each lab ma
 the notebook's own source: its ``lab.<kind>(...)`` steps and ``requires(kinds=[...])``), which of
 those this kernel can make (a throwaway lab tries each for real), and whether the container
 could load a missing module. ``python -m labkit.startcheck`` prints the answer; the single-user
-image (``deploy/jupyterhub``) and Binder's ``start`` run it.
+image (``deploy/jupyterhub``) and Binder's ``start`` run it, and the first writes it to the learner's
+``labs/START-CHECK.txt``: so it speaks the learner's language (``LABKIT_LANG``, the locale; :mod:`labkit.i18n`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .i18n import Text, localize, tr
 from .kinds import KINDS
 from .places import notebook_texts, notebooks_dir
 
@@ -82,37 +84,40 @@ def notebook_needs(src_dir: Path | None = None) -> list[LabNeeds]:
     return [needs_of(path.stem, path.read_text()) for path in sorted(src_dir.glob("[0-9]*.py"))]
 
 
-def why_no_modules(status: str, modules_dir: str) -> str:
+def why_no_modules(status: str, modules_dir: str) -> Text | str:
     """Why this process cannot load a kernel module ('' when it can): CAP_SYS_MODULE must be effective
     (``status`` is /proc/self/status) and the kernel's modules present in ``modules_dir``."""
     caps = next((int(line.split()[1], 16) for line in status.splitlines() if line.startswith("CapEff:")), 0)
     if not caps >> CAP_SYS_MODULE & 1:
-        return "no CAP_SYS_MODULE, as a learner's server should be"
+        return tr("no CAP_SYS_MODULE, as a learner's server should be")
     if not os.path.isdir(modules_dir):
-        return f"no {modules_dir}: this kernel has no loadable modules here"
+        return tr("no {path}: this kernel has no loadable modules here", path=modules_dir)
     return ""
 
 
-def users_note(uid_map: str) -> str:
+def users_note(uid_map: str) -> Text:
     """Whether this process runs in a user namespace of its own (a pod with ``hostUsers: false``), from
     /proc/self/uid_map: the whole range mapped onto itself (``0 0 4294967295``) is the node's own."""
     if uid_map.split() == ["0", "0", "4294967295"]:
-        return "this server shares the machine's user ids (no user namespace of its own; a pod's hostUsers: false did not apply)"
-    return "this server runs in a user namespace of its own (uid_map " + " ".join(uid_map.split()[:3]) + ")"
+        return tr("this server shares the machine's user ids (no user namespace of its own; a pod's hostUsers: false did not apply)")
+    return tr("this server runs in a user namespace of its own (uid_map {uid_map})", uid_map=" ".join(uid_map.split()[:3]))
 
 
-def verdicts(needs: Iterable[LabNeeds], supported: Mapping[str, bool], no_modules: str) -> list[str]:
+def verdicts(needs: Iterable[LabNeeds], supported: Mapping[str, bool], no_modules: str) -> list[Text]:
     """One line per lab: runs, or which part skips and why (pure: the probing is done by the caller)."""
     lines = []
     for need in needs:
         missing = sorted(kind for kind in need.kinds if not supported.get(kind, False))
         if not missing:
-            lines.append(f"  runs   {need.lab}" + ("  (its VM-only part skips: it needs the vagrant target)" if need.vm_only else ""))
+            lines.append(tr("  runs   {lab}  (its VM-only part skips: it needs the vagrant target)", lab=need.lab)
+                         if need.vm_only else tr("  runs   {lab}", lab=need.lab))
             continue
-        modules = sorted({KINDS[kind].module or kind for kind in missing if kind in KINDS})
-        why = (f"a module it cannot load from here ({no_modules}); the node's admin can load it: modprobe {' '.join(modules)}"
-               if no_modules else f"a module: modprobe {' '.join(modules)}")
-        lines.append(f"  skips  {need.lab}: the parts that make {', '.join(missing)} (kernel {platform.release()} needs {why})")
+        modprobe = "modprobe " + " ".join(sorted({KINDS[kind].module or kind for kind in missing if kind in KINDS}))
+        why = (tr("a module it cannot load from here ({reason}); the node's admin can load it: {command}",
+                  reason=no_modules, command=modprobe)
+               if no_modules else tr("a module: {command}", command=modprobe))
+        lines.append(tr("  skips  {lab}: the parts that make {kinds} (kernel {release} needs {why})", lab=need.lab,
+                        kinds=", ".join(missing), release=platform.release(), why=why))
     return lines
 
 
@@ -139,13 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # no namespaces at all: every lab skips, say why once
         from .targets.userns import why_not
 
-        print(f"labkit start check: no lab can run here: {(why_not() if os.geteuid() else '') or error}")
+        print(localize(tr("labkit start check: no lab can run here: {reason}", reason=(why_not() if os.geteuid() else "") or error)))
         return 1
     no_modules = why_no_modules(Path("/proc/self/status").read_text(), f"/lib/modules/{platform.release()}")
-    print(f"labkit start check (kernel {platform.release()}; "
-          + (f"kernel modules cannot be loaded from here: {no_modules}" if no_modules else "kernel modules can be loaded") + "):")
-    print("  " + users_note(Path("/proc/self/uid_map").read_text()))
-    print("\n".join(verdicts(needs, supported, no_modules)))
+    modules = (tr("kernel modules cannot be loaded from here: {reason}", reason=no_modules) if no_modules
+               else tr("kernel modules can be loaded"))
+    print(localize(tr("labkit start check (kernel {release}; {modules}):", release=platform.release(), modules=modules)))
+    print("  " + localize(users_note(Path("/proc/self/uid_map").read_text())))
+    print("\n".join(localize(line) for line in verdicts(needs, supported, no_modules)))
     return 0
 
 

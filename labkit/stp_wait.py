@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .errors import StepFailed
+from .i18n import tr
 from .names import split_ref
 
 
@@ -32,7 +33,7 @@ def wait_stp(lab: Any, bridges: Iterable[str], *, timeout: float = 60.0, min_tim
     if show or (show is None and in_a_notebook()):
         from .widgets.live import LiveTopology
 
-        live = LiveTopology(lab, f"STP: waiting for {', '.join(names)}", noun="port-state change")
+        live = LiveTopology(lab, tr("STP: waiting for {bridges}", bridges=", ".join(names)), noun="port-state change")
     try:
         result = lab.target.client.stp_wait(pairs, timeout=timeout, min_time=min_time,
                                             on_event=live.on_event if live else None)
@@ -40,7 +41,8 @@ def wait_stp(lab: Any, bridges: Iterable[str], *, timeout: float = 60.0, min_tim
         if live is not None:
             live.finish()
     if not result.get("converged"):
-        raise StepFailed(f"STP did not settle within {timeout:g} s: {result.get('reason')}",
-                         where=", ".join(names), hint="are the links up and the bridges' STP on? a wait longer than "
-                         "twice forward_delay plus max_age (the kernel's defaults: 2 × 15 + 20 s) may be needed")
+        raise StepFailed(tr("STP did not settle within {timeout:g} s: {reason}", timeout=timeout, reason=result.get("reason")),
+                         where=", ".join(names), hint=tr("are the links up and the bridges' STP on? a wait longer than "
+                                                         "twice forward_delay plus max_age (the kernel's defaults: 2 × 15 + 20 s) "
+                                                         "may be needed"))
     return dict(result)

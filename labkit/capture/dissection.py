@@ -25,10 +25,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import TargetError
+from ..i18n import Text, localize, tr
 
 SEVERITY = {0x100000: "comment", 0x200000: "chat", 0x400000: "note", 0x600000: "warning", 0x800000: "error"}
-NO_SHARKD = ("Wireshark's sharkd is not installed here, so this is scapy's decoding (no byte range per field); "
-             "for Wireshark's tree: apt-get install wireshark-common")
+NO_SHARKD = tr("Wireshark's sharkd is not installed here, so this is scapy's decoding (no byte range per field); "
+               "for Wireshark's tree: apt-get install wireshark-common")
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ class Dissection:
         return data[node.range[0]:node.range[1]]
 
     def text(self) -> str:
-        lines = [f"{self.device} frame {self.number} (dissected by {self.by})"] + ([self.note] if self.note else [])
+        head = localize(tr("{device} frame {number} (dissected by {by})", device=self.device, number=self.number, by=self.by))
+        lines = [head] + ([localize(self.note)] if self.note else [])
 
         def add(node: Node, depth: int) -> None:
             where = f"  [{node.range[0]}:{node.range[1]}]" if node.range else ""
@@ -140,9 +142,12 @@ class FollowStream:
         return b"".join(c.data for c in self.chunks if c.from_server)
 
     def text(self) -> str:
-        head = (f"Follow {self.proto} stream ({self.filter}) on {self.device}: client {self.client[0]}:{self.client[1]}"
-                f" sent {len(self.client_data)} bytes, server {self.server[0]}:{self.server[1]} sent {len(self.server_data)}")
-        arrows = [f"{'<<' if c.from_server else '>>'} frame {c.frame}: {c.data.decode('utf-8', 'replace')!r}"
+        head = localize(tr("Follow {proto} stream ({filter}) on {device}: client {client} sent {sent} bytes, "
+                           "server {server} sent {answered}", proto=self.proto, filter=self.filter, device=self.device,
+                           client=_endpoint(self.client), sent=len(self.client_data),
+                           server=_endpoint(self.server), answered=len(self.server_data)))
+        arrows = [localize(tr("{arrow} frame {frame}: {data!r}", arrow="<<" if c.from_server else ">>", frame=c.frame,
+                              data=c.data.decode("utf-8", "replace")))
                   for c in self.chunks]
         return "\n".join([head, *arrows])
 
@@ -153,6 +158,10 @@ class FollowStream:
         from ..widgets.detail_html import follow_html
 
         return follow_html(self)
+
+
+def _endpoint(host_port: tuple[str, int]) -> str:
+    return f"{host_port[0]}:{host_port[1]}"
 
 
 # -- sharkd's replies -------------------------------------------------------------
@@ -179,8 +188,8 @@ def _node(raw: dict[str, Any]) -> Node:
 def parse_frame(result: Any, device: str, number: int) -> Dissection:
     """sharkd's answer to ``frame`` with ``proto`` and ``bytes`` → a :class:`Dissection`."""
     if not isinstance(result, dict) or not isinstance(result.get("tree"), list):
-        raise TargetError(f"sharkd sent no dissection tree for frame {number}", where=device,
-                          hint="the sharkd installed may be too old; labkit was tested with Debian 12's 4.0.17")
+        raise TargetError(tr("sharkd sent no dissection tree for frame {number}", number=number), where=device,
+                          hint=tr("the sharkd installed may be too old; labkit was tested with Debian 12's 4.0.17"))
     sources = tuple((str(ds.get("name", f"source {i + 1}")), base64.b64decode(ds.get("bytes", "")))
                     for i, ds in enumerate(result.get("ds", []) or []))
     followers = tuple((str(proto), str(filt)) for proto, filt in result.get("fol", []) or [])
@@ -194,7 +203,7 @@ def parse_follow(result: Any, device: str, proto: str, filter: str) -> FollowStr
     sharkd marks each payload sent by the server with ``"s": 1``; its byte counters
     (``sbytes``/``cbytes``) are not used, as 4.0 counts a one-way UDP flow on the wrong side."""
     if not isinstance(result, dict) or "chost" not in result:
-        raise TargetError(f"sharkd's follow reply has no endpoints: {str(result)[:200]}", where=device)
+        raise TargetError(tr("sharkd's follow reply has no endpoints: {reply}", reply=str(result)[:200]), where=device)
     chunks = tuple(Chunk(int(p.get("n", 0)), bool(p.get("s")), base64.b64decode(p.get("d", "")))
                    for p in result.get("payloads", []) or [])
     return FollowStream(device, proto, filter, (str(result["chost"]), int(result.get("cport") or 0)),
@@ -202,7 +211,7 @@ def parse_follow(result: Any, device: str, proto: str, filter: str) -> FollowStr
 
 
 # -- scapy, when sharkd is absent ------------------------------------------------------
-def scapy_dissection(packet: Any, data: bytes, device: str, number: int, note: str = NO_SHARKD) -> Dissection:
+def scapy_dissection(packet: Any, data: bytes, device: str, number: int, note: Text | str = NO_SHARKD) -> Dissection:
     """The same tree from scapy's layers: one protocol node per layer (with the layer's byte range)
     and its fields (without byte ranges: scapy does not keep them)."""
     layers: list[Node] = []

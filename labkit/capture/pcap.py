@@ -12,6 +12,7 @@ from __future__ import annotations
 import struct
 
 from ..errors import TargetError
+from ..i18n import tr
 from .decode import Frame
 
 MAGIC = {b"\xd4\xc3\xb2\xa1": ("<", 1e-6), b"\xa1\xb2\xc3\xd4": (">", 1e-6),
@@ -38,8 +39,8 @@ class PcapStream:
                 return frames
             magic = bytes(self.raw[:4])
             if magic not in MAGIC:
-                raise TargetError(f"the capture is not a pcap stream (magic {magic.hex()})",
-                                  hint="the target's tcpdump wrote something else; check its version")
+                raise TargetError(tr("the capture is not a pcap stream (magic {magic})", magic=magic.hex()),
+                                  hint=tr("the target's tcpdump wrote something else; check its version"))
             self._order, self._scale = MAGIC[magic]
             _vmaj, _vmin, _zone, _sig, self.snaplen, self.linktype = struct.unpack(self._order + "HHiIII", self.raw[4:24])
             self._pos = 24

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..errors import InvalidInput
+from ..i18n import tr
 from .pcap import MAGIC
 
 SHB, IDB, EPB = 0x0A0D0D0A, 0x00000001, 0x00000006
@@ -66,20 +67,21 @@ class PcapFile:
 def read_pcap(data: bytes, where: str = "") -> PcapFile:
     """Parse a whole classic pcap file (both byte orders, µs or ns); a cut last record is an error."""
     if len(data) < 24 or bytes(data[:4]) not in MAGIC:
-        raise InvalidInput(f"not a pcap file (starts with {bytes(data[:4]).hex() or 'nothing'})", where=where,
-                           hint="give the bytes tcpdump -w wrote, e.g. cap.pcap('veth1')")
+        start = bytes(data[:4]).hex()
+        raise InvalidInput(tr("not a pcap file (starts with {start})", start=start) if start else tr("not a pcap file (starts with nothing)"),
+                           where=where, hint=tr("give the bytes tcpdump -w wrote, e.g. cap.pcap('veth1')"))
     order, scale = MAGIC[bytes(data[:4])]
     _vmaj, _vmin, _zone, _sig, snaplen, linktype = struct.unpack(order + "HHiIII", data[4:24])
     records, pos = [], 24
     while pos < len(data):
         if len(data) - pos < 16:
-            raise InvalidInput(f"the pcap file ends inside a record header at byte {pos}", where=where,
-                               hint="read the capture to its end (cap.stop()) before writing it")
+            raise InvalidInput(tr("the pcap file ends inside a record header at byte {pos}", pos=pos), where=where,
+                               hint=tr("read the capture to its end (cap.stop()) before writing it"))
         sec, frac, caplen, wirelen = struct.unpack_from(order + "IIII", data, pos)
         end = pos + 16 + caplen
         if end > len(data):
-            raise InvalidInput(f"the pcap file ends inside the record at byte {pos}", where=where,
-                               hint="read the capture to its end (cap.stop()) before writing it")
+            raise InvalidInput(tr("the pcap file ends inside the record at byte {pos}", pos=pos), where=where,
+                               hint=tr("read the capture to its end (cap.stop()) before writing it"))
         records.append(Record(sec, frac, bytes(data[pos + 16:end]), wirelen))
         pos = end
     return PcapFile(linktype & 0xFFFF, snaplen, 9 if scale == 1e-9 else 6, tuple(records))
@@ -129,8 +131,8 @@ def write_pcapng(devices: Iterable[tuple[str, bytes, int | None]]) -> bytes:
     for name, data, fallback in devices:
         if not data:
             if fallback is None:
-                raise InvalidInput(f"{name}: no pcap header and no link type to describe it",
-                                   hint="give the link type tcpdump reported (e.g. 1 for EN10MB)")
+                raise InvalidInput(tr("{name}: no pcap header and no link type to describe it", name=name),
+                                   hint=tr("give the link type tcpdump reported (e.g. 1 for EN10MB)"))
             files.append(PcapFile(fallback, 262144, 6, ()))
         else:
             files.append(read_pcap(data, where=name))

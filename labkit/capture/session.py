@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..errors import Interrupted, InvalidInput, LabkitError
+from ..i18n import localize, tr
 from ..ipython import in_a_notebook
 from ..names import check_filter, netns_name, split_ref
 from .decode import Frame
@@ -65,11 +66,11 @@ class Capture:
                  poll_interval: float = 0.1, live: bool = True, show: bool | None = None) -> None:
         names = list(devices)
         if not names:
-            raise InvalidInput("a capture needs at least one device", hint="e.g. lab.capture('veth1', 'lo')")
+            raise InvalidInput(tr("a capture needs at least one device"), hint=tr("e.g. lab.capture('veth1', 'lo')"))
         if count is not None and count < 1:
-            raise InvalidInput(f"count={count} captures nothing", hint="give a positive number of packets or None")
+            raise InvalidInput(tr("count={count} captures nothing", count=count), hint=tr("give a positive number of packets or None"))
         if duration is not None and duration <= 0:
-            raise InvalidInput(f"duration={duration} is not a time", hint="give seconds > 0, or None")
+            raise InvalidInput(tr("duration={duration} is not a time", duration=duration), hint=tr("give seconds > 0, or None"))
         self.lab = lab
         self.filter = check_filter(filter)  # refused here already: one starting with '-' would be a tcpdump option
         self.count = count
@@ -131,8 +132,8 @@ class Capture:
                 except LabkitError:
                     pass
             if isinstance(exc, KeyboardInterrupt):  # "Interrupt kernel" while the tcpdumps started (a busy machine)
-                raise Interrupted("interrupted while the capture was starting: nothing was captured",
-                                  hint="your lab is intact; run the cell again") from None
+                raise Interrupted(tr("interrupted while the capture was starting: nothing was captured"),
+                                  hint=tr("your lab is intact; run the cell again")) from None
             raise
         for cap, info in zip(started, ready, strict=True):
             cap.link_type = info.get("link_type", "")
@@ -213,7 +214,7 @@ class Capture:
             self._wait(timeout)
         except (KeyboardInterrupt, Interrupted):  # "Interrupt kernel" during the wait: stop the tcpdumps, keep what they saw
             self.stop()
-            raise Interrupted("interrupted: the capture was stopped", hint="your lab is intact; the packets captured so far are kept") from None
+            raise Interrupted(tr("interrupted: the capture was stopped"), hint=tr("your lab is intact; the packets captured so far are kept")) from None
         return self.stop()
 
     def _wait(self, timeout: float | None) -> None:
@@ -278,7 +279,8 @@ class Capture:
         """The capture of one device: 'veth1' or 'h1/eth0'."""
         key = "/".join(split_device(dev))
         if key not in self.devices:
-            raise InvalidInput(f"{dev!r} is not part of this capture", hint=f"captured: {', '.join(self.devices)}")
+            raise InvalidInput(tr("{dev!r} is not part of this capture", dev=dev),
+                               hint=tr("captured: {devices}", devices=", ".join(self.devices)))
         return self.devices[key]
 
     def frames(self, dev: str) -> list[Frame]:
@@ -309,7 +311,7 @@ class Capture:
         """The tcpdump commands that run on the target for this capture, exactly, one per device
         (paste one into a root shell on the target to watch the same device)."""
         return [shlex.join(["ip", "netns", "exec", netns_name(self.lab.lab_id, cap.ns), *cap.argv]) if cap.argv
-                else f"(tcpdump on {cap.key} not started)" for cap in self.devices.values()]
+                else localize(tr("(tcpdump on {key} not started)", key=cap.key)) for cap in self.devices.values()]
 
     def pcap(self, dev: str) -> bytes:
         """The pcap file of ``dev`` exactly as tcpdump wrote it."""
@@ -356,9 +358,9 @@ class Capture:
             return [target]
         if target.endswith(".pcap"):
             if len(self.devices) != 1:
-                raise InvalidInput(f"{target!r} is one file but this capture has {len(self.devices)} devices",
-                                   hint="give a directory (one <namespace>-<device>.pcap per device, and capture.pcapng), "
-                                        "or a name ending in .pcapng for one file of them all")
+                raise InvalidInput(tr("{target!r} is one file but this capture has {n} devices", target=target, n=len(self.devices)),
+                                   hint=tr("give a directory (one <namespace>-<device>.pcap per device, and capture.pcapng), "
+                                           "or a name ending in .pcapng for one file of them all"))
             os.makedirs(os.path.dirname(target) or ".", exist_ok=True)
             files = {target: next(iter(self.devices.values()))}
         else:
@@ -380,13 +382,13 @@ class Capture:
         return CapturePanes(self, max_rows=max_rows)
 
     def text(self) -> str:
-        state = "running" if self.running else "stopped" if self.stopped_at else "not started"
-        lines = [f"capture ({state}) filter {self.filter or '(none)'}"]
+        state = tr("running") if self.running else tr("stopped") if self.stopped_at else tr("not started")
+        lines = [localize(tr("capture ({state}) filter {filter}", state=state, filter=self.filter or tr("(none)")))]
         for key, cap in self.devices.items():
-            lines.append(f"  {key}: {len(cap.frames)} packets" + (f", tcpdump {cap.stats}" if cap.stats else ""))
-            start = self.t0 or self.started_at
-            for frame in cap.frames[-5:]:
-                lines.append(f"    {frame.time - start if start else 0:9.6f} {frame.summary}")
+            n, start = len(cap.frames), self.t0 or self.started_at
+            lines.append("  " + localize(tr("{key}: {n} packets, tcpdump {stats}", key=key, n=n, stats=cap.stats) if cap.stats
+                                         else tr("{key}: {n} packets", key=key, n=n)))
+            lines += [f"    {frame.time - start if start else 0:9.6f} {frame.summary}" for frame in cap.frames[-5:]]
         return "\n".join(lines)
 
     def __repr__(self) -> str:

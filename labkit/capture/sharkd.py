@@ -30,9 +30,10 @@ from collections import deque
 from typing import Any
 
 from ..errors import MissingTool, TargetError
+from ..i18n import tr
 from .dissection import Dissection, FollowStream, parse_follow, parse_frame
 
-INSTALL = "apt-get install wireshark-common (Debian/Ubuntu; it ships /usr/bin/sharkd)"
+INSTALL = tr("apt-get install wireshark-common (Debian/Ubuntu; it ships /usr/bin/sharkd)")
 #: seconds without a request after which sharkd is stopped (it holds about 160 MB; the next request starts it again)
 IDLE_CLOSE = 120.0
 
@@ -55,14 +56,17 @@ def reply_result(line: str, rid: int, method: str) -> Any:
     try:
         reply = json.loads(line)
     except json.JSONDecodeError:
-        raise TargetError(f"sharkd answered {method} with something that is not JSON: {line[:200]!r}") from None
+        raise TargetError(tr("sharkd answered {method} with something that is not JSON: {line!r}", method=method,
+                             line=line[:200])) from None
     if not isinstance(reply, dict) or reply.get("id") != rid:
-        raise TargetError(f"sharkd answered request {reply.get('id') if isinstance(reply, dict) else '?'} "
-                          f"while labkit waited for {rid} ({method})", hint="close it (cap.wireshark.close()) and retry")
+        raise TargetError(tr("sharkd answered request {got} while labkit waited for {rid} ({method})",
+                             got=reply.get("id") if isinstance(reply, dict) else "?", rid=rid, method=method),
+                          hint=tr("close it (cap.wireshark.close()) and retry"))
     if "error" in reply:
         err = reply["error"] or {}
-        raise TargetError(f"sharkd refused {method}: {err.get('message', err)} (code {err.get('code', '?')})",
-                          hint="check the frame number or filter; sharkd's own words are above")
+        raise TargetError(tr("sharkd refused {method}: {said} (code {code})", method=method, said=err.get("message", err),
+                             code=err.get("code", "?")),
+                          hint=tr("check the frame number or filter; sharkd's own words are above"))
     return reply.get("result")
 
 
@@ -90,8 +94,8 @@ class Sharkd:
         if self.proc is not None and self.proc.poll() is None:
             return self
         if not self.available:
-            raise MissingTool("Wireshark's sharkd is not installed, so Wireshark's dissection is not available",
-                              where="the machine running this notebook", hint=INSTALL)
+            raise MissingTool(tr("Wireshark's sharkd is not installed, so Wireshark's dissection is not available"),
+                              where=tr("the machine running this notebook"), hint=INSTALL)
         assert self.binary is not None
         self.proc = subprocess.Popen([self.binary, "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace", bufsize=1)
@@ -128,8 +132,9 @@ class Sharkd:
                 line = self._lines.get(timeout=timeout or self.timeout)
             except queue.Empty:
                 self.close()
-                raise TargetError(f"sharkd did not answer {method} within {timeout or self.timeout:.0f} s",
-                                  hint="it was stopped; the next request starts a new one") from None
+                raise TargetError(tr("sharkd did not answer {method} within {seconds:.0f} s", method=method,
+                                     seconds=timeout or self.timeout),
+                                  hint=tr("it was stopped; the next request starts a new one")) from None
             if line is None:
                 raise self._died(method)
             self._arm()
@@ -154,8 +159,9 @@ class Sharkd:
     def _died(self, method: str) -> TargetError:
         code = self.proc.poll() if self.proc else None
         self.proc = None
-        return TargetError(f"sharkd ended (exit code {code}) during {method}",
-                           hint="its last words: " + (" | ".join(list(self._stderr)[-3:]) or "none"))
+        last = " | ".join(list(self._stderr)[-3:])
+        return TargetError(tr("sharkd ended (exit code {code}) during {method}", code=code, method=method),
+                           hint=tr("its last words: {words}", words=last) if last else tr("it said nothing before it ended"))
 
     def load(self, data: bytes, name: str = "capture.pcap") -> None:
         """Load a pcap/pcapng given as bytes (written to a private file; skipped when already loaded)."""
@@ -170,7 +176,8 @@ class Sharkd:
                 fh.write(data)
             result = self.call("load", {"file": path})
             if not isinstance(result, dict) or result.get("status") != "OK":
-                raise TargetError(f"sharkd could not load {name}: {result}", hint="is it a complete pcap file?")
+                raise TargetError(tr("sharkd could not load {name}: {result}", name=name, result=result),
+                                  hint=tr("is it a complete pcap file?"))
             self._loaded = digest
 
     def frame(self, number: int, device: str = "") -> Dissection:

@@ -15,6 +15,7 @@ import weakref
 from typing import Any
 
 from ..errors import InvalidInput, MissingTool, NotFound
+from ..i18n import tr
 from .dissection import Dissection, FollowStream, scapy_dissection
 from .sharkd import INSTALL, Sharkd
 
@@ -37,16 +38,16 @@ class Wireshark:
         cap = self.capture.device(dev)
         data = cap.stream.pcap_bytes()
         if not data:
-            raise NotFound(f"{cap.key} has captured nothing yet", hint="run some traffic during the capture first")
+            raise NotFound(tr("{key} has captured nothing yet", key=cap.key), hint=tr("run some traffic during the capture first"))
         self.sharkd.load(data, f"{cap.ns}-{cap.dev}.pcap")
         return cap.key, cap
 
     def _frame(self, cap: Any, index: int) -> Any:
         frames = {frame.index: frame for frame in cap.frames}
         if index not in frames:
-            none = "it has captured none yet" if cap.running else "it captured none"
-            raise InvalidInput(f"{cap.key} has no frame {index}",
-                               hint=f"its frames are numbered 0..{cap.stream.count - 1}" if cap.stream.count else none)
+            none = tr("it has captured none yet") if cap.running else tr("it captured none")
+            raise InvalidInput(tr("{key} has no frame {index}", key=cap.key, index=index),
+                               hint=tr("its frames are numbered 0..{last}", last=cap.stream.count - 1) if cap.stream.count else none)
         return frames[index]
 
     def dissect(self, dev: str, index: int = 0) -> Dissection:
@@ -63,12 +64,12 @@ class Wireshark:
         """Follow a TCP or UDP stream seen on ``dev``: the one frame ``index`` belongs to, or number
         ``stream`` (``tcp.stream eq N`` in Wireshark), or else the first TCP stream (then the first UDP one)."""
         if proto is not None and proto.upper() not in PROTOS:
-            raise InvalidInput(f"cannot follow {proto!r}", hint="follow 'TCP' or 'UDP'")
+            raise InvalidInput(tr("cannot follow {proto!r}", proto=proto), hint=tr("follow 'TCP' or 'UDP'"))
         if not self.available:
-            raise MissingTool("Follow stream needs Wireshark's sharkd, which is not installed",
-                              where="the machine running this notebook", hint=INSTALL)
+            raise MissingTool(tr("Follow stream needs Wireshark's sharkd, which is not installed"),
+                              where=tr("the machine running this notebook"), hint=INSTALL)
         if index is not None and stream is not None:
-            raise InvalidInput("give a frame index or a stream number, not both", hint="e.g. cap.follow('h2/eth0', 3)")
+            raise InvalidInput(tr("give a frame index or a stream number, not both"), hint=tr("e.g. cap.follow('h2/eth0', 3)"))
         key, cap = self._load(dev)
         if index is not None:
             self._frame(cap, index)
@@ -76,16 +77,18 @@ class Wireshark:
             if proto is not None:
                 followers = [(p, f) for p, f in followers if p == proto.upper()]
             if not followers:
-                raise NotFound(f"frame {index} of {key} belongs to no {proto.upper() if proto else 'TCP or UDP'} stream",
-                               hint="pick a TCP or UDP packet (its row shows ports)")
+                raise NotFound(tr("frame {index} of {key} belongs to no {proto} stream", index=index, key=key,
+                                  proto=proto.upper() if proto else tr("TCP or UDP")),
+                               hint=tr("pick a TCP or UDP packet (its row shows ports)"))
             return self.sharkd.follow(followers[0][0], followers[0][1], key)
         for name in [proto.upper()] if proto else list(PROTOS):
             filt = f"{name.lower()}.stream eq {stream or 0}"
             found = self.sharkd.follow(name, filt, key)
             if found.chunks or found.client[0] != "NONE":
                 return found
-        raise NotFound(f"no {proto.upper() if proto else 'TCP or UDP'} stream {stream or 0} on {key}",
-                       hint="streams are numbered from 0 in the order they start; cap.summaries(dev) lists the packets")
+        raise NotFound(tr("no {proto} stream {stream} on {key}", proto=proto.upper() if proto else tr("TCP or UDP"),
+                          stream=stream or 0, key=key),
+                       hint=tr("streams are numbered from 0 in the order they start; cap.summaries(dev) lists the packets"))
 
     def close(self) -> None:
         self.sharkd.close()

@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from .graph import Graph, Node
@@ -50,6 +51,11 @@ KIND_ORDER = {"loopback": -1, "bridge": 1}
 Point = tuple[float, float]
 
 
+def text_width(line: str) -> float:
+    """A line's estimated width in points at 10 pt: ~5.6 pt a Latin character, 10 pt a wide (CJK) one."""
+    return sum(10.0 if unicodedata.east_asian_width(ch) in "WF" else 5.6 for ch in line)
+
+
 @functools.lru_cache(maxsize=8192)
 def natural(text: str) -> tuple[tuple[int, int | str], ...]:
     """Sort key that puts 'h2' before 'h10'."""
@@ -57,9 +63,9 @@ def natural(text: str) -> tuple[tuple[int, int | str], ...]:
 
 
 def size_of(node: Node) -> Point:
-    """A box's estimated (width, height) in points: Helvetica 10 pt, ~5.6 pt a character, 12 pt a line."""
+    """A box's estimated (width, height) in points: Helvetica 10 pt (:func:`text_width`), 12 pt a line."""
     lines = node.label.split("\n")
-    width = max(len(line) for line in lines) * 5.6 + 20
+    width = max(text_width(line) for line in lines) + 20
     height = len(lines) * 12.0 + 10
     if node.attrs.get("shape") == "ellipse":
         width, height = width * 1.42, height * 1.42
@@ -200,7 +206,7 @@ def place(graph: Graph) -> Layout:
     height = max(y - ROW_GAP, 0.0)
     if graph.notes:  # the grey/red note: right of the first row, where it moves nothing
         lines = graph.notes
-        w, h = max(len(line) for line in lines) * 5.6 + 30, len(lines) * 12.0 + 16
+        w, h = max(text_width(line) for line in lines) + 30, len(lines) * 12.0 + 16
         x0 = boxes[rows[0][-1]][2] + CLUSTER_GAP if rows else 0.0
         nodes["notes"] = (x0 + w / 2, h / 2 + TITLE)
         width = max(width, x0 + w)

@@ -54,7 +54,7 @@ def to_dot(graph: Graph, layout: Layout | None = None) -> str:
             out.append(f"    {quote(node.id)} [label={quote(node.label)}, " + _attrs(dict(node.attrs, pos=pos(node.id))) + "];")
         out.append("  }")
     if graph.notes:  # red when something was removed, grey when something was only left out of the picture
-        colour = "#d62728" if any(note.startswith("removed") for note in graph.notes) else "#666666"
+        colour = "#d62728" if graph.removed else "#666666"
         out.append(f"  notes [shape=\"note\", label={quote(chr(10).join(graph.notes))}, fontcolor=\"{colour}\", "
                    f"pos=\"{pos('notes')}\"];")
     for edge in sorted(graph.edges, key=lambda e: (e.kind, natural(e.a), natural(e.b))):

@@ -12,8 +12,10 @@ their packet counts.
 from __future__ import annotations
 
 import textwrap
+import unicodedata
 from dataclasses import dataclass, field
 
+from ..i18n import localize, tr
 from ..kinds import KINDS
 from ..model import Interface, Snapshot
 from ..state.diff import Diff
@@ -71,9 +73,16 @@ class Graph:
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     notes: tuple[str, ...] = ()
+    removed: bool = False  # a note says something was removed (drawn red)
 
 
-NS_TITLE = {"main": "main (the host)", "upstream": "upstream (simulated LAN + gateway)"}
+def ns_title(name: str) -> str:
+    """A namespace's box title, in the learner's language (the name itself stays)."""
+    if name == "main":
+        return localize(tr("main (the host)"))
+    if name == "upstream":
+        return localize(tr("upstream (simulated LAN + gateway)"))
+    return localize(tr("{name} (namespace)", name=name))
 
 
 def label_of(itf: Interface, stp: bool = True) -> str:
@@ -85,18 +94,19 @@ def label_of(itf: Interface, stp: bool = True) -> str:
     if itf.mac and itf.kind != "loopback":
         lines.append(itf.mac)
     lines += list(itf.addresses)
-    state = itf.state if itf.is_up else "DOWN (admin)"
+    state = itf.state if itf.is_up else localize(tr("DOWN (admin)"))
     if itf.stp_state and stp:
         state += f" · STP {itf.stp_state}"
     elif itf.master:
-        state += f" · port of {itf.master}"
+        state += " · " + localize(tr("port of {bridge}", bridge=itf.master))
     if itf.kind in ("tun", "tap"):
-        state += " · fd held" if itf.detail("attached") else " · no program"
+        state += " · " + localize(tr("fd held") if itf.detail("attached") else tr("no program"))
     lines.append(state)
     if itf.mtu != 1500 and itf.kind != "loopback":
         lines.append(f"mtu {itf.mtu}")
     if itf.kind == "vxlan":
-        lines.append(f"vni {itf.detail('vni')} → {itf.detail('remote') or 'learned'}:{itf.detail('port')}")
+        remote = itf.detail("remote") or localize(tr("learned"))
+        lines.append(f"vni {itf.detail('vni')} → {remote}:{itf.detail('port')}")
     return "\n".join(lines)
 
 
@@ -134,7 +144,7 @@ def build(snap: Snapshot, delta: Diff | None = None, paths: dict[str, int] | Non
     stacks = {itf.namespace for itf in snap.interfaces if itf.key not in hidden
               and ((not itf.master and itf.kind != "loopback") or (itf.kind == "loopback" and itf.key in paths))}
     stp_on = {itf.key for itf in snap.interfaces if itf.kind == "bridge" and itf.detail("stp")}
-    clusters = tuple(Cluster(f"ns:{ns.name}", NS_TITLE.get(ns.name, f"{ns.name} (namespace)"),
+    clusters = tuple(Cluster(f"ns:{ns.name}", ns_title(ns.name),
                              {"style": "rounded,filled", "fillcolor": "#fafafa" if ns.name != "upstream" else "#f0f0f0",
                               **(ADDED if delta and delta.is_new("namespaces", ns.name) else {})})
                      for ns in snap.namespaces if ns.name in drawn)
@@ -142,7 +152,7 @@ def build(snap: Snapshot, delta: Diff | None = None, paths: dict[str, int] | Non
     edges: list[Edge] = []
     for ns in snap.namespaces:
         if ns.name in stacks:
-            nodes.append(Node(f"stack:{ns.name}", "IP stack", f"ns:{ns.name}",
+            nodes.append(Node(f"stack:{ns.name}", localize(tr("IP stack")), f"ns:{ns.name}",
                               {"shape": "ellipse", "style": "dashed", "fontsize": "10", "color": "#999999"}, role="stack"))
     for itf in sorted(snap.interfaces, key=lambda i: (i.namespace, i.index)):
         if itf.key in hidden:
@@ -157,7 +167,7 @@ def build(snap: Snapshot, delta: Diff | None = None, paths: dict[str, int] | Non
             if not stp:  # no STP: the port forwards while it is up; the kernel says "disabled" when it is down
                 state = "disabled" if state == "disabled" else "forwarding"
             style = dict(STP_STYLE.get(state, {}))
-            label = itf.stp_state if stp and itf.stp_state else ("port (down)" if state == "disabled" else "port")
+            label = itf.stp_state if stp and itf.stp_state else localize(tr("port (down)") if state == "disabled" else tr("port"))
             style.update({"arrowhead": "none", "label": label})
             edges.append(Edge(itf.key, f"{itf.namespace}/{itf.master}", style, kind="port"))
         if itf.peer and itf.key < itf.peer:
@@ -166,21 +176,29 @@ def build(snap: Snapshot, delta: Diff | None = None, paths: dict[str, int] | Non
                                                   "color": PATH_COLOR if seen else "#333333", "label": "veth"},
                               kind="veth"))
         if itf.link and itf.kind != "veth":
-            edges.append(Edge(itf.key, itf.link, {"style": "dashed", "label": f"{itf.kind} on", "arrowhead": "vee"}, kind="link"))
+            edges.append(Edge(itf.key, itf.link, {"style": "dashed", "label": localize(tr("{kind} on", kind=itf.kind)),
+                                                  "arrowhead": "vee"}, kind="link"))
         if itf.kind in ("tun", "tap"):
             app = f"app:{itf.key}"
-            nodes.append(Node(app, "user-space program\n(reads/writes /dev/net/tun)" if itf.detail("attached")
-                              else "no program holds\n/dev/net/tun", f"ns:{itf.namespace}",
+            nodes.append(Node(app, localize(tr("user-space program\n(reads/writes /dev/net/tun)") if itf.detail("attached")
+                                            else tr("no program holds\n/dev/net/tun")), f"ns:{itf.namespace}",
                               {"shape": "note", "fontsize": "10", "style": "filled" if itf.detail("attached") else "dashed",
                                "fillcolor": "#fde9d9"}, role="app"))
             edges.append(Edge(itf.key, app, {"style": "bold" if itf.detail("attached") else "dashed",
-                                             "label": "IP packets" if itf.kind == "tun" else "Ethernet frames",
+                                             "label": localize(tr("IP packets") if itf.kind == "tun" else tr("Ethernet frames")),
                                              "dir": "both", "arrowsize": "0.5"}, kind="app"))
-    notes = tuple(f"removed: {key}" for key in (delta.removed.get("interfaces", ()) if delta else ()))
+    notes = tuple(localize(tr("removed: {device}", device=key)) for key in (delta.removed.get("interfaces", ()) if delta else ()))
     empty = [ns.name for ns in snap.namespaces if ns.name not in drawn]
     if empty:
-        notes += (f"not drawn: {', '.join(empty)} (only lo)",)
-    return Graph(f"lab {snap.lab_id}", clusters, tuple(nodes), tuple(edges), notes)
+        notes += (localize(tr("not drawn: {namespaces} (only lo)", namespaces=", ".join(empty))),)
+    return Graph(f"lab {snap.lab_id}", clusters, tuple(nodes), tuple(edges), notes,
+                 removed=bool(delta and delta.removed.get("interfaces")))
+
+
+def fill(text: str, width: int) -> str:
+    """``textwrap.fill`` by display columns: a wide (Chinese) character takes two, as it does on screen."""
+    padded = "".join(ch + "\0" if unicodedata.east_asian_width(ch) in "WF" else ch for ch in text)
+    return textwrap.fill(padded, width=width).replace("\0", "")
 
 
 def _node(itf: Interface, delta: Diff | None, paths: dict[str, int], stp: bool = True) -> Node:
@@ -195,12 +213,14 @@ def _node(itf: Interface, delta: Diff | None, paths: dict[str, int], stp: bool =
         elif delta.interface_changes(itf.key):
             attrs["fillcolor"] = CHANGED_FILL
             # wrapped to the box's usual width: what changed must not widen its column and push the others
-            label += "\n" + textwrap.fill(f"(now: {', '.join(delta.interface_changes(itf.key))})", width=NOTE_WIDTH)
+            now = localize(tr("(now: {changes})", changes=", ".join(localize(c) for c in delta.interface_changes(itf.key))))
+            label += "\n" + fill(now, NOTE_WIDTH)
     if itf.key in paths and paths[itf.key] > 0:
         attrs.update({"color": PATH_COLOR, "penwidth": "3"})
-        label += f"\n⇄ {paths[itf.key]} pkt" + ("s" if paths[itf.key] != 1 else "")
+        seen = paths[itf.key]
+        label += "\n⇄ " + localize(tr("{n} pkt", n=seen) if seen == 1 else tr("{n} pkts", n=seen))
     elif itf.key in paths:  # captured on, but saw nothing: say so, without the path colour
         attrs.update({"color": "#7f7f7f", "style": attrs["style"] + ",dashed"})
-        label += "\n⇄ 0 pkts captured"
+        label += "\n⇄ " + localize(tr("0 pkts captured"))
     return Node(itf.key, label, f"ns:{itf.namespace}", attrs, role="port" if itf.master else "device",
                 kind=itf.kind)

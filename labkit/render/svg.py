@@ -7,6 +7,7 @@ import re
 import graphviz
 
 from ..errors import MissingTool, TargetError
+from ..i18n import tr
 from .dot import ENGINE
 
 _COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
@@ -18,11 +19,11 @@ def dot_to_svg(dot: str) -> str:
     try:
         svg = graphviz.pipe_string(ENGINE, "svg", dot, encoding="utf-8", quiet=True, neato_no_op=2)
     except graphviz.ExecutableNotFound:
-        raise MissingTool("the Graphviz program `neato` (package graphviz) is not installed, so the topology cannot be drawn",
-                          hint="apt-get install graphviz (or brew install graphviz)") from None
+        raise MissingTool(tr("the Graphviz program `neato` (package graphviz) is not installed, so the topology cannot be drawn"),
+                          hint=tr("apt-get install graphviz (or brew install graphviz)")) from None
     except graphviz.CalledProcessError as exc:
         detail = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else str(exc.stderr or exc)
-        raise TargetError(f"neato failed: {detail.strip()}", hint="report this DOT as a bug") from None
+        raise TargetError(tr("neato failed: {detail}", detail=detail.strip()), hint=tr("report this DOT as a bug")) from None
     start = svg.find("<svg")
     return compact(svg[start:] if start >= 0 else svg)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..i18n import localize, tr
 from ..model import Snapshot
 from ..state.diff import Diff
 from .dot import to_dot
@@ -27,15 +28,15 @@ class TopologyView:
         return self._svg
 
     def text(self) -> str:
-        lines = [f"lab {self.snapshot.lab_id}: {len(self.snapshot.interfaces)} interfaces in "
-                 f"{len(self.snapshot.namespaces)} namespaces"]
+        lines = [localize(tr("lab {lab}: {interfaces} interfaces in {namespaces} namespaces", lab=self.snapshot.lab_id,
+                             interfaces=len(self.snapshot.interfaces), namespaces=len(self.snapshot.namespaces)))]
         for itf in self.snapshot.interfaces:
             extra = f" master {itf.master}" if itf.master else ""
             extra += f" peer {itf.peer}" if itf.peer else ""
             extra += f" stp {itf.stp_state}" if itf.stp_state else ""
             lines.append(f"  {itf.key:<24} {itf.kind:<8} {itf.state:<8} {' '.join(itf.addresses)}{extra}")
         if self.delta is not None and not self.delta.empty:
-            lines += ["changed:"] + ["  " + line for line in self.delta.lines()]
+            lines += [localize(tr("changed:"))] + ["  " + localize(line) for line in self.delta.lines()]
         return "\n".join(lines)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:

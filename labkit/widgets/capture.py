@@ -34,6 +34,7 @@ from typing import Any
 
 import ipywidgets as widgets
 
+from ..i18n import Text, localize, tr
 from .detail import DetailBridge
 
 MAX_INLINE = 4 << 20  # bytes of pcap offered as an inline download link
@@ -69,12 +70,26 @@ STYLE = """<style>
 </style>""".replace("MAX_HEIGHT", MAX_HEIGHT)
 
 
+def _t(text: Text | str) -> str:
+    """A sentence in the learner's language, escaped for HTML text."""
+    return html.escape(localize(text), quote=False)
+
+
+def _attr(text: Text | str) -> str:
+    """A sentence in the learner's language, escaped for an HTML attribute's value."""
+    return html.escape(localize(text))
+
+
 def _arrow(direction: str) -> str:
+    """``in``/``out`` are tcpdump's own words (``-Q in``, Linux cooked headers): they stay; the tooltip is translated."""
     if direction == "in":
-        return '<span class="lk-d lk-in" title="received by this device">in</span>'
+        title = _attr(tr("received by this device"))
+        return f'<span class="lk-d lk-in" title="{title}">in</span>'
     if direction == "out":
-        return '<span class="lk-d lk-out" title="sent by this device">out</span>'
-    return '<span class="lk-d lk-none" title="direction unknown from the pcap alone">·</span>'
+        title = _attr(tr("sent by this device"))
+        return f'<span class="lk-d lk-out" title="{title}">out</span>'
+    title = _attr(tr("direction unknown from the pcap alone"))
+    return f'<span class="lk-d lk-none" title="{title}">·</span>'
 
 
 class CapturePane(widgets.VBox):
@@ -115,7 +130,7 @@ class CapturePane(widgets.VBox):
             try:
                 layers = frame.layers()
             except Exception as exc:  # show the problem in the row, keep the pane
-                layers = f"cannot show the layers: {exc!r}"
+                layers = localize(tr("cannot show the layers: {error!r}", error=exc))
             head, line = frame.headline, frame.summary
             title = f"{frame.time - start:+.6f} s" if start else ""
             cached = (f'<details class="lk-row" data-key="{html.escape(self.key)}" data-index="{frame.index}">'
@@ -131,10 +146,13 @@ class CapturePane(widgets.VBox):
         shown = self.visible()
         parts = [STYLE, '<div class="lk-rows"><div class="lk-list">']
         if len(frames) > len(shown):
-            parts.append(f'<div class="lk-more">… {len(frames) - len(shown):,} earlier packets not drawn '
-                         f"(all {len(frames):,} are kept: cap.frames({self.key!r}))</div>")
+            call = f"cap.frames({self.key!r})"
+            more = tr("… {hidden:,} earlier packets not drawn (all {total:,} are kept: {call})",
+                      hidden=len(frames) - len(shown), total=len(frames), call=call)
+            parts.append(f'<div class="lk-more">{_t(more)}</div>')
         if not frames:
-            parts.append('<div class="lk-empty">no packets' + (" yet" if self.dev.running else "") + "</div>")
+            empty = _t(tr("no packets yet") if self.dev.running else tr("no packets"))
+            parts.append(f'<div class="lk-empty">{empty}</div>')
         parts += [self.row_html(frame) for frame in shown]
         parts.append("</div></div>")
         if len(self._row_html) > 4 * max(self.max_rows, 50):  # forget rows that scrolled out
@@ -145,18 +163,21 @@ class CapturePane(widgets.VBox):
     def render_head(self) -> str:
         dev = self.dev
         n = len(dev.frames)
-        sub = [f"{n:,} packet{'s' if n != 1 else ''}"]
+        sub = [_t(tr("{n:,} packet", n=n) if n == 1 else tr("{n:,} packets", n=n))]
         if dev.stats.get("captured") is not None:
-            sub.append(f"tcpdump: {dev.stats['captured']} captured, {dev.stats.get('dropped') or 0} dropped by kernel")
+            sub.append(_t(tr("tcpdump: {captured} captured, {dropped} dropped by kernel",
+                             captured=dev.stats["captured"], dropped=dev.stats.get("dropped") or 0)))
             if dev.lost:
-                sub.append(f"<b style='color:#d62728'>{dev.lost} lost</b>")
+                lost = _t(tr("{n} lost", n=dev.lost))
+                sub.append(f"<b style='color:#d62728'>{lost}</b>")
         elif dev.running:
-            sub.append("capturing…")
+            sub.append(_t(tr("capturing…")))
         if getattr(dev, "outside", 0):
-            sub.append(f"<span title='before every tcpdump listened, or after the stop: kept in the .pcap only'>"
-                       f"{dev.outside} outside the capture's window</span>")
+            why = tr("before every tcpdump listened, or after the stop: kept in the .pcap only")
+            outside = _t(tr("{n} outside the capture's window", n=dev.outside))
+            sub.append(f"<span title='{_attr(why)}'>{outside}</span>")
         if dev.mac and dev.mac != "00:00:00:00:00:00":
-            sub.append(f"MAC {dev.mac}" + (" (bridge port)" if dev.is_port else ""))
+            sub.append(_t(tr("MAC {mac} (bridge port)", mac=dev.mac) if dev.is_port else tr("MAC {mac}", mac=dev.mac)))
         return (f'<div class="lk-pane-head">{html.escape(self.key)} <span class="lk-sub">· {" · ".join(sub)}</span>'
                 f"{self.download_link()}</div>")
 
@@ -167,10 +188,11 @@ class CapturePane(widgets.VBox):
         name = f"{dev.ns}-{dev.dev}.pcap"
         data = dev.stream.pcap_bytes()
         if len(data) > MAX_INLINE:
-            return (f' <span class="lk-sub">({len(data) / 1e6:.1f} MB: too big to link here; '
-                    f"cap.save('captures/') writes {html.escape(name)})</span>")
+            big = tr("({mb:.1f} MB: too big to link here; cap.save('captures/') writes {name})", mb=len(data) / 1e6, name=name)
+            return f' <span class="lk-sub">{_t(big)}</span>'
         uri = "data:application/vnd.tcpdump.pcap;base64," + base64.b64encode(data).decode("ascii")
-        return f'<a download="{html.escape(name)}" href="{uri}" title="open it in Wireshark">⬇ {html.escape(name)}</a>'
+        title = _attr(tr("open it in Wireshark"))
+        return f'<a download="{html.escape(name)}" href="{uri}" title="{title}">⬇ {html.escape(name)}</a>'
 
     def refresh(self) -> None:
         self.head.value = self.render_head()
@@ -183,9 +205,9 @@ class CapturePanes(widgets.VBox):
     def __init__(self, capture: Any, max_rows: int = 200) -> None:
         self.capture = capture
         self.panes = [CapturePane(capture, key, max_rows) for key in capture.devices]
-        filt = html.escape(capture.filter) if capture.filter else "all packets"
-        self.title = widgets.HTML(f'<div class="lk-pane-head">tcpdump <span class="lk-sub">filter: <code>{filt}</code>'
-                                  " · click a packet to see its layers</span></div>")
+        filt = f"<code>{html.escape(capture.filter)}</code>" if capture.filter else _t(tr("all packets"))
+        caption = _t(tr("filter: {filter} · click a packet to see its layers", filter="\0")).replace("\0", filt)
+        self.title = widgets.HTML(f'<div class="lk-pane-head">tcpdump <span class="lk-sub">{caption}</span></div>')
         self.detail = DetailBridge(capture)  # the row-click detail under the panes: Wireshark's tree, Follow stream
         super().__init__([self.title, widgets.HBox(self.panes, layout=widgets.Layout(width="100%", align_items="stretch")),
                           self.detail], layout=widgets.Layout(width="100%"))

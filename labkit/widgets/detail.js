@@ -12,6 +12,9 @@ function render({ model, el }) {
   draw();
 
   const panes = () => el.closest(".labkit-capture");
+  // the words come from Python (model "labels"), in the learner's language; {key} and {frame} are filled here
+  const label = (name, fields = {}) =>
+    (model.get("labels") || {})[name]?.replace(/\{(\w+)\}/g, (m, k) => (k in fields ? fields[k] : m)) ?? "";
   const ask = (kind, key, index, what) => {
     pending = `<div class="lk-detail-wait">${what}…</div>`;
     draw();
@@ -23,7 +26,7 @@ function render({ model, el }) {
     if (!(target instanceof Element)) return;
     const follow = target.closest("[data-lk-follow]");
     if (follow && el.contains(follow)) {
-      ask("follow", follow.dataset.key, Number(follow.dataset.index), "Wireshark follows the stream");
+      ask("follow", follow.dataset.key, Number(follow.dataset.index), label("follow"));
       return;
     }
     const summary = target.closest("details.lk-row > summary");
@@ -31,7 +34,8 @@ function render({ model, el }) {
     const row = summary.parentElement;
     const mine = panes();
     if (!mine || !mine.contains(row) || row.open || row.dataset.key === undefined) return;  // only when it opens
-    ask("dissect", row.dataset.key, Number(row.dataset.index), `Wireshark dissects ${row.dataset.key} frame ${Number(row.dataset.index) + 1}`);
+    ask("dissect", row.dataset.key, Number(row.dataset.index),
+      label("dissect", { key: row.dataset.key, frame: String(Number(row.dataset.index) + 1) }));
   };
   // hovering a field lights up its bytes in the hex dump, as Wireshark's bytes pane does
   const light = (ev) => {

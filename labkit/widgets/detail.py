@@ -20,10 +20,17 @@ import anywidget
 import traitlets
 
 from ..errors import LabkitError
+from ..i18n import localize, tr
 from .detail_html import dissection_html, follow_html
 
 HERE = Path(__file__).parent
 MAX_INLINE = 4 << 20  # bytes of pcapng offered as an inline download link
+
+
+def wait_labels() -> dict[str, str]:
+    """What detail.js writes while Python answers a click, in the learner's language."""
+    return {"follow": localize(tr("Wireshark follows the stream")),
+            "dissect": localize(tr("Wireshark dissects {key} frame {frame}", key="{key}", frame="{frame}"))}
 
 
 class DetailBridge(anywidget.AnyWidget):
@@ -35,13 +42,15 @@ class DetailBridge(anywidget.AnyWidget):
     html = traitlets.Unicode("").tag(sync=True)
     footer = traitlets.Unicode("").tag(sync=True)
     enabled = traitlets.Bool(False).tag(sync=True)
+    #: the words detail.js shows while it waits, in the learner's language ({key}, {frame} filled in by the script)
+    labels = traitlets.Dict().tag(sync=True)
 
     def __init__(self, capture: Any, **kwargs: Any) -> None:
         self.capture = capture
         self._tree = ""  # the last packet's tree, kept under a followed stream
         self._drawn: tuple[bool, int] | None = None  # (running, packets) the first line was drawn for
         wireshark = getattr(capture, "wireshark", None)  # a capture-like object without one: scapy only
-        super().__init__(enabled=bool(wireshark is not None and wireshark.available), **kwargs)
+        super().__init__(enabled=bool(wireshark is not None and wireshark.available), labels=wait_labels(), **kwargs)
         self.add_class("labkit-capture-detail")
         self.observe(self._on_request, names="request")
         self.refresh()
@@ -53,9 +62,12 @@ class DetailBridge(anywidget.AnyWidget):
                 return follow_html(self.capture.follow(key, index)) + self._tree
             dissection = self.capture.dissect(key, index)
             streams = [proto for proto, _filter in dissection.followers if proto.upper() in ("TCP", "UDP")]
-            button = (f'<button class="lk-follow" data-lk-follow="1" data-key="{html.escape(key)}" data-index="{index}"'
-                      f' title="both directions of this conversation, as Wireshark\'s Follow window">'
-                      f"Follow {html.escape(streams[0].upper())} stream</button>") if streams else ""
+            button = ""
+            if streams:
+                title = html.escape(localize(tr("both directions of this conversation, as Wireshark's Follow window")))
+                label = html.escape(localize(tr("Follow {proto} stream", proto=streams[0].upper())), quote=False)
+                button = (f'<button class="lk-follow" data-lk-follow="1" data-key="{html.escape(key)}" data-index="{index}"'
+                          f' title="{title}">{label}</button>')
             self._tree = dissection_html(dissection, follow_button=button)
             return self._tree
         except LabkitError as exc:
@@ -79,13 +91,16 @@ class DetailBridge(anywidget.AnyWidget):
             data = cap.pcapng()
             if len(data) <= MAX_INLINE:
                 uri = "data:application/x-pcapng;base64," + base64.b64encode(data).decode("ascii")
-                parts.append(f'<a download="capture.pcapng" href="{uri}" title="every device of this capture in one file, '
-                             f'one interface each: one Wireshark window">⬇ capture.pcapng</a>')
+                title = html.escape(localize(tr("every device of this capture in one file, one interface each: "
+                                                "one Wireshark window")))
+                parts.append(f'<a download="capture.pcapng" href="{uri}" title="{title}">⬇ capture.pcapng</a>')
             else:
-                parts.append(f"(capture.pcapng is {len(data) / 1e6:.1f} MB: cap.save('captures/') writes it)")
+                parts.append(html.escape(localize(tr("(capture.pcapng is {mb:.1f} MB: cap.save('captures/') writes it)",
+                                                     mb=len(data) / 1e6)), quote=False))
         if self.enabled:
-            parts.append("click a packet: its layers open in the row, Wireshark's tree (sharkd) appears here")
+            parts.append(html.escape(localize(tr("click a packet: its layers open in the row, Wireshark's tree (sharkd) appears here")),
+                                     quote=False))
         else:
-            parts.append("click a packet for its layers (scapy); for Wireshark's tree and Follow stream here: "
-                         "apt-get install wireshark-common")
+            parts.append(html.escape(localize(tr("click a packet for its layers (scapy); for Wireshark's tree and Follow stream "
+                                                 "here: apt-get install wireshark-common")), quote=False))
         self.footer = f'<div class="lk-detail-foot">{" · ".join(parts)}</div>'

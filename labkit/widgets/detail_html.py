@@ -13,8 +13,20 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
+from ..i18n import Text, localize, tr
+
 if TYPE_CHECKING:
     from ..capture.dissection import Dissection, FollowStream, Node
+
+def _t(text: Text | str) -> str:
+    """A sentence in the learner's language, escaped for HTML text."""
+    return html.escape(localize(text), quote=False)
+
+
+def _attr(text: Text | str) -> str:
+    """A sentence in the learner's language, escaped for an HTML attribute's value."""
+    return html.escape(localize(text))
+
 
 INLINE_BYTES = 16  # a field's bytes are shown on its line up to this length
 MAX_FOLLOW = 64 << 10  # characters of a followed stream drawn
@@ -80,13 +92,17 @@ def dissection_html(d: Dissection, *, follow_button: str = "") -> str:
     """The tree of one packet, then its bytes; ``follow_button`` is extra HTML put in the heading."""
     sources = [buf for _name, buf in d.sources]
     by = "Wireshark (sharkd)" if d.by == "sharkd" else d.by
-    head = (f'<div class="lk-shark-head">{html.escape(d.device)} · frame {d.number} '
-            f'<span class="lk-sub">dissected by {html.escape(by)} · hover a line for its display filter</span>'
-            f"{follow_button}</div>")
-    note = f'<div class="lk-sub lk-gen">{html.escape(d.note)}</div>' if d.note else ""
+    frame = _t(tr("{device} · frame {number}", device=d.device, number=d.number))
+    sub = _t(tr("dissected by {by} · hover a line for its display filter", by=by))
+    head = f'<div class="lk-shark-head">{frame} <span class="lk-sub">{sub}</span>{follow_button}</div>'
+    note = f'<div class="lk-sub lk-gen">{_t(d.note)}</div>' if d.note else ""
     tree = "".join(_node_html(node, d.data, sources) for node in d.tree)
     return (f'{STYLE}<div class="lk-shark">{head}{note}<div class="lk-tree">{tree}</div>'
             f'<pre class="lk-bytes">{hexdump(d.data, spans=True)}</pre></div>')
+
+
+def _endpoint(host_port: tuple[str, int]) -> str:
+    return f"{host_port[0]}:{host_port[1]}"
 
 
 def follow_html(f: FollowStream) -> str:
@@ -96,16 +112,21 @@ def follow_html(f: FollowStream) -> str:
         decoded = chunk.data.decode("utf-8", "replace").replace("\r\n", "\n")  # line ends as lines, as Wireshark's ASCII view
         text = "".join(ch if ch.isprintable() or ch in "\n\t" else "." for ch in decoded)
         if shown + len(text) > MAX_FOLLOW:
-            parts.append('<span class="lk-gen">… (cut here; FollowStream.client_data / .server_data hold it all)</span>')
+            cut = _t(tr("… (cut here; FollowStream.client_data / .server_data hold it all)"))
+            parts.append(f'<span class="lk-gen">{cut}</span>')
             break
         shown += len(text)
         cls = "lk-s" if chunk.from_server else "lk-c"
-        who = "server" if chunk.from_server else "client"
-        parts.append(f'<span class="{cls}" title="frame {chunk.frame}, sent by the {who}">{html.escape(text)}</span>')
+        who = (tr("frame {frame}, sent by the server", frame=chunk.frame) if chunk.from_server
+               else tr("frame {frame}, sent by the client", frame=chunk.frame))
+        parts.append(f'<span class="{cls}" title="{_attr(who)}">{html.escape(text)}</span>')
     if not f.chunks:
-        parts.append('<span class="lk-gen">(no payload: the stream carried no data bytes)</span>')
-    head = (f'<div class="lk-shark-head">Follow {html.escape(f.proto)} stream <code>{html.escape(f.filter)}</code> '
-            f'on {html.escape(f.device)} <span class="lk-sub">· <span class="lk-c">client {html.escape(f.client[0])}:'
-            f"{f.client[1]} → {len(f.client_data)} bytes</span> · <span class=\"lk-s\">server {html.escape(f.server[0])}:"
-            f"{f.server[1]} → {len(f.server_data)} bytes</span></span></div>")
+        none = _t(tr("(no payload: the stream carried no data bytes)"))
+        parts.append(f'<span class="lk-gen">{none}</span>')
+    title = _t(tr("Follow {proto} stream {filter} on {device}", proto=f.proto, filter="\0", device=f.device))
+    title = title.replace("\0", f"<code>{html.escape(f.filter)}</code>")
+    client = _t(tr("client {address} → {n} bytes", address=_endpoint(f.client), n=len(f.client_data)))
+    server = _t(tr("server {address} → {n} bytes", address=_endpoint(f.server), n=len(f.server_data)))
+    head = (f'<div class="lk-shark-head">{title} <span class="lk-sub">· <span class="lk-c">{client}</span>'
+            f' · <span class="lk-s">{server}</span></span></div>')
     return f'{STYLE}<div class="lk-shark">{head}<pre>{"".join(parts)}</pre></div>'

@@ -17,6 +17,8 @@ import threading
 import time
 from typing import Any
 
+from ..i18n import Text, localize, tr
+
 DEBOUNCE = 0.25  # seconds between two redraws: the kernel changes in bursts
 
 
@@ -32,6 +34,8 @@ class LiveTopology:
     """One live picture of a lab, redrawn on events until :meth:`finish`."""
 
     def __init__(self, lab: Any, title: str, noun: str = "change") -> None:
+        """``title`` heads the picture (a :func:`~labkit.i18n.tr` sentence is shown in the learner's language);
+        ``noun`` is what an event is: "change" or "port-state change" (see :func:`count_text`)."""
         from IPython.display import display
 
         from ..render.view import TopologyView
@@ -53,7 +57,7 @@ class LiveTopology:
     def _bundle(self) -> dict[str, Any]:
         shown: Any = self.widget._repr_mimebundle_() or {}
         bundle = dict(shown[0] if isinstance(shown, tuple) else shown)  # (data, metadata) or data
-        bundle["text/plain"] = f"(live picture: {self.title})"
+        bundle["text/plain"] = localize(tr("(live picture: {title})", title=self.title))
         return bundle
 
     def on_event(self, event: dict[str, Any]) -> None:
@@ -106,13 +110,27 @@ class LiveTopology:
             view = self._view()
         picture = base64.b64encode(view.svg().encode()).decode()
         lines = [event_line(e) for e in self.events]
-        body = (f'<div class="labkit-live-final">{_caption(self.title + (" (stopped)" if failed else ""), self.events, self.noun)}'
-                f'<img alt="the lab at the end" style="max-width:100%" src="data:image/svg+xml;base64,{picture}">'
-                f"<pre>{html.escape(chr(10).join(lines) or f'no {self.noun}')}</pre></div>")
+        title = tr("{title} (stopped)", title=self.title) if failed else self.title
+        alt = localize(tr("the lab at the end"))
+        listed = "\n".join(lines) or localize(count_text(self.noun, 0))
+        body = (f'<div class="labkit-live-final">{_caption(title, self.events, self.noun)}'
+                f'<img alt="{html.escape(alt)}" style="max-width:100%" src="data:image/svg+xml;base64,{picture}">'
+                f"<pre>{html.escape(listed)}</pre></div>")
         if self.handle is not None:  # None outside IPython (nothing was displayed)
             self.handle.update({"text/html": body, "text/plain": "\n".join(lines)}, raw=True)
 
 
+def count_text(noun: str, n: int) -> Text:
+    """'3 changes', '1 port-state change', 'no change': how many events the picture saw."""
+    if noun == "port-state change":
+        if n == 0:
+            return tr("no port-state change")
+        return tr("{n} port-state change", n=n) if n == 1 else tr("{n} port-state changes", n=n)
+    if n == 0:
+        return tr("no change")
+    return tr("{n} change", n=n) if n == 1 else tr("{n} changes", n=n)
+
+
 def _caption(title: str, events: list[dict[str, Any]], noun: str) -> str:
-    changed = f" · {len(events)} {noun}{'s' if len(events) != 1 else ''}" if events else ""
-    return f"<p><b>{html.escape(title)}</b><small>{changed}</small></p>"
+    changed = f" · {html.escape(localize(count_text(noun, len(events))))}" if events else ""
+    return f"<p><b>{html.escape(localize(title))}</b><small>{changed}</small></p>"

@@ -1,12 +1,9 @@
 // labkit topology: the graphviz SVG of the lab, with clickable interfaces.
 // Each interface node is <g id="itf-<namespace>-<name>">; clicking one shows the
 // facts the kernel reported for it (model "details"), without a round trip.
+// Every word it writes comes from Python (model "labels", in the learner's language): none is written here.
 
-const FIELDS = [
-  ["kind", "kind"], ["namespace", "namespace"], ["mac", "MAC"], ["mtu", "MTU"], ["state", "state"],
-  ["flags", "flags"], ["addresses", "addresses"], ["master", "bridge (master)"], ["stp_state", "STP port state"],
-  ["peer", "veth peer"], ["link", "lower device"], ["captured", "packets captured"],
-];
+const FIELDS = ["kind", "namespace", "mac", "mtu", "state", "flags", "addresses", "master", "stp_state", "peer", "link", "captured"];
 
 function cell(row, text, tag = "td") {
   const td = document.createElement(tag);
@@ -44,6 +41,7 @@ const MIN_SCALE = 0.75;
 
 function render({ model, el }) {
   el.classList.add("labkit-topology");
+  const word = (key) => (model.get("labels") || {})[key] ?? key;
   const bar = document.createElement("div");
   bar.className = "lk-topo-bar";
   const pic = document.createElement("div");
@@ -55,9 +53,9 @@ function render({ model, el }) {
   const label = document.createElement("span");
   label.className = "lk-topo-zoom";
   for (const [text, title, action] of [
-    ["−", "smaller", () => { zoom = Math.max(0.25, (zoom ?? current()) / 1.25); size(); }],
-    ["+", "larger", () => { zoom = Math.min(4, (zoom ?? current()) * 1.25); size(); }],
-    ["fit", "fit the notebook's width (labels stay readable)", () => { zoom = null; size(); }],
+    ["−", word("smaller"), () => { zoom = Math.max(0.25, (zoom ?? current()) / 1.25); size(); }],
+    ["+", word("larger"), () => { zoom = Math.min(4, (zoom ?? current()) * 1.25); size(); }],
+    [word("fit"), word("fit_title"), () => { zoom = null; size(); }],
   ]) {
     const b = document.createElement("button");
     b.textContent = text;
@@ -86,7 +84,7 @@ function render({ model, el }) {
     n.svg.style.maxWidth = "none";
     n.svg.style.width = `${Math.round(n.width * scale)}px`;
     n.svg.style.height = `${Math.round(n.height * scale)}px`;
-    label.textContent = ` ${Math.round(scale * 100)} %` + (zoom === null ? " (fit)" : "");
+    label.textContent = ` ${Math.round(scale * 100)} %` + (zoom === null ? ` ${word("fitted")}` : "");
   }
   if (typeof ResizeObserver !== "undefined") new ResizeObserver(() => { if (zoom === null) size(); }).observe(pic);
 
@@ -98,24 +96,24 @@ function render({ model, el }) {
     if (!id || !info) {
       const hint = document.createElement("div");
       hint.className = "lk-topo-hint";
-      hint.textContent = "Click an interface to see what the kernel says about it.";
+      hint.textContent = word("hint");
       panel.appendChild(hint);
       return;
     }
     const node = pic.querySelector(`g[id="${CSS.escape(id)}"]`);
     if (node) node.classList.add("lk-selected");
     const facts = [];
-    for (const [key, label] of FIELDS) {
+    for (const key of FIELDS) {
       const v = text(info[key]);
-      if (v !== null) facts.push([label, v]);
+      if (v !== null) facts.push([word(key), v]);
     }
     panel.appendChild(table(`${info.namespace}/${info.name}`, facts));
     const extra = Object.entries(info.info || {}).filter(([, v]) => v !== null && v !== "");
-    if (extra.length) panel.appendChild(table("kind details", extra.map(([k, v]) => [k, String(v)])));
+    if (extra.length) panel.appendChild(table(word("info"), extra.map(([k, v]) => [k, String(v)])));
     const stats = Object.entries(info.stats || {});
-    if (stats.length) panel.appendChild(table("counters", stats.map(([k, v]) => [k, String(v)])));
-    if ((info.routes || []).length) panel.appendChild(table("routes via this device", info.routes.map((r, i) => [String(i + 1), r])));
-    if ((info.neighbours || []).length) panel.appendChild(table("neighbours (ARP/NDP)", info.neighbours.map((r, i) => [String(i + 1), r])));
+    if (stats.length) panel.appendChild(table(word("stats"), stats.map(([k, v]) => [k, String(v)])));
+    if ((info.routes || []).length) panel.appendChild(table(word("routes"), info.routes.map((r, i) => [String(i + 1), r])));
+    if ((info.neighbours || []).length) panel.appendChild(table(word("neighbours"), info.neighbours.map((r, i) => [String(i + 1), r])));
   }
 
   function draw() {

@@ -16,6 +16,7 @@ from typing import Any
 import anywidget
 import traitlets
 
+from ..i18n import localize, tr
 from ..model import Interface, Snapshot
 
 HERE = Path(__file__).parent
@@ -34,7 +35,8 @@ def details_of(snap: Snapshot, paths: dict[str, int] | None = None) -> dict[str,
         routes = [f"{r.dst}" + (f" via {r.gateway}" if r.gateway else "") + (f" src {r.src}" if r.src else "")
                   + (f" ({r.proto})" if r.proto else "")
                   for r in snap.routes if r.namespace == itf.namespace and r.dev == itf.name]
-        neigh = [f"{n.ip} → {n.mac or '(none)'} {n.state}" for n in snap.neighbours
+        none = localize(tr("(none)"))
+        neigh = [f"{n.ip} → {n.mac or none} {n.state}" for n in snap.neighbours
                  if n.namespace == itf.namespace and n.dev == itf.name]
         out[node_id(itf)] = {
             "name": itf.name, "namespace": itf.namespace, "kind": itf.kind, "index": itf.index,
@@ -45,6 +47,25 @@ def details_of(snap: Snapshot, paths: dict[str, int] | None = None) -> dict[str,
             "captured": paths.get(itf.key),
         }
     return out
+
+
+def panel_labels() -> dict[str, str]:
+    """Every word topology.js writes (field names, table titles, buttons, the hint), in the learner's language.
+
+    The script has no English of its own: these travel in the widget's model. Kernel words
+    (``kind`` values, states, counters' names) are data and stay as the kernel prints them."""
+    words = {
+        "kind": tr("kind"), "namespace": tr("namespace"), "mac": tr("MAC"), "mtu": tr("MTU"), "state": tr("state"),
+        "flags": tr("flags"), "addresses": tr("addresses"), "master": tr("bridge (master)"),
+        "stp_state": tr("STP port state"), "peer": tr("veth peer"), "link": tr("lower device"),
+        "captured": tr("packets captured"),
+        "info": tr("kind details"), "stats": tr("counters"), "routes": tr("routes via this device"),
+        "neighbours": tr("neighbours (ARP/NDP)"),
+        "hint": tr("Click an interface to see what the kernel says about it."),
+        "smaller": tr("smaller"), "larger": tr("larger"), "fit": tr("fit"),
+        "fit_title": tr("fit the notebook's width (labels stay readable)"), "fitted": tr("(fit)"),
+    }
+    return {key: localize(text) for key, text in words.items()}
 
 
 def _plain(value: Any) -> Any:
@@ -59,9 +80,11 @@ class TopologyWidget(anywidget.AnyWidget):
     svg = traitlets.Unicode("").tag(sync=True)
     details = traitlets.Dict().tag(sync=True)
     selected = traitlets.Unicode("").tag(sync=True)
+    labels = traitlets.Dict().tag(sync=True)  # the panel's words (panel_labels), in the learner's language
 
     def __init__(self, svg: str, details: dict[str, dict[str, Any]] | None = None, selected: str = "",
                  **kwargs: Any) -> None:
+        kwargs.setdefault("labels", panel_labels())
         super().__init__(svg=svg, details=details or {}, selected=selected, **kwargs)
         self.add_class("labkit-topology-widget")
 
