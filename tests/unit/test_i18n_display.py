@@ -114,7 +114,7 @@ def test_a_view_caption_legend_and_picture_come_out_chinese(zh, recorded: dict, 
     assert re.search(r"实验 \S+ · \d+ 个命名空间中共 \d+ 个网络接口", caption), caption
     assert "interfaces in" not in caption
     assert "新增" in legend and "网桥端口：" in legend and "blocking" in legend  # STP states: the kernel's words
-    assert "本来就是这样：没有改动" in commands and "$ ip link add name br1 type bridge" in commands
+    assert "已经如此：没有任何改动" in commands and "$ ip link add name br1 type bridge" in commands
     assert "IP 协议栈" in topo.svg and ("（命名空间）" in topo.svg or "main（主机）" in topo.svg)
     assert topo.labels["hint"] == "点击一个网络接口，查看内核报告的信息。"
     assert "视图的保存副本" in view.static_html and "saved copy" not in view.static_html
