@@ -31,6 +31,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from .graph import Graph, Node
@@ -56,10 +57,17 @@ def natural(text: str) -> tuple[tuple[int, int | str], ...]:
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", text) if part)
 
 
+def columns(line: str) -> int:
+    """How many Latin characters' widths ``line`` takes: a Chinese character (East Asian width W or F) is a
+    full em, about twice a Latin letter."""
+    return sum(2 if unicodedata.east_asian_width(char) in ("W", "F") else 1 for char in line)
+
+
 def size_of(node: Node) -> Point:
-    """A box's estimated (width, height) in points: Helvetica 10 pt, ~5.6 pt a character, 12 pt a line."""
+    """A box's estimated (width, height) in points: Helvetica 10 pt, ~5.6 pt a character (a Chinese
+    character two), 12 pt a line."""
     lines = node.label.split("\n")
-    width = max(len(line) for line in lines) * 5.6 + 20
+    width = max(columns(line) for line in lines) * 5.6 + 20
     height = len(lines) * 12.0 + 10
     if node.attrs.get("shape") == "ellipse":
         width, height = width * 1.42, height * 1.42
