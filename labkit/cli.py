@@ -87,7 +87,8 @@ def lab_language(lang: str | None, workdir: Path) -> tuple[dict[str, str], list[
         raise NotFound(f"no notebooks in {lang!r} in the working copy {workdir} (no folder {workdir / lang})",
                           hint=f"the notebooks given with --notebooks have no {lang}/ folder: "
                                f"use a checkout's notebooks/ or a system install (labkit lab --lang {lang})")
-    return env, [f"--ServerApp.default_url=/lab/tree/{lang}"]
+    # `jupyter lab` takes its first page from LabApp (which sets ServerApp's); the hub's single-user server from ServerApp
+    return env, [f"--LabApp.default_url=/lab/tree/{lang}", f"--ServerApp.default_url=/lab/tree/{lang}"]
 
 
 def cmd_lab(args: argparse.Namespace) -> int:

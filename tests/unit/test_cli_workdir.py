@@ -65,7 +65,8 @@ def test_labkit_lab_lang_zh_opens_the_chinese_folder_with_labkit_lang_set(tmp_pa
     from labkit.errors import NotFound
 
     (tmp_path / "zh").mkdir()
-    assert lab_language("zh", tmp_path) == ({"LABKIT_LANG": "zh"}, ["--ServerApp.default_url=/lab/tree/zh"])
+    assert lab_language("zh", tmp_path) == (
+        {"LABKIT_LANG": "zh"}, ["--LabApp.default_url=/lab/tree/zh", "--ServerApp.default_url=/lab/tree/zh"])
     assert lab_language("en", tmp_path) == ({"LABKIT_LANG": "en"}, [])
     assert lab_language(None, tmp_path) == ({}, [])
     with pytest.raises(NotFound, match="no folder"):
