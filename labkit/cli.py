@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .places import default_places
+from .places import LANGUAGES, default_places, translations
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -55,33 +55,57 @@ def cmd_reset(args: argparse.Namespace) -> int:
 
 
 def working_copy(source: Path, workdir: Path, fresh: bool = False) -> list[Path]:
-    """Copy the lab notebooks (and their index) into ``workdir``, the folder JupyterLab serves.
+    """Copy the lab notebooks (and their index) into ``workdir``, the folder JupyterLab serves, and each
+    translation's learner's edition (``source/zh/``) into ``workdir/zh/`` (never a ``solutions/`` folder).
 
     A learner's saves, outputs and captures stay there, never in the repository. A
     notebook already in ``workdir`` is kept as the learner left it, unless ``fresh``;
     returns the files copied."""
-    workdir.mkdir(parents=True, exist_ok=True)
     copied = []
-    for path in sorted(source.glob("*.ipynb")) + sorted(source.glob("README.md")):
-        target = workdir / path.name
-        if fresh or not target.exists():
-            shutil.copyfile(path, target)
-            copied.append(target)
+    folders = [(source, workdir)] + [(where, workdir / lang) for lang, where in translations(source).items()]
+    for src, dst in folders:
+        dst.mkdir(parents=True, exist_ok=True)
+        for path in sorted(src.glob("*.ipynb")) + sorted(src.glob("README.md")):
+            target = dst / path.name
+            if fresh or not target.exists():
+                shutil.copyfile(path, target)
+                copied.append(target)
     return copied
+
+
+def lab_language(lang: str | None, workdir: Path) -> tuple[dict[str, str], list[str]]:
+    """What ``labkit lab --lang LANG`` adds: ``LABKIT_LANG`` for the server (its kernels inherit it, so
+    the library's messages follow) and the folder JupyterLab opens first (``zh/``); nothing without ``--lang``."""
+    if lang is None:
+        return {}, []
+    env = {"LABKIT_LANG": lang}
+    if lang == "en":
+        return env, []
+    if not (workdir / lang).is_dir():
+        from .errors import NotFound
+
+        raise NotFound(f"no notebooks in {lang!r} in the working copy {workdir} (no folder {workdir / lang})",
+                          hint=f"the notebooks given with --notebooks have no {lang}/ folder: "
+                               f"use a checkout's notebooks/ or a system install (labkit lab --lang {lang})")
+    # `jupyter lab` takes its first page from LabApp (which sets ServerApp's); the hub's single-user server from ServerApp
+    return env, [f"--LabApp.default_url=/lab/tree/{lang}", f"--ServerApp.default_url=/lab/tree/{lang}"]
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
     notebooks = Path(args.notebooks).resolve()
     workdir = Path(args.workdir).resolve()
     copied = working_copy(notebooks, workdir, fresh=args.fresh)
-    kept = len(list(workdir.glob("*.ipynb"))) - len([p for p in copied if p.suffix == ".ipynb"])
+    env, opening = lab_language(args.lang, workdir)
+    kept = len(list(workdir.glob("*.ipynb"))) + sum(len(list((workdir / lang).glob("*.ipynb"))) for lang in LANGUAGES) \
+        - len([p for p in copied if p.suffix == ".ipynb"])
     print(f"labkit: serving a working copy of the labs in {workdir} ({len(copied)} file(s) copied, "
           f"{kept} notebook(s) kept as you left them; --fresh starts them over)")
+    os.environ.update(env)
     if args.hub:  # JupyterHub's single-user server: the hub gives it its URL, port and token in the environment
         os.execv(sys.executable, [sys.executable, "-m", "jupyterhub.singleuser", f"--ServerApp.root_dir={workdir}",
-                                  *args.extra])
+                                  *opening, *args.extra])
     argv = [sys.executable, "-m", "jupyter", "lab", f"--notebook-dir={workdir}", f"--ip={args.ip}", f"--port={args.port}",
-            "--no-browser", *args.extra]
+            "--no-browser", *opening, *args.extra]
     if os.geteuid() == 0:
         argv.append("--allow-root")
     return subprocess.call(argv)
@@ -121,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
                      help="the working copy JupyterLab serves (default: work/ beside notebooks/ in a checkout, "
                           "not tracked by git; ~/labkit in a system install)")
     lab.add_argument("--fresh", action="store_true", help="replace the working copies with the pristine notebooks")
+    lab.add_argument("--lang", choices=("en", *LANGUAGES), default=None,
+                     help="the labs' language: zh opens the Simplified Chinese notebooks (zh/ in the working copy, "
+                          "which always holds both) and sets LABKIT_LANG=zh for their kernels")
     lab.add_argument("--ip", default="127.0.0.1")
     lab.add_argument("--port", default="8888")
     lab.add_argument("--hub", action="store_true",

@@ -6,6 +6,11 @@ included), ``notebooks/checkpoints/``, and JupyterLab serves a working copy in `
 A system install (``scripts/install-system.sh`` → ``/opt/labkit``) ships only what a learner
 may see: the learner's edition and the reference checkpoints, read-only under
 ``<venv>/share/labkit/notebooks``; each user's working copy is ``~/labkit``.
+
+Each translation of the labs is a folder of its own beside them, named by its language:
+``notebooks/zh/`` (the learner's edition in Simplified Chinese; ``notebooks/zh/solutions/`` is the
+instructor's and never ships). Wherever the English notebooks go, their translations go as
+``<there>/zh/``, so a working copy holds ``zh/`` too and every link between the indexes still works.
 """
 
 from __future__ import annotations
@@ -16,6 +21,13 @@ from pathlib import Path
 from .settings import settings
 
 PACKAGE = Path(__file__).resolve().parent
+#: the languages the labs are translated into, each a folder beside the English notebooks (English is the folder itself)
+LANGUAGES = ("zh",)
+
+
+def translations(notebooks: Path) -> dict[str, Path]:
+    """The translated learner's editions found beside the English ones: ``{'zh': notebooks/zh}``."""
+    return {lang: notebooks / lang for lang in LANGUAGES if (notebooks / lang).is_dir()}
 
 
 def _checkout(package: Path) -> Path | None:

@@ -24,7 +24,7 @@ HUB=0
 
 # what the labs run on the machine (the same list as scripts/install.sh), nodejs for the hub's proxy
 packages=(python3 python3-venv python3-pip graphviz tcpdump iproute2 iputils-ping nftables dnsmasq-base ethtool
-          procps util-linux ca-certificates)
+          procps util-linux ca-certificates fonts-noto-cjk)
 if [ $HUB = 1 ]; then
   packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)  # Debian's nodejs has no npm (NodeSource's has, and conflicts with it)
@@ -57,7 +57,8 @@ pipq() { "$VENV/bin/pip" install -q --disable-pip-version-check "$@" 2>&1 | { gr
 
 # the installed copy is keyed by the content of what goes into it
 stamp=$( { find labkit -type f ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum;
-          sha256sum pyproject.toml notebooks/*.ipynb notebooks/README.md notebooks/checkpoints/*/*.json; } | sha256sum | cut -c1-16)
+          sha256sum pyproject.toml notebooks/*.ipynb notebooks/README.md notebooks/zh/*.ipynb notebooks/zh/README.md \
+            notebooks/checkpoints/*/*.json; } | sha256sum | cut -c1-16)
 if [ "$(cat "$PREFIX/.labkit-stamp" 2>/dev/null)" != "$stamp" ]; then
   src=$(mktemp -d)
   trap 'rm -rf "$src"' EXIT
@@ -71,6 +72,9 @@ if [ "$(cat "$PREFIX/.labkit-stamp" 2>/dev/null)" != "$stamp" ]; then
   rm -rf "$VENV/share/labkit/notebooks.new"
   mkdir -p "$VENV/share/labkit/notebooks.new"
   cp notebooks/*.ipynb notebooks/README.md "$VENV/share/labkit/notebooks.new/"
+  # the Chinese learner's edition beside it (never notebooks/zh/solutions/: the answers)
+  mkdir -p "$VENV/share/labkit/notebooks.new/zh"
+  cp notebooks/zh/*.ipynb notebooks/zh/README.md "$VENV/share/labkit/notebooks.new/zh/"
   cp -r notebooks/checkpoints "$VENV/share/labkit/notebooks.new/"  # restore("04-bridge", "step-5") reads them
   rm -rf "$VENV/share/labkit/notebooks"
   mv "$VENV/share/labkit/notebooks.new" "$VENV/share/labkit/notebooks"

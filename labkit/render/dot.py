@@ -15,6 +15,12 @@ ENGINE = "neato"  # with -n2: keep the given positions, route the edges
 #: lines drawn around boxes ("true") in a lab of up to ROUTED boxes; straight ("line") beyond: routing
 #: around obstacles grows steeply (500 interfaces: over five minutes), a straight line costs nothing
 ROUTED = 30
+#: the labels' fonts, in order (Graphviz measures and draws with the first that has a glyph; the SVG's
+#: ``font-family`` carries the same list to the browser): Helvetica where it exists, else DejaVu Sans for
+#: Latin, Noto Sans CJK SC (Debian's fonts-noto-cjk) for a Chinese label, in its Simplified forms (left
+#: to fontconfig, Han falls to the first CJK face, Noto Sans CJK JP), and the browser's own sans-serif
+#: last. Without a CJK font a Chinese label is drawn as boxes (tests/unit/test_render_cjk.py).
+FONTNAME = "Helvetica,DejaVu Sans,Noto Sans CJK SC,sans-Serif"
 
 
 def quote(text: str) -> str:
@@ -36,8 +42,8 @@ def to_dot(graph: Graph, layout: Layout | None = None) -> str:
         return f"{x:.0f},{height - y:.0f}!"
 
     out = [f"graph {quote(graph.title)} {{",
-           f'  graph [fontname="Helvetica", fontsize="11", splines="{splines}", bb="0,0,{layout.width:.0f},{height:.0f}"];',
-           '  node [fontname="Helvetica", fontsize="10"];', '  edge [fontname="Helvetica", fontsize="9"];']
+           f'  graph [fontname="{FONTNAME}", fontsize="11", splines="{splines}", bb="0,0,{layout.width:.0f},{height:.0f}"];',
+           f'  node [fontname="{FONTNAME}", fontsize="10"];', f'  edge [fontname="{FONTNAME}", fontsize="9"];']
     clusters = {cluster.id: cluster for cluster in graph.clusters}
     for cid in layout.clusters:
         cluster = clusters[cid]

@@ -10,6 +10,7 @@ the screenshots). Chromium is Debian's, driven by Playwright through
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -54,13 +55,13 @@ def artifacts() -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A JupyterLab server on copies of notebooks/solutions/*.ipynb: {'url', 'token', 'root'}."""
-    base = tmp_path_factory.mktemp("jlab")
+@contextlib.contextmanager
+def serve(base: Path, sources: list[Path], **env_extra: str) -> Iterator[dict[str, Any]]:
+    """A JupyterLab server on copies of ``sources`` in ``base/notebooks``: {'url', 'token', 'root', 'log'};
+    ``env_extra`` goes into its environment, and so into its kernels' (LABKIT_LANG=zh)."""
     root = base / "notebooks"
     root.mkdir()
-    for nb in notebooks():
+    for nb in sources:
         shutil.copy(nb, root / nb.name)
     settings = base / "settings"
     for name, value in SETTINGS.items():
@@ -68,7 +69,7 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
         (settings / name).write_text(json.dumps(value))
     port, token = free_port(), secrets.token_hex(16)
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
-               JUPYTER_RUNTIME_DIR=str(base / "runtime"), PYTHONPATH=str(ROOT))
+               JUPYTER_RUNTIME_DIR=str(base / "runtime"), PYTHONPATH=str(ROOT), **env_extra)
     argv = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
             "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=", "--allow-root",
@@ -98,6 +99,13 @@ def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def jupyterlab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A JupyterLab server on copies of notebooks/solutions/*.ipynb: {'url', 'token', 'root', 'log'}."""
+    with serve(tmp_path_factory.mktemp("jlab"), notebooks()) as lab:
+        yield lab
 
 
 @pytest.fixture(scope="session")

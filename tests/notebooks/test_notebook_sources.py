@@ -21,8 +21,11 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 LEARNER = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 INSTRUCTOR = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]-*.ipynb"))
-NOTEBOOKS = LEARNER + INSTRUCTOR
-IDS = [f"{p.parent.name}/{p.stem}" for p in NOTEBOOKS]
+#: the Chinese editions (notebooks/zh/, notebooks/zh/solutions/): built from the same sources, checked the same way
+ZH_LEARNER = sorted((ROOT / "notebooks" / "zh").glob("[0-9][0-9]-*.ipynb"))
+ZH_INSTRUCTOR = sorted((ROOT / "notebooks" / "zh" / "solutions").glob("[0-9][0-9]-*.ipynb"))
+NOTEBOOKS = LEARNER + INSTRUCTOR + ZH_LEARNER + ZH_INSTRUCTOR
+IDS = [str(p.relative_to(ROOT / "notebooks").with_suffix("")) for p in NOTEBOOKS]
 #: nbgrader's cell metadata, schema version 3, as nbgrader documents and validates it
 #: (nbgrader/nbgraderformat/v3.json and v3.py: grade_id when graded/solution/locked, points when graded)
 NBGRADER_V3 = {
@@ -44,7 +47,7 @@ NBGRADER_V3 = {
 
 def test_every_source_has_both_editions_in_sync() -> None:
     assert BUILD.sources(), "no sources in notebooks/src/"
-    assert len(LEARNER) == len(INSTRUCTOR) == len(BUILD.sources())
+    assert len(LEARNER) == len(INSTRUCTOR) == len(BUILD.sources()) == len(ZH_LEARNER) == len(ZH_INSTRUCTOR)
     stale = [str(p.relative_to(ROOT)) for p in BUILD.stale()]
     assert not stale, f"out of date (run `python notebooks/build.py`): {', '.join(stale)}"
 
@@ -79,7 +82,8 @@ def test_nbgrader_metadata_follows_its_schema(path: Path) -> None:
     assert all(e.answer is not None for e in exercises_of(nb)), f"{path.name}: a check cell without its answer cell"
 
 
-@pytest.mark.parametrize("path", LEARNER, ids=[p.stem for p in LEARNER])
+@pytest.mark.parametrize("path", LEARNER + ZH_LEARNER, ids=[str(p.relative_to(ROOT / "notebooks").with_suffix(""))
+                                                           for p in LEARNER + ZH_LEARNER])
 def test_the_learner_edition_holds_no_solution(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     full = BUILD.read_source(ROOT / "notebooks" / "src" / f"{path.stem}.py")
@@ -90,6 +94,6 @@ def test_the_learner_edition_holds_no_solution(path: Path) -> None:
         code = [line.strip() for line in hidden.source.splitlines() if line.strip() and not line.strip().startswith("#")]
         shown = [line for line in code if line in text.splitlines() or f"\n{line}\n" in f"\n{text}\n"]
         assert len(shown) < len(code), f"{path.name}: the learner's edition shows the {BUILD.tags_of(hidden)[0]} cell {hidden.id}"
-    instructor = nbformat.read(ROOT / "notebooks" / "solutions" / path.name, as_version=4)
+    instructor = nbformat.read(path.parent / "solutions" / path.name, as_version=4)
     assert [c.source for c in instructor.cells if c.metadata.get("nbgrader", {}).get("solution")] == \
            [c.source for c in full.cells if "solution" in BUILD.tags_of(c)]

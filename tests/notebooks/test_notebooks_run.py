@@ -12,12 +12,25 @@ its end is reported as skipped, with the marker's reasons. Each runs in its own 
 (so saved captures stay out of the repository); the executed copy goes to
 ``artifacts/notebooks/`` for reading, and the time of both passes is printed
 (``pytest -s``) and kept in ``timings.json``.
+
+The Chinese instructor's edition (``notebooks/zh/solutions/NN-*.ipynb``, test ids ``zh-NN-name``) runs
+too, with ``LABKIT_LANG=zh`` in its kernel's environment, so that the library speaks Chinese there,
+and its checks must pass as well (a last cell added to the run reports the kernel's ``LABKIT_LANG``,
+to prove the setting reached it). Its code cells are the English ones, byte for byte
+(``tests/unit/test_notebook_i18n.py``), so it runs once, not twice: the second pass proves
+idempotency, which is the same code's. And on every run only the labs of ``EVERY_RUN`` run in
+Chinese: between them they show what the library says in a notebook (a view with capture panes,
+exercises' checks and hints, STP port states, skip banners). The other Chinese labs are skipped,
+saying so; ``LABKIT_TEST_LANGUAGES=all`` runs every one. Measured (2026-12-03, notebook time, two at a
+time): all 13 in Chinese once took 194 s beside the English 329 s (+59 %); these four 82 s beside
+449 s (+18 %; a busier machine). CI's whole run must fit in 30 minutes.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 import subprocess
 import sys
 import time
@@ -40,8 +53,38 @@ DEFAULT_TIMEOUT = 300
 CELL_TIMEOUT = 180
 
 
+#: the languages the instructor's edition is run in besides English: its folder's name under notebooks/
+LANGUAGES = ("zh",)
+#: the labs run in every language on every run (module docstring); LABKIT_TEST_LANGUAGES=all runs them all
+EVERY_RUN = ("00", "04", "06", "11")
+#: printed by the cell added at the end of a translated run: the kernel's LABKIT_LANG
+LANG_PROBE = "import os\nprint('LABKIT-LANG', os.environ.get('LABKIT_LANG'))"
+
+
 def notebooks() -> list[Path]:
-    return sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]-*.ipynb"))
+    """The instructor's edition in English, then in every translated language (``notebooks/zh/solutions/``)."""
+    found = sorted((ROOT / "notebooks" / "solutions").glob("[0-9][0-9]-*.ipynb"))
+    for language in LANGUAGES:
+        found += sorted((ROOT / "notebooks" / language / "solutions").glob("[0-9][0-9]-*.ipynb"))
+    return found
+
+
+def language_of(path: Path) -> str:
+    """'zh' for ``notebooks/zh/solutions/…``, 'en' for ``notebooks/solutions/…``."""
+    return path.parent.parent.name if path.parent.parent.name in LANGUAGES else "en"
+
+
+def key(path: Path) -> str:
+    """The notebook's name in test ids, artifacts and timings: '04-bridge', 'zh-04-bridge'."""
+    return path.stem if language_of(path) == "en" else f"{language_of(path)}-{path.stem}"
+
+
+def not_chosen(path: Path) -> str:
+    """Why this notebook is not run this time ("" when it is): a translation outside ``EVERY_RUN``."""
+    if language_of(path) == "en" or path.name[:2] in EVERY_RUN or os.environ.get("LABKIT_TEST_LANGUAGES") == "all":
+        return ""
+    return (f"{key(path)}: of the {language_of(path)} edition only labs {', '.join(EVERY_RUN)} run on every run "
+            f"(same code as the English {path.stem}, which ran); LABKIT_TEST_LANGUAGES=all runs it too")
 
 
 def twice(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -69,7 +112,8 @@ def _params() -> list:
     found = notebooks()
     if not found:
         return [pytest.param(None, marks=pytest.mark.skip(reason="no notebooks in notebooks/solutions/"))]
-    return [pytest.param(path, id=path.stem, marks=pytest.mark.timeout(TIMEOUTS.get(path.name[:2], DEFAULT_TIMEOUT)))
+    return [pytest.param(path, id=key(path), marks=[pytest.mark.timeout(TIMEOUTS.get(path.name[:2], DEFAULT_TIMEOUT)),
+                                                    *([pytest.mark.skip(reason=not_chosen(path))] if not_chosen(path) else [])])
             for path in found]
 
 
@@ -83,49 +127,61 @@ def runs(request: pytest.FixtureRequest) -> Iterator[dict[str, Future]]:
     """Every selected notebook started, PARALLEL at a time, each "Run all" twice in a fresh kernel of its own
     process (``tests/shared/run_notebook.py``); name → Future of (result, executed notebook, seconds)."""
     selected = [item.callspec.params["path"] for item in request.session.items
-                if getattr(item, "originalname", "") == "test_notebook_runs_twice" and item.callspec.params["path"]]
+                if getattr(item, "originalname", "") == "test_notebook_runs_twice" and item.callspec.params["path"]
+                and not not_chosen(item.callspec.params["path"])]
 
     def run(path: Path) -> tuple[dict, nbformat.NotebookNode, float]:
-        workdir = ARTIFACTS / "cwd" / path.stem  # what a notebook writes (cap.save) stays out of the repository
+        workdir = ARTIFACTS / "cwd" / key(path)  # what a notebook writes (cap.save) stays out of the repository
         workdir.mkdir(parents=True, exist_ok=True)
-        both = workdir / f"twice-{path.name}"
-        nbformat.write(twice(nbformat.read(path, as_version=4)), both)
+        language = language_of(path)
+        nb = nbformat.read(path, as_version=4)
+        both = workdir / f"run-{path.name}"
+        if language != "en":  # a translation runs once (module docstring), and says which language its kernel got
+            nb.cells.append(nbformat.v4.new_code_cell(LANG_PROBE, id="labkit-lang-probe"))
+        nbformat.write(twice(nb) if language == "en" else nb, both)
         out = workdir / path.name
+        env = dict(os.environ, LABKIT_LANG=language)  # the kernel inherits the runner's environment
         started = time.monotonic()
         done = subprocess.run([sys.executable, str(RUNNER), str(both), str(out), "python3", str(CELL_TIMEOUT)],
                               capture_output=True, text=True, timeout=TIMEOUTS.get(path.name[:2], DEFAULT_TIMEOUT) + 60,
-                              check=False)
+                              check=False, env=env)
         elapsed = time.monotonic() - started
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         assert lines, f"{path.name}: the runner printed no result (exit {done.returncode}):\n{done.stderr[-2000:]}"
         return json.loads(lines[-1]), nbformat.read(out, as_version=4), elapsed
 
-    selected.sort(key=lambda path: path.name[:2] not in TIMEOUTS)  # the longest first: the others fill in
+    # the longest first (an English run of a long lab, then its single translated run): the others fill in
+    selected.sort(key=lambda path: (path.name[:2] not in TIMEOUTS, language_of(path) != "en"))
     with ThreadPoolExecutor(PARALLEL) as pool:
-        yield {path.name: pool.submit(run, path) for path in selected}
+        yield {key(path): pool.submit(run, path) for path in selected}
 
 
 @pytest.mark.parametrize("path", _params())
 def test_notebook_runs_twice(path: Path, runs: dict[str, Future]) -> None:
     reason = no_namespaces_here()
     if reason:
-        print(f"SKIP {path.name}: {reason}")
+        print(f"SKIP {key(path)}: {reason}")
         pytest.skip(reason)
-    result, nb, elapsed = runs[path.name].result(timeout=TIMEOUTS.get(path.name[:2], DEFAULT_TIMEOUT) * 3)
+    name = key(path)
+    result, nb, elapsed = runs[name].result(timeout=TIMEOUTS.get(path.name[:2], DEFAULT_TIMEOUT) * 3)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, ARTIFACTS / path.name)
+    nbformat.write(nb, ARTIFACTS / f"{name}.ipynb")
     timings = ARTIFACTS / "timings.json"
     known = json.loads(timings.read_text()) if timings.exists() else {}
-    known[path.stem] = round(elapsed, 1)
+    known[name] = round(elapsed, 1)
     timings.write_text(json.dumps(known, indent=1, sort_keys=True) + "\n")
-    print(f"{path.name}: two runs in {elapsed:.1f} s ({PARALLEL} notebooks at a time)")
+    passes = "two runs" if language_of(path) == "en" else "one run"
+    print(f"{name}: {passes} in {elapsed:.1f} s ({PARALLEL} notebooks at a time)")
     if result["error"]:
-        pytest.fail(f"{path.name} failed:\n{result['error']}", pytrace=False)
+        pytest.fail(f"{name} failed:\n{result['error']}", pytrace=False)
     errors = [out for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
               if out.get("output_type") == "error"]
-    assert not errors, f"{path.name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    assert not errors, f"{name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
+    if language_of(path) != "en":
+        said = [out.get("text", "") for out in nb.cells[-1].get("outputs", []) if out.get("name") == "stdout"]
+        assert f"LABKIT-LANG {language_of(path)}" in "".join(said), f"{name}: the kernel's LABKIT_LANG was not {language_of(path)}: {said}"
     skipped = skip_reasons(nb)
     if skipped:  # it ran to the end, but parts of it did nothing: that is a skip, not a pass
-        reason = f"{path.name} ran, but skipped: " + "; ".join(skipped)
+        reason = f"{name} ran, but skipped: " + "; ".join(skipped)
         print(f"SKIP {reason}")
         pytest.skip(reason)

@@ -60,6 +60,9 @@ def runs(learner: Learner, request: pytest.FixtureRequest) -> Iterator[dict[str,
     work = Path(copied.stdout.split()[0])
     assert work == learner.home / "labkit", copied.stdout
     assert sorted(p.name for p in work.glob("[0-9][0-9]-*.ipynb")) == notebook_names(), "the working copy lacks notebooks"
+    assert sorted(p.name for p in (work / "zh").glob("[0-9][0-9]-*.ipynb")) == notebook_names(), \
+        "the working copy lacks the Chinese notebooks (zh/): does install-system.sh ship notebooks/zh/?"
+    assert not (work / "zh" / "solutions").exists(), "the system install shipped the Chinese solutions"
     # The working copy is the learner's edition (exercises to do); what runs here is the instructor's edition
     # of the same notebooks, so that every exercise is answered and every check decides (handed to the learner
     # for this test only: a shared machine's install never ships the solutions).

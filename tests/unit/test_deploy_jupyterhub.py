@@ -80,6 +80,25 @@ def make_pod_from_values(values: dict[str, Any]) -> dict[str, Any]:
     return serialiser.sanitize_for_serialization(pod)
 
 
+def answer_file(path: Path) -> bool:
+    """A file that holds the exercises' answers: under notebooks/src/, notebooks/solutions/ or a translation's
+    solutions/ (notebooks/zh/solutions/)."""
+    return path.parts[:1] == ("notebooks",) and ("src" in path.parts[1:2] or "solutions" in path.parts[1:3])
+
+
+def copied_to(steps: list[tuple[str, str]]) -> dict[Path, str]:
+    """Each repository file a COPY step puts into the image, with the folder it lands in."""
+    found = {}
+    for op, arg in steps:
+        if op == "COPY" and not arg.startswith("--"):
+            *sources, target = arg.split()
+            for source in sources:
+                for match in ROOT.glob(source):
+                    for f in [match] if match.is_file() else match.rglob("*"):
+                        found[f.relative_to(ROOT)] = target
+    return found
+
+
 @pytest.fixture(scope="module")
 def values() -> dict[str, Any]:
     return yaml.safe_load((DEPLOY / "values.yaml").read_text())
@@ -104,8 +123,7 @@ def test_the_image_copies_files_that_exist_and_runs_as_the_notebook_user() -> No
                 matched = list(ROOT.glob(source))
                 assert matched, f"COPY {source}: no such file in the repository"
                 copied = [f for m in matched for f in ([m] if m.is_file() else m.rglob("*"))]
-                answers = [str(f.relative_to(ROOT)) for f in copied
-                           if f.relative_to(ROOT).parts[:2] in (("notebooks", "solutions"), ("notebooks", "src"))]
+                answers = [str(f.relative_to(ROOT)) for f in copied if answer_file(f.relative_to(ROOT))]
                 assert not answers, f"COPY {source}: the learner's image would carry the answers: {answers[:3]}"
     users = [arg for op, arg in steps if op == "USER"]
     assert users and users[-1] in ("${NB_UID}", "1000", "jovyan"), f"the image's last USER is {users}"
@@ -117,6 +135,69 @@ def test_the_image_copies_files_that_exist_and_runs_as_the_notebook_user() -> No
     assert "labkit-start" in entry
     module = re.search(r"python3 -m ([\w.]+)", start.read_text())
     assert module and (ROOT / (module.group(1).replace(".", "/") + ".py")).exists(), "labkit-start runs a module labkit has"
+
+
+def test_the_answers_test_knows_every_answers_folder() -> None:
+    assert answer_file(Path("notebooks/solutions/04-bridge.ipynb")) and answer_file(Path("notebooks/src/04-bridge.py"))
+    assert answer_file(Path("notebooks/zh/solutions/04-bridge.ipynb"))
+    assert not answer_file(Path("notebooks/zh/04-bridge.ipynb")) and not answer_file(Path("notebooks/04-bridge.ipynb"))
+
+
+def test_the_image_ships_the_learners_edition_in_every_language() -> None:
+    shipped = copied_to(dockerfile_instructions((DEPLOY / "Dockerfile").read_text()))
+    english = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    chinese = sorted((ROOT / "notebooks" / "zh").glob("[0-9][0-9]-*.ipynb"))
+    assert english and len(chinese) == len(english), "notebooks/zh/ should hold every lab (python notebooks/build.py)"
+    for path in [*english, ROOT / "notebooks" / "README.md"]:
+        assert shipped.get(path.relative_to(ROOT), "").rstrip("/") == "/opt/labkit/notebooks", f"{path.name} is not shipped"
+    for path in [*chinese, ROOT / "notebooks" / "zh" / "README.md"]:
+        assert shipped.get(path.relative_to(ROOT), "").rstrip("/") == "/opt/labkit/notebooks/zh", \
+            f"zh/{path.name} is not shipped to /opt/labkit/notebooks/zh/"
+    fonts = apt_packages(next(arg for op, arg in dockerfile_instructions((DEPLOY / "Dockerfile").read_text())
+                              if op == "RUN" and "apt-get install" in arg))
+    assert "fonts-noto-cjk" in fonts, "the Chinese labs need a CJK font in the image (or the browser shows boxes)"
+    assert "fonts-noto-cjk" in shell_array((ROOT / "scripts" / "install.sh").read_text(), "BASE")
+
+
+def test_labkit_start_gives_the_learner_both_languages_and_keeps_their_copies(tmp_path: Path) -> None:
+    shipped = tmp_path / "opt"
+    (shipped / "zh").mkdir(parents=True)
+    for folder in (shipped, shipped / "zh"):
+        (folder / "04-bridge.ipynb").write_text(f"pristine {folder.name}")
+        (folder / "README.md").write_text("index")
+    (shipped / "zh" / "solutions").mkdir()
+    (shipped / "zh" / "solutions" / "04-bridge.ipynb").write_text("answers")
+    stub = tmp_path / "bin"
+    stub.mkdir()
+    (stub / "python3").write_text("#!/bin/sh\necho start check\n")  # the start check itself is tested elsewhere
+    (stub / "python3").chmod(0o755)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"HOME": str(home), "PATH": f"{stub}:/usr/bin:/bin", "LABKIT_NOTEBOOKS": str(shipped)}
+    import subprocess
+
+    def start() -> None:
+        done = subprocess.run([str(DEPLOY / "labkit-start"), "true"], env=env, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr
+
+    start()
+    labs = home / "labs"
+    assert (labs / "04-bridge.ipynb").read_text() == "pristine opt" and (labs / "zh" / "04-bridge.ipynb").read_text() == "pristine zh"
+    assert (labs / "zh" / "README.md").exists() and not (labs / "zh" / "solutions").exists()
+    (labs / "zh" / "04-bridge.ipynb").write_text("the learner's work")
+    start()
+    assert (labs / "zh" / "04-bridge.ipynb").read_text() == "the learner's work"
+
+
+def test_the_system_install_ships_the_chinese_learners_edition_and_no_answers() -> None:
+    script = (ROOT / "scripts" / "install-system.sh").read_text()
+    copies = [line.split()[1:-1] for line in script.splitlines() if line.strip().startswith("cp ") and "notebooks/" in line]
+    sources = [word for words in copies for word in words if word.startswith("notebooks/")]
+    files = {f.relative_to(ROOT) for word in sources for m in ROOT.glob(word) for f in ([m] if m.is_file() else m.rglob("*"))}
+    assert not [f for f in files if answer_file(f)], "install-system.sh would install the answers"
+    assert {p.relative_to(ROOT) for p in (ROOT / "notebooks" / "zh").glob("*.ipynb")} <= files, \
+        "install-system.sh does not install notebooks/zh/*.ipynb"
+    assert "fonts-noto-cjk" in script
 
 
 def test_the_values_parse_and_name_the_image_the_dockerfile_builds(values: dict[str, Any]) -> None:
