@@ -61,6 +61,14 @@ _TARGET_HOWTO = {
 }
 
 
+def language(lang: str | None) -> str:
+    """Choose the language labkit speaks in this notebook: ``"zh"`` (简体中文) or ``"en"``; ``None`` goes back to
+    ``LABKIT_LANG`` or the locale. The Chinese notebooks (``notebooks/zh``) call it first."""
+    from .i18n import use
+
+    return use(lang)
+
+
 class KernelDisagrees(AssertionError):
     """The kernel did otherwise than the notebook's text says it does."""
 
