@@ -33,13 +33,13 @@ strings of a code cell the learner reads (a picture's title, a fact's claim, a c
 hint, a printed label: the rule is above :data:`CODE`) are catalogue entries too (msgctxt
 ``code``), put back in place as Chinese literals, every other byte of the cell the English
 one; and the first code cell starts with ``language("zh")`` (:data:`LANGUAGE_LINES`) so
-the library's own messages follow. The build
-writes ``notebooks/<lang>/NN-name.ipynb`` (learner) and ``notebooks/<lang>/solutions/``
-(instructor) for each source that has a catalogue; a markdown cell without a translation
-(missing, empty or fuzzy) fails ``--check``, naming the cell; so does a source without
-a catalogue in every language of :data:`LANGUAGES` (every lab exists in both languages). ``--extract zh`` writes or
-updates the catalogues: new cells come in untranslated, existing translations are kept,
-a cell whose English changed keeps its old translation marked fuzzy (to review).
+the library's own messages follow. The build writes ``notebooks/<lang>/NN-name.ipynb``
+(learner) and ``notebooks/<lang>/solutions/`` (instructor) for each source that has a
+catalogue; a markdown cell or code string without a translation (missing, empty or fuzzy)
+fails ``--check``, naming the cell; so does a source without a catalogue in every language
+of :data:`LANGUAGES` (every lab exists in both languages). ``--extract zh`` writes or updates
+the catalogues: new cells and code strings come in untranslated, existing translations are
+kept, one whose English changed keeps its old translation marked fuzzy (to review).
 
 A notebook is "in sync" when its cells (kinds, sources, tags and nbgrader metadata)
 and its ``labkit`` metadata are those its source builds; ids do not count.
