@@ -28,13 +28,18 @@ cells into its own, and its language); a translation is two more rows.
 **Translations** (one source, two languages): the prose of ``NN-name.py`` in another
 language is a gettext catalogue ``notebooks/locale/<lang>/NN-name.po`` whose msgids are
 the source's markdown cells (English) and whose msgstrs are their translations; code
-cells are never copied, so a change to a lab's code reaches every language. The build
-writes ``notebooks/<lang>/NN-name.ipynb`` (learner) and ``notebooks/<lang>/solutions/``
-(instructor) for each source that has a catalogue; a markdown cell without a translation
-(missing, empty or fuzzy) fails ``--check``, naming the cell; so does a source without
-a catalogue in every language of :data:`LANGUAGES` (every lab exists in both languages). ``--extract zh`` writes or
-updates the catalogues: new cells come in untranslated, existing translations are kept,
-a cell whose English changed keeps its old translation marked fuzzy (to review).
+cells are never copied, so a change to a lab's code reaches every language: only the
+strings of a code cell the learner reads (a picture's title, a fact's claim, a check's
+hint, a printed label: the rule is above :data:`CODE`) are catalogue entries too (msgctxt
+``code``), put back in place as Chinese literals, every other byte of the cell the English
+one; and the first code cell starts with ``language("zh")`` (:data:`LANGUAGE_LINES`) so
+the library's own messages follow. The build writes ``notebooks/<lang>/NN-name.ipynb``
+(learner) and ``notebooks/<lang>/solutions/`` (instructor) for each source that has a
+catalogue; a markdown cell or code string without a translation (missing, empty or fuzzy)
+fails ``--check``, naming the cell; so does a source without a catalogue in every language
+of :data:`LANGUAGES` (every lab exists in both languages). ``--extract zh`` writes or updates
+the catalogues: new cells and code strings come in untranslated, existing translations are
+kept, one whose English changed keeps its old translation marked fuzzy (to review).
 
 A notebook is "in sync" when its cells (kinds, sources, tags and nbgrader metadata)
 and its ``labkit`` metadata are those its source builds; ids do not count.
@@ -51,6 +56,7 @@ import argparse
 import ast
 import functools
 import io
+import itertools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -86,7 +92,7 @@ TODO = {
 
 
 class Untranslated(SystemExit):
-    """A translated edition was asked of a source whose catalogue lacks some markdown cells."""
+    """A translated edition was asked of a source whose catalogue lacks some cells' translations."""
 
 
 def tags_of(cell: nbformat.NotebookNode) -> list[str]:
@@ -178,6 +184,251 @@ def _exercises_marked(cells: list[nbformat.NotebookNode], stem: str, todo: bool,
     return [cell for cell in cells if "wrong" not in tags_of(cell)]
 
 
+# --- the learner-visible strings of code cells ----------------------------------------------------------------
+#
+# A code cell is the same program in every language, but some of its string literals are sentences the learner
+# reads: a picture's title, a fact's claim, a check's hint, a printed label. Those, and only those, are
+# translated, in place, at their exact source positions; every other byte of the cell stays the English one.
+#
+# The rule (pure syntax, Python's ast on each code cell; nothing is guessed from the text itself):
+#   a string literal (plain or f-string, or either branch of a conditional expression ``"a" if x else "b"``)
+#   is shown to the learner when it is
+#   * the argument of a parameter named in DISPLAY_PARAMETERS (title=, hint=, claim=, message=, why=), passed
+#     by keyword, or by position to a call whose parameter names are known: labkit's fact(ok, claim, saw) and
+#     check.that(ok, message, hint) (SIGNATURES), and every function the lab's own source defines;
+#   * a positional argument of print(), or of the exception a ``raise`` builds;
+#   * or it is assigned (``name = ...``) to a name whose every use in the cell is one of those arguments or a
+#     field of such an f-string (``carrier = "no carrier"`` ... ``fact(ok, f"br0 is up; {carrier}")``);
+#   * and it holds prose: two letters in a row outside its {fields} (an empty separator is not translated).
+# Not translated, because they are not those arguments: commands and their options, device, namespace and
+# file names, capture filters, addresses, dict keys, regexes, anything the code compares or passes on.
+# A plain string's msgid is its value; an f-string's is its template, the text with each field written as in
+# the source (``peer_ifindex of h1/veth-b is {index_a}``): the translation must keep the same fields (any
+# order) and is turned back into an f-string with the source's prefix; a translation that does not parse, or
+# changes a field, stops the build naming the cell. Their msgctxt is CODE, so a code string never shares an
+# entry with a markdown cell of the same text.
+
+#: the msgctxt of a code cell's learner-visible string (a markdown cell's entry has none)
+CODE = "code"
+#: parameters whose string argument is shown to the learner and never compared
+DISPLAY_PARAMETERS = frozenset({"title", "hint", "claim", "message", "why"})
+#: positional parameter names of labkit calls that take a display parameter by position
+SIGNATURES = {"fact": ("ok", "claim", "saw"), "that": ("ok", "message", "hint")}
+#: the lines a translated edition puts at the top of its first code cell: the library speaks the notebook's language
+LANGUAGE_LINES = {
+    "zh": 'from labkit.notebook import language\nlanguage("zh")  # 界面语言：简体中文；英文请改为 language("en")\n',
+}
+
+
+class BadTranslation(SystemExit):
+    """A code string's translation is not a valid literal, or changed an f-string's fields."""
+
+
+class Shown(NamedTuple):
+    """One learner-visible string literal of a code cell: where it is (character offsets) and its msgid."""
+
+    start: int
+    end: int
+    text: str
+    fstring: bool
+
+
+def _offset(lines: list[str], line: int, col: int) -> int:
+    """Character offset of ast's (1-based line, UTF-8 byte column) in the cell's text."""
+    before = sum(len(each) for each in lines[: line - 1])
+    return before + len(lines[line - 1].encode("utf-8")[:col].decode("utf-8"))
+
+
+def _field(code: str, part: ast.FormattedValue) -> str:
+    """An f-string field as its source writes it: ``{expression!conversion:spec}``."""
+    text = ast.get_source_segment(code, part.value) or ""
+    try:
+        same = ast.dump(ast.parse(text, mode="eval").body) == ast.dump(part.value)
+    except SyntaxError:
+        same = False
+    text = text if same else ast.unparse(part.value)
+    if part.conversion != -1:
+        text += "!" + chr(part.conversion)
+    if isinstance(part.format_spec, ast.JoinedStr):
+        text += ":" + _template(code, part.format_spec, spec=True)
+    return "{" + text + "}"
+
+
+def _template(code: str, node: ast.JoinedStr, spec: bool = False) -> str:
+    """An f-string's text with its fields as in the source: what a translator reads and writes."""
+    out = []
+    for part in node.values:
+        if isinstance(part, ast.Constant):
+            out.append(part.value if spec else part.value.replace("{", "{{").replace("}", "}}"))
+        elif isinstance(part, ast.FormattedValue):
+            out.append(_field(code, part))
+    return "".join(out)
+
+
+def _prose(node: ast.expr) -> bool:
+    """Two letters in a row outside the fields: a sentence or a label, not a separator."""
+    if isinstance(node, ast.JoinedStr):
+        text = "".join(p.value for p in node.values if isinstance(p, ast.Constant) and isinstance(p.value, str))
+    else:
+        text = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
+    return any(a.isalpha() and b.isalpha() for a, b in itertools.pairwise(text))
+
+
+def _literals(node: ast.expr) -> list[ast.expr]:
+    """The string literals an argument is made of: itself, or both branches of ``a if cond else b``."""
+    if isinstance(node, ast.IfExp):
+        return _literals(node.body) + _literals(node.orelse)
+    if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str)):
+        return [node]
+    return []
+
+
+def signatures(cells: list[nbformat.NotebookNode]) -> dict[str, tuple[str, ...]]:
+    """Positional parameter names of labkit's display calls and of every function the lab's code defines."""
+    found = dict(SIGNATURES)
+    for cell in cells:
+        if cell.cell_type != "code":
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                found[node.name] = tuple(a.arg for a in [*node.args.posonlyargs, *node.args.args])
+    return found
+
+
+def shown(code: str, known: dict[str, tuple[str, ...]] | None = None) -> list[Shown]:
+    """The learner-visible string literals of one code cell (the rule above), in source order."""
+    known = SIGNATURES if known is None else known
+    tree = ast.parse(code)
+    raised = {id(node.exc) for node in ast.walk(tree) if isinstance(node, ast.Raise) and node.exc is not None}
+    arguments: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        if name == "print" or id(node) in raised:
+            arguments += node.args
+        else:
+            arguments += [arg for param, arg in zip(known.get(name, ()), node.args, strict=False) if param in DISPLAY_PARAMETERS]
+        arguments += [k.value for k in node.keywords if k.arg in DISPLAY_PARAMETERS]
+    literals = [each for arg in arguments for each in _literals(arg)]
+    # a name shown and nothing else (every use of it a display argument or a field of a shown f-string):
+    # the strings assigned to it in this cell are shown too (``carrier = "..."`` then ``f"...; {carrier}"``)
+    uses = [arg for arg in arguments if isinstance(arg, ast.Name)]
+    uses += [part.value for each in literals if isinstance(each, ast.JoinedStr) for part in each.values
+             if isinstance(part, ast.FormattedValue) and isinstance(part.value, ast.Name)]
+    loads = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    only_shown = {n.id for n in uses} - {n.id for n in loads if not any(n is use for use in uses)}
+    literals += [each for node in ast.walk(tree) if isinstance(node, ast.Assign) and len(node.targets) == 1
+                 and isinstance(node.targets[0], ast.Name) and node.targets[0].id in only_shown
+                 for each in _literals(node.value)]
+    lines = code.splitlines(keepends=True)
+    found: dict[int, Shown] = {}
+    for literal in (each for each in literals if _prose(each)):
+        assert literal.end_lineno is not None and literal.end_col_offset is not None
+        start = _offset(lines, literal.lineno, literal.col_offset)
+        end = _offset(lines, literal.end_lineno, literal.end_col_offset)
+        if isinstance(literal, ast.JoinedStr):
+            found[start] = Shown(start, end, _template(code, literal), True)
+        else:
+            assert isinstance(literal, ast.Constant)
+            found[start] = Shown(start, end, literal.value, False)
+    ordered = sorted(found.values())
+    # a literal inside another one's span (a call within an f-string field) goes with the outer one
+    return [s for s in ordered if not any(o.start <= s.start and s.end <= o.end and o != s for o in ordered)]
+
+
+def code_messages(source: Path) -> list[tuple[str, str, bool]]:
+    """(cell id, text, is an f-string) of each learner-visible string of a source's code cells."""
+    cells = read_source(source).cells
+    known = signatures(cells)
+    return [(cell.id, s.text, s.fstring) for cell in cells if cell.cell_type == "code"
+            for s in shown(cell.source, known)]
+
+
+def _pieces(template: str) -> list[tuple[bool, str]]:
+    """An f-string template cut into (is a field, text); ``{{`` and ``}}`` stay literal text."""
+    out: list[tuple[bool, str]] = []
+    i, text = 0, ""
+    while i < len(template):
+        if template[i] in "{}" and template[i:i + 2] in ("{{", "}}"):
+            text += template[i:i + 2]
+            i += 2
+        elif template[i] == "{":
+            depth, quote, j = 0, "", i
+            while j < len(template):
+                c = template[j]
+                if quote:
+                    quote = "" if c == quote else quote
+                elif c in "'\"":
+                    quote = c
+                elif c in "([{":
+                    depth += 1
+                elif c in ")]}":
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            if text:
+                out.append((False, text))
+                text = ""
+            out.append((True, template[i:j + 1]))
+            i = j + 1
+        else:
+            text += template[i]
+            i += 1
+    if text:
+        out.append((False, text))
+    return out
+
+
+def _escaped(text: str, quote: str) -> str:
+    return (text.replace("\\", "\\\\").replace(quote, "\\" + quote).replace("\n", "\\n")
+            .replace("\r", "\\r").replace("\t", "\\t"))
+
+
+def python_literal(text: str, fstring: bool = False) -> str:
+    """The Python literal of a (translated) string: double quotes where it can, an f-string's fields verbatim."""
+    if not fstring:
+        out = repr(text)
+        return '"' + out[1:-1] + '"' if out[0] == "'" and '"' not in text else out
+    pieces = _pieces(text)
+    fields = "".join(piece for is_field, piece in pieces if is_field)
+    quote = '"' if '"' not in fields else "'"
+    return "f" + quote + "".join(p if is_field else _escaped(p, quote) for is_field, p in pieces) + quote
+
+
+def _fields(node: ast.expr) -> list[str]:
+    return sorted(ast.dump(part) for part in getattr(node, "values", []) if isinstance(part, ast.FormattedValue))
+
+
+def code_literal(english: Shown, text: str, where: str) -> str:
+    """The literal that replaces ``english``: ``text`` as Python source; an f-string must keep its fields."""
+    literal = python_literal(text, english.fstring)
+    try:
+        got = ast.parse(literal, mode="eval").body
+    except SyntaxError as exc:
+        raise BadTranslation(f"{where}: the translation of {english.text!r} is not a valid Python string "
+                             f"({exc.msg}): {text!r}") from None
+    want = ast.parse(python_literal(english.text, english.fstring), mode="eval").body
+    if english.fstring and (not isinstance(got, ast.JoinedStr) or _fields(got) != _fields(want)):
+        raise BadTranslation(f"{where}: the translation of {english.text!r} must keep its fields "
+                             f"{[p for f, p in _pieces(english.text) if f]}, as written: {text!r}")
+    return literal
+
+
+def substituted(code: str, table: dict[str, str], known: dict[str, tuple[str, ...]], where: str) -> str:
+    """A code cell with each learner-visible literal replaced by its translation's literal; nothing else changes."""
+    out = code
+    for each in reversed(shown(code, known)):
+        out = out[:each.start] + code_literal(each, table[each.text], where) + out[each.end:]
+    return out
+
+
 # --- translations: one gettext catalogue per notebook and language -------------------------------------------
 
 def catalogue_path(source: Path, language: str) -> Path:
@@ -194,43 +445,56 @@ def read_catalogue(path: Path) -> Catalog:
         return read_po(f)
 
 
-def translations(source: Path, language: str) -> dict[str, str]:
-    """English text → its translation, for the usable ones only (not empty, not fuzzy)."""
+def translations(source: Path, language: str, context: str | None = None) -> dict[str, str]:
+    """English text → its translation, for the usable ones only (not empty, not fuzzy): markdown cells
+    (``context`` None) or the learner-visible strings of code cells (``context`` :data:`CODE`)."""
     path = catalogue_path(source, language)
     if not path.exists():
         return {}
     return {m.id: m.string for m in read_catalogue(path)
-            if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string and not m.fuzzy}
+            if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string and not m.fuzzy
+            and m.context == context}
 
 
 def untranslated(source: Path, language: str) -> list[str]:
-    """The ids of the markdown cells of ``source`` that have no usable translation in ``language``."""
-    table = translations(source, language)
-    return [cell_id for cell_id, text in messages(source) if text not in table]
+    """The ids of the cells of ``source`` with no usable translation in ``language``: a markdown cell's text, or a
+    learner-visible string of a code cell."""
+    prose, code = translations(source, language), translations(source, language, CODE)
+    missing = {cell_id for cell_id, text in messages(source) if text not in prose}
+    missing |= {cell_id for cell_id, text, _ in code_messages(source) if text not in code}
+    return sorted(missing)
 
 
 def translated(cells: list[nbformat.NotebookNode], source: Path, language: str) -> list[nbformat.NotebookNode]:
-    """The cells with each markdown cell's text replaced by its translation; code cells untouched."""
-    table = translations(source, language)
-    missing = [c.id for c in cells if c.cell_type == "markdown" and c.source not in table]
+    """The cells with each markdown cell's text replaced by its translation, and each learner-visible string of a
+    code cell by its translation's literal (the rest of a code cell unchanged)."""
+    prose, code = translations(source, language), translations(source, language, CODE)
+    known = signatures(cells)
+    missing = [c.id for c in cells if (c.source not in prose if c.cell_type == "markdown"
+                                       else any(s.text not in code for s in shown(c.source, known)))]
     if missing:
         raise Untranslated(f"{catalogue_path(source, language).relative_to(HERE.parent)}: no {language} translation "
-                           f"of the markdown cells {', '.join(missing)} (python notebooks/build.py --extract {language}, "
+                           f"of the cells {', '.join(missing)} (python notebooks/build.py --extract {language}, "
                            "then fill their msgstr)")
     out = []
     for cell in cells:
         cell = nbformat.from_dict(dict(cell))
         if cell.cell_type == "markdown":
-            cell.source = table[cell.source]
+            cell.source = prose[cell.source]
+        else:
+            cell.source = substituted(cell.source, code, known, f"cell {cell.id} of notebooks/src/{source.name}")
         out.append(cell)
     return out
 
 
 def template(source: Path, language: str) -> Catalog:
-    """A catalogue of a source's markdown cells, untranslated; each entry says which cell it is."""
+    """A catalogue of a source's markdown cells and code strings, untranslated; each entry says which cell it is."""
     cat = Catalog(locale=language, project="labkit", fuzzy=False, charset="utf-8")
     for cell_id, text in messages(source):
         cat.add(text, auto_comments=[f"cell {cell_id} of notebooks/src/{source.name}"])
+    for cell_id, text, fstring in code_messages(source):
+        note = ["an f-string: keep every {field} exactly as written (any order)"] if fstring else []
+        cat.add(text, context=CODE, auto_comments=[f"code cell {cell_id} of notebooks/src/{source.name}", *note])
     return cat
 
 
@@ -285,11 +549,15 @@ def has_edition(source: Path, edition: Edition) -> bool:
 
 
 def build(source: Path, edition: Edition = EDITIONS[0]) -> nbformat.NotebookNode:
-    """One edition of one source's notebook (:class:`Untranslated` if its language lacks a markdown cell)."""
+    """One edition of one source's notebook (:class:`Untranslated` if its language lacks a translation; a
+    translated edition's first code cell starts with :data:`LANGUAGE_LINES`, so the library speaks it too)."""
     nb = read_source(source)
     if edition.language != "en":
         nb.cells = translated(nb.cells, source, edition.language)
     nb.cells = edition.cells(nb.cells, source.stem)
+    if edition.language != "en":
+        first = next(cell for cell in nb.cells if cell.cell_type == "code")
+        first.source = LANGUAGE_LINES[edition.language] + first.source
     nb.metadata["labkit"] = {"notebook": source.stem, "edition": edition.name}
     if edition.language != "en":
         nb.metadata["labkit"]["language"] = edition.language
@@ -341,17 +609,18 @@ def missing_translations() -> dict[Path, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--check", action="store_true",
-                        help="only report notebooks that are out of date and markdown cells without a translation")
+                        help="only report notebooks that are out of date and cells without a translation")
     parser.add_argument("--extract", metavar="LANG", choices=LANGUAGES,
-                        help="write/update notebooks/locale/LANG/*.po from the sources' markdown cells")
+                        help="write/update notebooks/locale/LANG/*.po from the sources' markdown cells and code strings")
     parser.add_argument("only", nargs="*", help="build only sources whose name starts with one of these (e.g. 01 07)")
     args = parser.parse_args(argv)
     chosen = [s for s in sources() if not args.only or s.stem.startswith(tuple(args.only))]
     if args.extract:
         for source in chosen:
             path = extract(source, args.extract)
-            print(f"{path.relative_to(HERE.parent)}: {len(untranslated(source, args.extract))} of "
-                  f"{len(messages(source))} markdown cells to translate")
+            print(f"{path.relative_to(HERE.parent)}: {len(untranslated(source, args.extract))} cells to translate "
+                  f"(of {len(messages(source))} markdown cells and the cells of {len(code_messages(source))} "
+                  "code strings)")
         return 0
     if args.check:
         out = stale()
@@ -359,7 +628,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"out of date: {path.relative_to(HERE.parent)} (run python notebooks/build.py)")
         missing = missing_translations()
         for po, cells in missing.items():
-            print(f"untranslated: {po.relative_to(HERE.parent)}: markdown cells {', '.join(cells)} "
+            print(f"untranslated: {po.relative_to(HERE.parent)}: cells {', '.join(cells)} "
                   "(no msgstr, or fuzzy; no catalogue: python notebooks/build.py --extract LANG NN)")
         return 1 if out or missing else 0
     for each in EDITIONS:

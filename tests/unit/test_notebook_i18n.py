@@ -4,6 +4,7 @@ its code from the one English source. Pure: these read and write files only."""
 
 from __future__ import annotations
 
+import ast
 import re
 import unicodedata
 from collections import Counter
@@ -51,13 +52,13 @@ def tiny(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return src / "90-tiny.py"
 
 
-def fill(source: Path, table: dict[str, str]) -> None:
-    """Translate the messages whose English starts with a key of ``table``, as a translator would."""
+def fill(source: Path, table: dict[str, str], context: str | None = "any") -> None:
+    """Translate the messages whose English starts with a key of ``table`` (and of ``context``), as a translator would."""
     path = BUILD.catalogue_path(source, "zh")
     cat = BUILD.read_catalogue(path)
     for message in cat:
         for start, zh in table.items():
-            if message.id and message.id.startswith(start):
+            if message.id and message.id.startswith(start) and context in ("any", message.context):
                 message.string = zh
                 message.flags.discard("fuzzy")
     path.write_text(BUILD.po_text(cat), encoding="utf-8")
@@ -91,7 +92,7 @@ def test_a_missing_translation_fails_the_check_naming_the_cell(tiny: Path, capsy
     assert not (BUILD.edition("learner", "zh").folder / "90-tiny.ipynb").exists(), "built with a cell untranslated"
     assert BUILD.main(["--check"]) == 1
     told = [line for line in capsys.readouterr().out.splitlines() if line.startswith("untranslated:")]
-    assert len(told) == 1 and "locale/zh/90-tiny.po: markdown cells 90-02 (" in told[0], told
+    assert len(told) == 1 and "locale/zh/90-tiny.po: cells 90-02 (" in told[0], told
     with pytest.raises(BUILD.Untranslated, match="90-02"):
         BUILD.build(tiny, BUILD.edition("instructor", "zh"))
     fill(tiny, {"## Step 1": "## 第 1 步 · 网线\n\n创建这一对；内核打印 `NO-CARRIER`。"})
@@ -108,7 +109,7 @@ def test_a_source_without_catalogue_fails_the_check_and_has_no_translated_editio
     assert (BUILD.edition("learner").folder / "90-tiny.ipynb").exists()
     assert not BUILD.edition("learner", "zh").folder.exists()
     assert BUILD.main(["--check"]) == 1
-    assert "locale/zh/90-tiny.po: markdown cells 90-00, 90-02 (" in capsys.readouterr().out
+    assert "locale/zh/90-tiny.po: cells 90-00, 90-02 (" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("source", TRANSLATED, ids=IDS)
@@ -124,22 +125,74 @@ def test_the_built_chinese_notebooks_are_in_sync(source: Path) -> None:
         assert BUILD.in_sync(source, edition), f"{BUILD.target_of(source, edition)} is out of date (python notebooks/build.py)"
 
 
+def english_again(zh: str, en: str) -> str:
+    """A Chinese code cell with its shown literals put back as the English source writes them."""
+    ours, theirs = BUILD.shown(zh, KNOWN), BUILD.shown(en, KNOWN)
+    assert len(ours) == len(theirs), "the Chinese cell does not show as many strings as the English one"
+    for mine, english in zip(reversed(ours), reversed(theirs), strict=True):
+        zh = zh[:mine.start] + en[english.start:english.end] + zh[mine.end:]
+    return zh
+
+
+KNOWN: dict[str, tuple[str, ...]] = {}
+#: a Chinese character or a full-width punctuation mark
+CJK = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]"
+
+
 @pytest.mark.parametrize("source", TRANSLATED, ids=IDS)
-def test_code_cells_are_identical_across_languages(source: Path) -> None:
+def test_code_cells_are_identical_across_languages_but_for_their_shown_strings(source: Path) -> None:
+    """Every zh code cell compiles, and with its learner-visible literals put back in English (and the
+    language lines of the first code cell taken out) is byte for byte the English cell."""
+    KNOWN.clear()
+    KNOWN.update(BUILD.signatures(BUILD.read_source(source).cells))
     for name in ("instructor", "learner"):
         en, zh = (BUILD.build(source, BUILD.edition(name, lang)) for lang in ("en", "zh"))
         assert [(c.cell_type, c.id, BUILD.tags_of(c)) for c in en.cells] == [(c.cell_type, c.id, BUILD.tags_of(c)) for c in zh.cells]
+        first = next(c.id for c in zh.cells if c.cell_type == "code")
         for a, b in zip(en.cells, zh.cells, strict=True):
             if a.cell_type != "code":
                 assert a.source != b.source, f"{name}: markdown cell {a.id} was not translated"
                 continue
             assert a.metadata.get("nbgrader") == b.metadata.get("nbgrader")
+            code = b.source
+            if b.id == first:
+                assert code.startswith(BUILD.LANGUAGE_LINES["zh"]), f"{name}: the first code cell does not choose zh"
+                code = code[len(BUILD.LANGUAGE_LINES["zh"]):]
+            assert "language(" not in a.source, f"{name}: the English cell {a.id} chooses a language"
+            ast.parse(b.source)  # a SyntaxError here names the cell in the traceback
             if name == "learner" and a.metadata.get("nbgrader", {}).get("solution"):
                 # the to-do cell: only its comment lines are in the learner's language
                 assert a.source.splitlines()[-1] == b.source.splitlines()[-1] == PLACEHOLDER
-                assert b.source.startswith("# 练习")
+                assert code.startswith("# 练习")
             else:
-                assert a.source == b.source, f"{name}: code cell {a.id} differs between English and Chinese"
+                assert english_again(code, a.source) == a.source, f"{name}: code cell {a.id} differs beyond its shown strings"
+
+
+@pytest.mark.parametrize("source", TRANSLATED, ids=IDS)
+def test_the_chinese_code_cells_show_chinese(source: Path) -> None:
+    """No shown string of a zh code cell is left English, unless its translation is the English (a hint that is
+    one line of Python, a sysctl listing): at most a few per lab, named here."""
+    table = BUILD.translations(source, "zh", BUILD.CODE)
+    kept = [english for english, chinese in table.items() if chinese == english]
+    for english in kept:  # no two English words in a row outside the fields: code or a listing, not a sentence
+        text = "".join(piece for is_field, piece in BUILD._pieces(english) if not is_field)
+        assert not re.search(r"\b[A-Za-z]{2,} [A-Za-z]{2,}\b", text), f"{source.stem}: {english!r} left in English"
+    known = BUILD.signatures(BUILD.read_source(source).cells)
+    en, zh = (BUILD.build(source, BUILD.edition("instructor", lang)) for lang in ("en", "zh"))
+    pairs = [(e.text, z.text) for a, b in zip(en.cells, zh.cells, strict=True) if a.cell_type == "code"
+             for e, z in zip(BUILD.shown(a.source, known), BUILD.shown(b.source, known), strict=True)]
+    assert pairs or not BUILD.code_messages(source)
+    for english, shown in pairs:
+        assert english in kept or re.search(CJK, shown), f"{source.stem}: {shown!r} is not Chinese"
+
+
+@pytest.mark.parametrize("source", TRANSLATED, ids=IDS)
+def test_f_string_translations_keep_their_fields(source: Path) -> None:
+    for _, english, fstring in BUILD.code_messages(source):
+        if fstring:
+            chinese = BUILD.translations(source, "zh", BUILD.CODE)[english]
+            fields = [sorted(p for is_field, p in BUILD._pieces(text) if is_field) for text in (english, chinese)]
+            assert fields[0] == fields[1], f"{source.stem}: {chinese!r} does not keep the fields of {english!r}"
 
 
 def spans(text: str) -> dict[str, Counter[str]]:
@@ -191,7 +244,7 @@ def avoided() -> dict[str, str]:
 @pytest.mark.parametrize("source", TRANSLATED, ids=IDS)
 def test_translations_use_the_glossary_terms(source: Path) -> None:
     assert avoided(), "docs/glossary.zh.md has no Avoid list"
-    for english, chinese in BUILD.translations(source, "zh").items():
+    for english, chinese in [*BUILD.translations(source, "zh").items(), *BUILD.translations(source, "zh", BUILD.CODE).items()]:
         for variant, use in avoided().items():
             assert variant not in chinese, f"{source.stem}: {variant!r} in the translation of {english[:60]!r}: use {use}"
 
@@ -235,3 +288,95 @@ def test_unclosed_emphasis_is_found() -> None:
 def test_bold_and_italics_render_in_chinese(source: Path) -> None:
     for chinese in BUILD.translations(source, "zh").values():
         assert not unclosed_emphasis(chinese), f"{source.stem}: emphasis that will not render: {unclosed_emphasis(chinese)}"
+
+
+# --- the learner-visible strings of code cells ----------------------------------------------------------------
+
+SHOWN = '''
+def ping_captured(dst, bpf, title, ns="h1"):
+    return lab.view(title=title)
+
+carrier = "no carrier" if down else f"carrier on {dev}"
+hint = "bring {dev} up first"  # a plain string with braces, shown through hint=hint below
+rows = {"ping": 1, "eth0 is up": 2}
+ok = lab.run("ip", "link", "show", "dev eth0").stdout == "state UP"
+lab.capture("veth1", filter="icmp or arp")
+fact(ok, f"br0 is up; {carrier}", saw="what was seen")
+lab.check.that(ok, "the message", hint=hint)
+print(f"{name:<6} mtu {mtu!r}  ({what})", "-" * 3, "answers" if ok else "no answer", sep=" | ")
+print(f"{len(x)}")
+ping_captured("10.0.0.1", "udp port 6081", "Geneve inside UDP")
+if "eth0 is up" in rows:
+    raise ValueError(f"nothing arrived on {rows['ping']} within {t} s")
+'''
+#: what SHOWN shows the learner, in source order: (text, is an f-string)
+SHOWN_STRINGS = [("no carrier", False), ("carrier on {dev}", True), ("bring {dev} up first", False),
+                 ("br0 is up; {carrier}", True), ("the message", False), ("{name:<6} mtu {mtu!r}  ({what})", True),
+                 ("answers", False), ("no answer", False), ("Geneve inside UDP", False),
+                 ("nothing arrived on {rows['ping']} within {t} s", True)]
+SHOWN_ZH = {"no carrier": "没有载波", "carrier on": "{dev} 上有载波", "bring {dev}": "先启用 {dev}",
+            "br0 is up": "br0 已启用；{carrier}", "the message": "这条消息", "{name:<6}": "{name:<6} mtu {mtu!r}  （{what}）",
+            "answers": "有应答", "no answer": "没有应答", "Geneve": "UDP 里的 \"Geneve\"",
+            "nothing arrived": "{t} 秒内 {rows['ping']} 上什么也没收到"}
+
+
+def test_the_shown_strings_are_the_display_arguments_and_nothing_else() -> None:
+    known = BUILD.signatures([BUILD.nbformat.v4.new_code_cell(SHOWN)])
+    assert known["ping_captured"] == ("dst", "bpf", "title", "ns")
+    assert [(s.text, s.fstring) for s in BUILD.shown(SHOWN, known)] == SHOWN_STRINGS
+    for s in BUILD.shown(SHOWN, known):  # the spans are the literals themselves
+        assert ast.parse(SHOWN[s.start:s.end], mode="eval").body is not None
+        assert SHOWN[s.start:s.end] in (f'"{s.text}"', f'f"{s.text}"')
+
+
+def test_a_code_string_has_its_own_entry_and_the_chinese_cell_gets_its_literal(
+        tiny: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    tiny.write_text(SOURCE + "\n# %%\n" + SHOWN + "\n# %% [markdown]\n# the message\n", encoding="utf-8")
+    BUILD.extract(tiny, "zh")
+    cat = BUILD.read_catalogue(BUILD.catalogue_path(tiny, "zh"))
+    code = cat.get("the message", context=BUILD.CODE)
+    assert code is not None and cat.get("the message") is not None, "a code string shares the markdown cell's entry"
+    assert code.auto_comments == ["code cell 90-04 of notebooks/src/90-tiny.py"]
+    assert "keep every {field}" in cat.get("br0 is up; {carrier}", context=BUILD.CODE).auto_comments[1]
+    fill(tiny, {"# A lab": "# 一个实验\n\n从 `veth0` ping `veth1`。",
+                "## Step 1": "## 第 1 步 · 网线\n\n创建这一对；内核打印 `NO-CARRIER`。", "the message": "这条消息"}, context=None)
+    assert BUILD.untranslated(tiny, "zh") == ["90-04"], "the code cell's strings are not translated yet"
+    assert BUILD.main(["--check"]) == 1
+    assert "locale/zh/90-tiny.po: cells 90-04 (" in capsys.readouterr().out
+    fill(tiny, SHOWN_ZH, context=BUILD.CODE)
+    assert BUILD.untranslated(tiny, "zh") == []
+    assert BUILD.main([]) == 0 and BUILD.main(["--check"]) == 0
+    cell = next(c for c in BUILD.build(tiny, BUILD.edition("learner", "zh")).cells if c.id == "90-04")
+    assert 'fact(ok, f"br0 已启用；{carrier}", saw="what was seen")' in cell.source
+    assert 'print(f"{name:<6} mtu {mtu!r}  （{what}）", "-" * 3, "有应答" if ok else "没有应答", sep=" | ")' in cell.source
+    assert 'ping_captured("10.0.0.1", "udp port 6081", \'UDP 里的 "Geneve"\')' in cell.source
+    assert 'raise ValueError(f"{t} 秒内 {rows[\'ping\']} 上什么也没收到")' in cell.source
+    assert 'rows = {"ping": 1, "eth0 is up": 2}' in cell.source and '"dev eth0").stdout == "state UP"' in cell.source
+    ast.parse(cell.source)
+    # a translation made fuzzy (its English changed) counts as missing again
+    path = BUILD.catalogue_path(tiny, "zh")
+    cat = BUILD.read_catalogue(path)
+    cat.get("the message", context=BUILD.CODE).flags.add("fuzzy")
+    path.write_text(BUILD.po_text(cat), encoding="utf-8")
+    assert BUILD.untranslated(tiny, "zh") == ["90-04"]
+
+
+@pytest.mark.parametrize("chinese", ["{b} 和 {a}", "{a}{b}", "（{a!r:>3}）{b}"])
+def test_an_f_string_translation_may_reorder_its_fields(chinese: str) -> None:
+    english = BUILD.Shown(0, 0, "{a!r:>3} then {b}" if "!r" in chinese else "{a} then {b}", True)
+    literal = BUILD.code_literal(english, chinese, "cell 90-01")
+    assert isinstance(ast.parse(literal, mode="eval").body, ast.JoinedStr)
+
+
+@pytest.mark.parametrize("chinese", ["只有 {a}", "{a} 和 {c}", "{a} 和 {b!r}", "{a} 和 {b} }", "{a} 和 {b:>3}"])
+def test_an_f_string_translation_that_loses_or_changes_a_field_stops_the_build(chinese: str) -> None:
+    with pytest.raises(BUILD.BadTranslation, match=re.escape("cell 90-01: the translation of '{a} then {b}'")):
+        BUILD.code_literal(BUILD.Shown(0, 0, "{a} then {b}", True), chinese, "cell 90-01")
+
+
+@pytest.mark.parametrize("text", ['说 "你好"', "it's", "a\\b", "两行\n第二行", "both ' and \"", "制表\t符", "{not a field}"])
+def test_a_translated_literal_is_the_same_string(text: str) -> None:
+    assert ast.literal_eval(BUILD.python_literal(text)) == text
+    fields = {"a": {"k": 1}}
+    fstring = BUILD.python_literal(text.replace("{not a field}", "{{kept}}") + " {a['k']}", fstring=True)
+    assert eval(fstring, {}, fields) == text.replace("{not a field}", "{kept}") + " 1"  # our own literal
