@@ -83,10 +83,12 @@ def lab_language(lang: str | None, workdir: Path) -> tuple[dict[str, str], list[
         return env, []
     if not (workdir / lang).is_dir():
         from .errors import NotFound
+        from .i18n import tr
 
-        raise NotFound(f"no notebooks in {lang!r} in the working copy {workdir} (no folder {workdir / lang})",
-                          hint=f"the notebooks given with --notebooks have no {lang}/ folder: "
-                               f"use a checkout's notebooks/ or a system install (labkit lab --lang {lang})")
+        raise NotFound(tr("no notebooks in {lang!r} in the working copy {workdir} (no folder {folder})", lang=lang,
+                          workdir=str(workdir), folder=str(workdir / lang)),
+                       hint=tr("the notebooks given with --notebooks have no {lang}/ folder: use a checkout's notebooks/ "
+                               "or a system install (labkit lab --lang {lang})", lang=lang))
     # `jupyter lab` takes its first page from LabApp (which sets ServerApp's); the hub's single-user server from ServerApp
     return env, [f"--LabApp.default_url=/lab/tree/{lang}", f"--ServerApp.default_url=/lab/tree/{lang}"]
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from .languages import LANGUAGES as SPOKEN
 from .settings import settings
 
 PACKAGE = Path(__file__).resolve().parent
 #: the languages the labs are translated into, each a folder beside the English notebooks (English is the folder itself)
-LANGUAGES = ("zh",)
+LANGUAGES = SPOKEN[1:]
 
 
 def translations(notebooks: Path) -> dict[str, Path]:
