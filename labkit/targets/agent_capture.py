@@ -63,6 +63,7 @@ from ..names import check_filter, check_ifname
 from ..programs.pycapture import BUFFER_KIB
 from .agent import Agent
 from .agent_api import Call, Handler, concurrent, exclusive
+from .texts import api
 
 STP_WORD = re.compile(r"(?<![\w.:-])stp(?![\w.:-])")
 STP_COOKED = "(link[0:2] = 0x0004 and link[20] = 0x42)"  # an 802.3 frame whose LLC DSAP is STP's
@@ -300,16 +301,16 @@ class Captures:
         if found:
             link = kernel.ipr(ns).get_links(found[0])[0]
             if not link["flags"] & 1:  # IFF_UP: libpcap refuses a device that is administratively down
-                where = "" if ns == "main" else f", ns={ns!r}"
+                where = {} if ns == "main" else {"ns": ns}
                 raise StepFailed(tr("device {dev!r} is down, and tcpdump cannot capture on a device that is down", dev=dev),
                                  where=tr("namespace {ns}", ns=ns),
-                                 hint=tr("bring it up first: {call}", call=f"lab.up({dev!r}{where})"))
+                                 hint=tr("bring it up first: {call}", call=api("lab.up", dev, **where)))
             return int(found[0]), link.get_nested("IFLA_LINKINFO", "IFLA_INFO_SLAVE_KIND") == "bridge"
         elsewhere = [label for label in kernel.labels() if label != ns and kernel.ipr(label).link_lookup(ifname=dev)]
         if elsewhere:
             raise WrongNamespace(tr("device {dev!r} is not in namespace {ns!r} but in {elsewhere}",
                                     dev=dev, ns=ns, elsewhere=", ".join(elsewhere)),
-                                 hint=tr("capture it as {ref}", ref=f"'{elsewhere[0]}/{dev}'"))
+                                 hint=tr("capture it as {ref}", ref=repr(elsewhere[0] + "/" + dev)))
         raise NotFound(tr("device {dev!r} does not exist", dev=dev), where=tr("namespace {ns}", ns=ns),
                        hint=tr("lab.snapshot() lists the devices; create it first"))
 

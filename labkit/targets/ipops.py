@@ -19,6 +19,7 @@ from ..steps import ops
 from ..steps.base import Op
 from . import nsutil
 from .done import Done
+from .texts import api
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -101,12 +102,12 @@ def move_ip(k: Kernel, op: Op) -> Done:
         if on_dst and (not only or all(any(_same(o, c) for c in on_dst) for o in only)):
             return Done(False)
         raise NotFound(tr("{src!r} has no IP address to move", src=src), where=tr("namespace {ns}", ns=op.ns),
-                       hint=tr("give it one first: {call}", call=f"lab.addr({src!r}, '20.1.0.10/24')"))
+                       hint=tr("give it one first: {call}", call=api("lab.addr", src, "20.1.0.10/24")))
     routes = routes_via(k, op.ns, src_i)
     if routes and not (k.link(op.ns, dst) or {}).get("flags", 0) & 0x1:
         raise InvalidInput(tr("{dst!r} is down, so the routes via {src!r} ({routes}) cannot move to it",
                               dst=dst, src=src, routes=", ".join(_route_text(r) for r in routes)),
-                           where=tr("namespace {ns}", ns=op.ns), hint=tr("bring it up first: {call}", call=f"lab.up({dst!r})"))
+                           where=tr("namespace {ns}", ns=op.ns), hint=tr("bring it up first: {call}", call=api("lab.up", dst)))
     sock, reader = k.ipr(op.ns), k.reader(op.ns)
     done: list[Callable[[], Any]] = []
     try:

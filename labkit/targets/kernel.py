@@ -33,7 +33,7 @@ from ..steps.base import Op
 from . import nsutil
 from .done import Done, Executor
 from .rtnl import NetlinkFailure, RawNetlink
-from .texts import joined
+from .texts import api, joined
 
 #: Device kinds and the kernel module that provides each (for KernelLacks hints).
 
@@ -131,7 +131,7 @@ class Kernel:
         if not nsutil.netns_inode(self.netns(label)):
             raise NotFound(tr("namespace {ns!r} does not exist", ns=label), where=tr("lab {lab_id}", lab_id=self.lab_id),
                            hint=tr("create it first with {call}; existing: {names}",
-                                   call=f"lab.netns({label!r})", names=", ".join(self.labels())))
+                                   call=api("lab.netns", label), names=", ".join(self.labels())))
         return nsutil.netlink_fd(self.netns(label))
 
     def reader(self, label: str) -> RawNetlink:
@@ -170,7 +170,7 @@ class Kernel:
                 tr("{role} {name!r} is not in namespace {ns!r}; it is in {elsewhere}",
                    role=role, name=name, ns=label, elsewhere=", ".join(elsewhere)),
                 where=tr("lab {lab_id}", lab_id=self.lab_id),
-                hint=tr("pass {arg}, or move it with {call}", arg=f"ns={elsewhere[0]!r}", call=f"lab.move({name!r}, {label!r})"))
+                hint=tr("pass {arg}, or move it with {call}", arg="ns=" + repr(elsewhere[0]), call=api("lab.move", name, label)))
         names = [str(itf.get("IFLA_IFNAME")) for itf in self.dump(label, "links")]
         raise NotFound(tr("{role} {name!r} does not exist in namespace {ns!r}", role=role, name=name, ns=label),
                        where=tr("lab {lab_id}", lab_id=self.lab_id),
@@ -223,7 +223,7 @@ class Kernel:
             except Exception as exc:  # any failure, even a bug of ours: the step is all or nothing
                 failed = self.rollback(done)
                 error = exc if isinstance(exc, LabkitError) else StepFailed(
-                    tr("`{command}` failed: {error}", command=op.command, error=f"{type(exc).__name__}: {exc}"),
+                    tr("`{command}` failed: {error}", command=op.command, error=type(exc).__name__ + ": " + str(exc)),
                     where=tr("namespace {ns}", ns=op.ns), hint=tr("check the step's values"))
                 if failed:
                     undone = tr("Undoing the step's earlier changes failed for: {failed} (lab.snapshot() shows what is left)",

@@ -23,7 +23,7 @@ from .collect import nsids
 from .done import Done
 from .ipops import route_ops, routes_via
 from .rtnl import info_data
-from .texts import joined
+from .texts import api, joined
 from .tunfile import open_tun
 
 if TYPE_CHECKING:
@@ -93,13 +93,13 @@ def link_add(k: Kernel, op: Op) -> Done:
         if kind_of(existing) != kind:
             raise AlreadyExists(tr("{name!r} already exists in namespace {ns!r} as a {have} device, not a {kind}",
                                    name=name, ns=op.ns, have=kind_of(existing), kind=kind),
-                                hint=tr("delete it with {call} or pick another name", call=f"lab.delete({name!r})"))
+                                hint=tr("delete it with {call} or pick another name", call=api("lab.delete", name)))
         differences = _is_the_same(k, op, existing)
         if differences:
             raise AlreadyExists(tr("{kind} {name!r} already exists in namespace {ns!r} with other settings: {differences}",
                                    kind=kind, name=name, ns=op.ns, differences=joined(differences)),
                                 hint=tr("change it with the step for that setting, or {call} and create it again",
-                                        call=f"lab.delete({name!r})"))
+                                        call=api("lab.delete", name)))
         return Done(False)
     reader = k.reader(op.ns)
     parent = k.index(op.ns, a["link"], tr("parent device")) if a.get("link") else None
@@ -111,7 +111,7 @@ def link_add(k: Kernel, op: Op) -> Done:
     peer_ns = a.get("peer_ns", op.ns)
     if not k.has_ns(peer_ns):
         raise NotFound(tr("namespace {ns!r} for the veth peer does not exist", ns=peer_ns),
-                       hint=tr("create it first: {call}", call=f"lab.netns({peer_ns!r})"))
+                       hint=tr("create it first: {call}", call=api("lab.netns", peer_ns)))
     if k.link(peer_ns, a["peer"]) is not None:
         raise AlreadyExists(tr("the peer name {peer!r} is taken in namespace {ns!r}", peer=a["peer"], ns=peer_ns),
                             hint=tr("pick another peer name"))
@@ -293,7 +293,7 @@ def link_del(k: Kernel, op: Op) -> Done:
         if elsewhere:  # "already so" would be a lie: the device is there, in another namespace of the lab
             raise WrongNamespace(tr("{name!r} is not in namespace {ns!r}; it is in {elsewhere}",
                                     name=name, ns=op.ns, elsewhere=", ".join(elsewhere)),
-                                 hint=tr("pass {arg} to delete it there", arg=f"ns={elsewhere[0]!r}"))
+                                 hint=tr("pass {arg} to delete it there", arg="ns=" + repr(elsewhere[0])))
         return Done(False)
     undo = _recreate(k, op.ns, link)
     k.call(op, k.reader(op.ns).del_link, link["index"])
@@ -339,7 +339,7 @@ def link_set(k: Kernel, op: Op) -> Done:
     if "netns" in a and a["netns"] != op.ns:
         target = a["netns"]
         if not k.has_ns(target):
-            raise NotFound(tr("namespace {ns!r} does not exist", ns=target), hint=tr("create it first: {call}", call=f"lab.netns({target!r})"))
+            raise NotFound(tr("namespace {ns!r} does not exist", ns=target), hint=tr("create it first: {call}", call=api("lab.netns", target)))
         if k.link(target, name) is not None:
             raise AlreadyExists(tr("namespace {ns!r} already has a device called {name!r}", ns=target, name=name),
                                 hint=tr("rename or delete one of them"))
@@ -382,7 +382,7 @@ def brport_set(k: Kernel, op: Op) -> Done:
     data = (link.get("IFLA_LINKINFO") or {}).get("IFLA_INFO_SLAVE_DATA") or {}
     if not link.get("IFLA_MASTER"):
         raise InvalidInput(tr("{name!r} is not a bridge port", name=name), where=tr("namespace {ns}", ns=op.ns),
-                           hint=tr("enslave it first: {call}", call=f"lab.enslave({name!r}, 'br0')"))
+                           hint=tr("enslave it first: {call}", call=api("lab.enslave", name, "br0")))
     wanted = {key: op.args[key] for key in ("cost", "priority") if key in op.args and data.get(f"IFLA_BRPORT_{key.upper()}") != op.args[key]}
     if not wanted:
         return Done(False)

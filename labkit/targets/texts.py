@@ -19,3 +19,9 @@ def joined(parts: Sequence[str]) -> str:
     for part in reversed(parts[:-1]):
         text = tr("{first}; {rest}", first=part, rest=text)
     return text
+
+
+def api(function: str, *args: object, **kwargs: object) -> str:
+    """A call as the learner types it, e.g. ``api("lab.up", "veth0", ns="h1")`` → ``lab.up('veth0', ns='h1')``:
+    a field of a sentence, never translated."""
+    return f"{function}({', '.join([*map(repr, args), *(f'{key}={value!r}' for key, value in kwargs.items())])})"

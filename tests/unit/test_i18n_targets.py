@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from labkit import i18n
-from labkit.errors import InvalidInput, Interrupted, LabkitError
+from labkit.errors import Interrupted, InvalidInput, LabkitError
 from labkit.i18n import Text, tr
 from labkit.ipython import render
 from labkit.settings import Settings
@@ -20,7 +20,7 @@ from labkit.targets.agent_api import Call, Cancelled
 from labkit.targets.agent_stp import unsettled_reason
 from labkit.targets.choose import target_from_settings
 from labkit.targets.client import AgentConnection, _Pending
-from labkit.targets.texts import joined
+from labkit.targets.texts import api, joined
 from labkit.targets.tunfile import tun_error
 
 
@@ -57,6 +57,7 @@ def test_english_stays_the_default_and_byte_identical() -> None:
     assert error.hint == ("`ls -l /dev/net/tun` should show crw-rw-rw-: as root, `chmod 0666 /dev/net/tun`; in a container, "
                           "start it with `--device /dev/net/tun`; or run the tun/tap labs on the VM target (Lab.vagrant())")
     assert joined([tr("unknown"), "x", tr("another device")]) == "unknown; x; another device"
+    assert (api("lab.up", "veth0"), api("lab.up", "veth0", ns="h1")) == ("lab.up('veth0')", "lab.up('veth0', ns='h1')")
 
 
 def test_a_joined_list_keeps_each_part_translatable(zh) -> None:
