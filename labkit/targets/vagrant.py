@@ -137,11 +137,12 @@ class VagrantTarget(AgentTarget):
             tail = [*tail, message][-15:]
             phase = phase_of(message)
             if phase is not None:
-                report.update((phase + 1) / (len(PHASES) + 1), f"{PHASES[phase][1]} ({time.perf_counter() - t0:.0f} s)")
+                report.update((phase + 1) / (len(PHASES) + 1),
+                              tr("{phase} ({seconds:.0f} s)", phase=PHASES[phase][1], seconds=time.perf_counter() - t0))
         if proc.wait() != 0:
             raise TargetError(tr("`{command}` failed", command="vagrant up"), where=str(self.path), hint="\n".join(tail[-8:]))
         self.timings["up"] = time.perf_counter() - t0
-        report.done(f"VM up in {self.timings['up']:.0f} s")
+        report.done(tr("VM up in {seconds:.0f} s", seconds=self.timings["up"]))
 
     def ssh_config(self) -> SshConfig:
         """``vagrant ssh-config``, remembered for this machine (see the module docstring)."""
