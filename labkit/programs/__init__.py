@@ -18,13 +18,16 @@ from __future__ import annotations
 import os
 import sys
 
+from ..errors import InvalidInput
+from ..i18n import tr
+
 NAMES = ("tap_guest", "tunvpn")
 
 
 def path(name: str) -> str:
     """The file of program ``name`` ('tap_guest' or 'tunvpn')."""
     if name not in NAMES:
-        raise ValueError(f"unknown program {name!r}: choose one of {', '.join(NAMES)}")
+        raise InvalidInput(tr("unknown program {name!r}", name=name), hint=tr("choose one of: {choices}", choices=", ".join(NAMES)))
     return os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
 
 

@@ -43,9 +43,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..errors import InvalidInput, LabkitError, NotFound, StepFailed, TargetError
+from ..i18n import tr
 from ..names import check_lab_id
 from ..steps.base import Op
-from .agent_api import PROTOCOL_VERSION, Call, Cancelled, Handler, concurrent, exclusive
+from .agent_api import DIFFER, PROTOCOL_VERSION, Call, Cancelled, Handler, concurrent, exclusive, intact
 from .agent_server import Server
 from .collect import collect
 from .executors import EXECUTORS
@@ -125,10 +126,10 @@ class Agent:
 
     def _argv(self, ns: str, argv: list[str]) -> list[str]:
         if not isinstance(argv, list) or not argv or not all(isinstance(a, str) and a and "\0" not in a for a in argv):
-            raise InvalidInput(f"{argv!r} is not a command line", hint="give the program and its arguments as strings")
+            raise InvalidInput(tr("{argv} is not a command line", argv=repr(argv)), hint=tr("give the program and its arguments as strings"))
         if not self.on_kernel(self.kernel.has_ns, ns):
-            raise NotFound(f"namespace {ns!r} does not exist", where=f"lab {self.kernel.lab_id}",
-                           hint=f"existing: {', '.join(self.on_kernel(self.kernel.labels))}")
+            raise NotFound(tr("namespace {ns!r} does not exist", ns=ns), where=tr("lab {lab_id}", lab_id=self.kernel.lab_id),
+                           hint=tr("existing: {names}", names=", ".join(self.on_kernel(self.kernel.labels))))
         return ["ip", "netns", "exec", self.kernel.netns(ns), *argv]
 
     def run(self, call: Call, ns: str, argv: list[str], input: str | None = None, timeout: float = 30.0) -> dict[str, Any]:
@@ -138,7 +139,7 @@ class Agent:
             proc = self.popen(words, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except FileNotFoundError as exc:
-            raise TargetError(f"cannot run {argv[0]!r}: {exc}", hint="install it on the target") from None
+            raise TargetError(tr("cannot run {program!r}: {error}", program=argv[0], error=str(exc)), hint=tr("install it on the target")) from None
         started = time.monotonic()
         send = input.encode() if input is not None else None
         out = err = b""
@@ -155,8 +156,7 @@ class Agent:
                     out, err = proc.communicate()
                     if stopped == "interrupted":
                         tail = _text(out).strip()[-400:]
-                        raise Cancelled(f"`{' '.join(argv)}` was stopped", where=f"namespace {ns}",
-                                        hint="your lab is intact" + (f"; it had printed: {tail}" if tail else "")) from None
+                        raise Cancelled(tr("`{command}` was stopped", command=" ".join(argv)), where=tr("namespace {ns}", ns=ns), hint=intact(tail)) from None
                     return {"returncode": 124, "stdout": _text(out),
                             "stderr": _text(err) + f"\n(timed out after {timeout} s)"}
         return {"returncode": proc.returncode, "stdout": _text(out), "stderr": _text(err)}
@@ -181,7 +181,7 @@ class Agent:
         except FileNotFoundError as exc:
             log.close()
             os.unlink(log.name)
-            raise TargetError(f"cannot run {argv[0]!r}: {exc}", hint="install it on the target") from None
+            raise TargetError(tr("cannot run {program!r}: {error}", program=argv[0], error=str(exc)), hint=tr("install it on the target")) from None
         proc.log = log  # type: ignore[attr-defined]
         self.children[proc.pid] = proc
         if name is not None:
@@ -192,8 +192,8 @@ class Agent:
             code = None
         if code:
             output = self.spawn_stop(proc.pid)["output"].strip()
-            raise StepFailed(f"`{' '.join(argv)}` exited at once with status {code}", where=f"namespace {ns}",
-                             hint=output[-600:] or "it printed nothing; check its arguments")
+            raise StepFailed(tr("`{command}` exited at once with status {code}", command=" ".join(argv), code=code), where=tr("namespace {ns}", ns=ns),
+                             hint=output[-600:] if output else tr("it printed nothing; check its arguments"))
         return {"pid": proc.pid}
 
     def _private_dir(self) -> str:
@@ -226,7 +226,7 @@ class Agent:
 
     def _child(self, pid: int) -> subprocess.Popen[bytes]:
         if pid not in self.children:
-            raise NotFound(f"no background program with pid {pid} in this lab", hint="it was stopped already")
+            raise NotFound(tr("no background program with pid {pid} in this lab", pid=pid), hint=tr("it was stopped already"))
         return self.children[pid]
 
     def destroy(self, keep: bool = False) -> dict[str, Any]:
@@ -310,7 +310,7 @@ class Agent:
     def handler(self, method: Any) -> Handler:
         found = self.handlers.get(method) if isinstance(method, str) else None
         if found is None:
-            raise TargetError(f"unknown request {method!r}", hint="the agent and the library differ; start a new Lab()")
+            raise TargetError(tr("unknown request {method}", method=repr(method)), hint=DIFFER)
         return found if isinstance(found, Handler) else exclusive(found)
 
     def handle(self, request: dict[str, Any], call: Call | None = None) -> dict[str, Any]:
@@ -321,7 +321,7 @@ class Agent:
             handler = self.handler(request.get("method"))
             params = request.get("params", {})
             if not isinstance(params, dict):
-                raise InvalidInput(f"the params of {request.get('method')!r} are not an object")
+                raise InvalidInput(tr("the params of {method} are not an object", method=repr(request.get("method"))))
             args = (call,) if handler.wants_call else ()
             _check_params(handler.fn, len(args), params, str(request.get("method")))
             if handler.exclusive:
@@ -335,7 +335,7 @@ class Agent:
         except Exception as exc:
             detail = traceback.format_exc(limit=3)
             return {"id": rid, "ok": False,
-                    "error": TargetError(f"agent error in {request.get('method')}: {exc!r}",
+                    "error": TargetError(tr("agent error in {method}: {error}", method=request.get("method"), error=repr(exc)),
                                          hint=detail.strip().splitlines()[-1]).to_dict()}
 
 
@@ -344,7 +344,7 @@ def _check_params(fn: Callable[..., Any], skip: int, params: dict[str, Any], met
     try:
         inspect.signature(fn).bind(*([None] * skip), **params)
     except TypeError as exc:
-        raise InvalidInput(f"bad params for {method!r}: {exc}", hint="the agent and the library differ; start a new Lab()") from None
+        raise InvalidInput(tr("bad params for {method!r}: {error}", method=method, error=str(exc)), hint=DIFFER) from None
 
 
 def _text(value: Any) -> str:

@@ -21,9 +21,17 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..errors import Interrupted
+from ..i18n import Text, tr
 
 #: The version of the wire protocol; ``hello`` says it and the client refuses a mismatch.
 PROTOCOL_VERSION = 2
+#: the hint of a request the agent cannot take as sent
+DIFFER = tr("the agent and the library differ; start a new Lab()")
+
+
+def intact(printed: str = "") -> Text:
+    """The hint of an interrupted request: the lab is intact (and what the program had printed)."""
+    return tr("your lab is intact; it had printed: {tail}", tail=printed) if printed else tr("your lab is intact")
 
 
 class Cancelled(Interrupted):
@@ -46,12 +54,12 @@ class Call:
     def sleep(self, seconds: float) -> None:
         """Wait ``seconds``, or raise :class:`Cancelled` as soon as the request is cancelled."""
         if self.cancelled.wait(max(0.0, seconds)):
-            raise Cancelled(f"{self.method} was interrupted", hint="your lab is intact")
+            raise Cancelled(tr("{method} was interrupted", method=self.method), hint=intact())
 
     def check(self) -> None:
         """Raise :class:`Cancelled` if the request was cancelled."""
         if self.cancelled.is_set():
-            raise Cancelled(f"{self.method} was interrupted", hint="your lab is intact")
+            raise Cancelled(tr("{method} was interrupted", method=self.method), hint=intact())
 
 
 @dataclass(frozen=True)

@@ -58,10 +58,12 @@ import time
 from typing import Any
 
 from ..errors import InvalidInput, MissingTool, NoPrivileges, NotFound, StepFailed, TargetError, WrongNamespace
+from ..i18n import tr
 from ..names import check_filter, check_ifname
 from ..programs.pycapture import BUFFER_KIB
 from .agent import Agent
 from .agent_api import Call, Handler, concurrent, exclusive
+from .texts import api
 
 STP_WORD = re.compile(r"(?<![\w.:-])stp(?![\w.:-])")
 STP_COOKED = "(link[0:2] = 0x0004 and link[20] = 0x42)"  # an 802.3 frame whose LLC DSAP is STP's
@@ -144,12 +146,13 @@ class Captures:
         """Start tcpdump on ``dev`` in namespace ``ns``; with ``wait``, return once it listens."""
         binary = shutil.which("tcpdump")
         if binary is None:
-            raise MissingTool("tcpdump is not installed on the target, so nothing can be captured",
-                              where=f"lab {self.agent.kernel.lab_id}", hint="apt-get install tcpdump")
+            raise MissingTool(tr("tcpdump is not installed on the target, so nothing can be captured"),
+                              where=tr("lab {lab_id}", lab_id=self.agent.kernel.lab_id), hint=tr("apt-get install tcpdump"))
         check_ifname(dev)
         filter = check_filter(filter)
         if not 0 < int(snaplen) <= 262144:
-            raise InvalidInput(f"snaplen {snaplen} is out of range", hint="use 1..262144 bytes (0 is not allowed here)")
+            raise InvalidInput(tr("snaplen {snaplen} is out of range", snaplen=snaplen),
+                               hint=tr("use 1..262144 bytes (0 is not allowed here)"))
         ifindex, port = self._check_device(ns, dev)
         self._next += 1
         cap = self._launch(f"c{self._next}", ns, dev, filter, int(snaplen), count, int(buffer_kib),
@@ -278,7 +281,7 @@ class Captures:
     # -- helpers ------------------------------------------------------------------
     def _get(self, cid: str) -> _Capture:
         if cid not in self.running:
-            raise NotFound(f"no capture {cid!r} in this lab", hint="it was stopped and removed already")
+            raise NotFound(tr("no capture {cid!r} in this lab", cid=cid), hint=tr("it was stopped and removed already"))
         return self.running[cid]
 
     def _remove(self, cap: _Capture) -> None:
@@ -292,43 +295,46 @@ class Captures:
         """The device's index, and whether it is a bridge port; errors say why it cannot be captured."""
         kernel = self.agent.kernel
         if not kernel.has_ns(ns):
-            raise NotFound(f"namespace {ns!r} does not exist", where=f"lab {kernel.lab_id}",
-                           hint=f"existing: {', '.join(kernel.labels())}")
+            raise NotFound(tr("namespace {ns!r} does not exist", ns=ns), where=tr("lab {lab_id}", lab_id=kernel.lab_id),
+                           hint=tr("existing: {names}", names=", ".join(kernel.labels())))
         found = kernel.ipr(ns).link_lookup(ifname=dev)
         if found:
             link = kernel.ipr(ns).get_links(found[0])[0]
             if not link["flags"] & 1:  # IFF_UP: libpcap refuses a device that is administratively down
-                where = "" if ns == "main" else f", ns={ns!r}"
-                raise StepFailed(f"device {dev!r} is down, and tcpdump cannot capture on a device that is down",
-                                 where=f"namespace {ns}", hint=f"bring it up first: lab.up({dev!r}{where})")
+                where = {} if ns == "main" else {"ns": ns}
+                raise StepFailed(tr("device {dev!r} is down, and tcpdump cannot capture on a device that is down", dev=dev),
+                                 where=tr("namespace {ns}", ns=ns),
+                                 hint=tr("bring it up first: {call}", call=api("lab.up", dev, **where)))
             return int(found[0]), link.get_nested("IFLA_LINKINFO", "IFLA_INFO_SLAVE_KIND") == "bridge"
         elsewhere = [label for label in kernel.labels() if label != ns and kernel.ipr(label).link_lookup(ifname=dev)]
         if elsewhere:
-            raise WrongNamespace(f"device {dev!r} is not in namespace {ns!r} but in {', '.join(elsewhere)}",
-                                 hint=f"capture it as '{elsewhere[0]}/{dev}'")
-        raise NotFound(f"device {dev!r} does not exist", where=f"namespace {ns}",
-                       hint="lab.snapshot() lists the devices; create it first")
+            raise WrongNamespace(tr("device {dev!r} is not in namespace {ns!r} but in {elsewhere}",
+                                    dev=dev, ns=ns, elsewhere=", ".join(elsewhere)),
+                                 hint=tr("capture it as {ref}", ref=repr(elsewhere[0] + "/" + dev)))
+        raise NotFound(tr("device {dev!r} does not exist", dev=dev), where=tr("namespace {ns}", ns=ns),
+                       hint=tr("lab.snapshot() lists the devices; create it first"))
 
     def _explain(self, cap: _Capture, timeout: float) -> Exception:
         text = cap.stderr.strip()
-        where = f"namespace {cap.ns}, device {cap.dev}"
+        where = tr("namespace {ns}, device {dev}", ns=cap.ns, dev=cap.dev)
         if "not up" in text:
-            return StepFailed(f"tcpdump cannot capture on {cap.dev!r}: the device is down", where=where,
-                              hint="bring it up first with lab.up(...)")
+            return StepFailed(tr("tcpdump cannot capture on {dev!r}: the device is down", dev=cap.dev), where=where,
+                              hint=tr("bring it up first with lab.up(...)"))
         if "No such device" in text:
-            return NotFound(f"tcpdump cannot find device {cap.dev!r}", where=where, hint=text.splitlines()[0])
+            return NotFound(tr("tcpdump cannot find device {dev!r}", dev=cap.dev), where=where, hint=text.splitlines()[0])
         if "filter expression" in text or "syntax error" in text:
-            return InvalidInput(f"tcpdump rejects the filter: {text.splitlines()[-1]}", where=where,
-                                hint="use pcap-filter syntax, e.g. 'icmp or arp', 'udp port 4789', 'ether host …'")
+            return InvalidInput(tr("tcpdump rejects the filter: {reason}", reason=text.splitlines()[-1]), where=where,
+                                hint=tr("use pcap-filter syntax, e.g. 'icmp or arp', 'udp port 4789', 'ether host …'"))
         if "Couldn't change to" in text or "Operation not permitted" in text or "permission" in text.lower():
-            return NoPrivileges(f"tcpdump cannot run here: {text.splitlines()[-1]}", where=where,
-                                hint="captures need a root agent (sudo) or the VM target; this kernel's rootless mode "
-                                     "cannot let tcpdump change its user")
+            return NoPrivileges(tr("tcpdump cannot run here: {reason}", reason=text.splitlines()[-1]), where=where,
+                                hint=tr("captures need a root agent (sudo) or the VM target; this kernel's rootless mode "
+                                        "cannot let tcpdump change its user"))
         if cap.proc.poll() is None:
-            return TargetError(f"tcpdump did not say 'listening on' within {timeout:g} s", where=where,
-                               hint="the target is very busy; try again, or raise the timeout")
-        return TargetError(f"tcpdump exited with {cap.proc.poll()}: {text[-300:] or 'no message'}", where=where,
-                           hint="run the same tcpdump with lab.run(...) to see why")
+            return TargetError(tr("tcpdump did not say 'listening on' within {timeout:g} s", timeout=timeout), where=where,
+                               hint=tr("the target is very busy; try again, or raise the timeout"))
+        said = text[-300:] if text else tr("no message")
+        return TargetError(tr("tcpdump exited with {code}: {said}", code=cap.proc.poll(), said=said), where=where,
+                           hint=tr("run the same tcpdump with lab.run(...) to see why"))
 
 
 class CaptureExtension(Captures):

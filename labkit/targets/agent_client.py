@@ -13,7 +13,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypedDict
 
-from ..errors import TargetError
+from ..errors import LabkitError, TargetError
+from ..i18n import tr
 from .client import DEFAULT_DEADLINE, AgentConnection, Subscription
 
 SLACK = 15.0  # seconds a call waits beyond the agent-side timeout it asked for
@@ -76,10 +77,10 @@ class AgentClient:
         return info
 
     def apply(self, ops: list[dict[str, Any]]) -> list[OpResult]:
-        return list(self._call("apply", ops=ops, what="the step"))
+        return list(self._call("apply", ops=ops, what=tr("the step")))
 
     def apply_confirmed(self, ops: list[dict[str, Any]], timeout: float) -> Confirmable:
-        result: Confirmable = self._call("apply_confirmed", ops=ops, timeout=timeout, what="the confirmed change")
+        result: Confirmable = self._call("apply_confirmed", ops=ops, timeout=timeout, what=tr("the confirmed change"))
         return result
 
     def confirm(self, token: str) -> Verdict:
@@ -87,10 +88,10 @@ class AgentClient:
         return result
 
     def snapshot(self) -> dict[str, Any]:
-        return dict(self._call("snapshot", what="reading the kernel"))
+        return dict(self._call("snapshot", what=tr("reading the kernel")))
 
     def features(self, kinds: list[str]) -> dict[str, bool]:
-        return dict(self._call("features", kinds=kinds, what="probing the kernel"))
+        return dict(self._call("features", kinds=kinds, what=tr("probing the kernel")))
 
     def wipe(self) -> dict[str, Any]:
         return dict(self._call("wipe"))
@@ -117,13 +118,13 @@ class AgentClient:
 
     def sleep(self, seconds: float) -> float:
         """A cancellable wait in the agent (protocol tests)."""
-        return float(self._call("sleep", deadline=seconds + SLACK, seconds=seconds, what="the wait"))
+        return float(self._call("sleep", deadline=seconds + SLACK, seconds=seconds, what=tr("the wait")))
 
     # -- extensions -------------------------------------------------------------------
     def stp_wait(self, bridges: list[list[str]], timeout: float, min_time: float,
                  on_event: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
         """Wait until the bridges' ports settle; ``on_event`` gets each port-state change as it happens."""
-        return dict(self._call("stp_wait", deadline=timeout + SLACK, what="the wait for STP", on_event=on_event,
+        return dict(self._call("stp_wait", deadline=timeout + SLACK, what=tr("the wait for STP"), on_event=on_event,
                                bridges=bridges, timeout=timeout, min_time=min_time))
 
     def watch(self, on_event: Callable[[dict[str, Any]], None], ready_timeout: float = 10.0) -> Subscription:
@@ -143,12 +144,14 @@ class AgentClient:
             if sub.done or time.monotonic() > deadline:
                 sub.cancel()
                 reply = getattr(getattr(sub, "_pending", None), "reply", None) or {}
-                raise TargetError("the live watch did not start: " + str((reply.get("error") or {}).get("what") or "no answer"),
-                                  hint="is the agent up to date? (labkit doctor)")
+                error = reply.get("error") or {}
+                reason = LabkitError.from_dict(error).what if error.get("what") else tr("no answer")
+                raise TargetError(tr("the live watch did not start: {reason}", reason=reason),
+                                  hint=tr("is the agent up to date? (labkit doctor)"))
         return sub
 
     def capture_start(self, ns: str, dev: str, **options: Any) -> dict[str, Any]:
-        return dict(self._call("capture_start", what="starting tcpdump", ns=ns, dev=dev, **options))
+        return dict(self._call("capture_start", what=tr("starting tcpdump"), ns=ns, dev=dev, **options))
 
     def capture_follow(self, ids: list[str], on_data: Callable[[dict[str, Any]], None], interval: float = 0.02) -> Subscription:
         """Stream the new bytes of each capture's pcap as events ``{id, offset, data, at}`` (base64; ``at``
@@ -167,7 +170,7 @@ class AgentClient:
         return dict(self._call("capture_read", id=id, offset=offset, max_bytes=max_bytes))
 
     def capture_stop(self, id: str, timeout: float = 5.0) -> dict[str, Any]:
-        return dict(self._call("capture_stop", deadline=timeout + SLACK, what="stopping tcpdump", id=id, timeout=timeout))
+        return dict(self._call("capture_stop", deadline=timeout + SLACK, what=tr("stopping tcpdump"), id=id, timeout=timeout))
 
     def capture_remove(self, id: str) -> dict[str, Any]:
         return dict(self._call("capture_remove", id=id))
@@ -176,7 +179,7 @@ class AgentClient:
         return dict(self._call("tun_open", ns=ns, name=name, mode=mode))
 
     def tun_read(self, id: int, timeout: float, max_packets: int) -> list[str]:
-        return list(self._call("tun_read", deadline=timeout + SLACK, what="reading the tun device", id=id,
+        return list(self._call("tun_read", deadline=timeout + SLACK, what=tr("reading the tun device"), id=id,
                                timeout=timeout, max_packets=max_packets))
 
     def tun_write(self, id: int, data: str) -> int:

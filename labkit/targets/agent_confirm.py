@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from ..errors import LabkitError, NotFound, TargetError
+from ..i18n import tr
 from ..steps.base import Op
 from .agent_api import Handler, exclusive
 
@@ -39,7 +40,7 @@ class ConfirmExtension:
         Like a router's commit-confirmed: a change that cuts the controller off (say,
         enslaving the eth0 that carries our SSH session the wrong way) rolls itself back."""
         if self.pending is not None:
-            raise TargetError("a confirmed change is already waiting", hint="confirm it or let it roll back first")
+            raise TargetError(tr("a confirmed change is already waiting"), hint=tr("confirm it or let it roll back first"))
         results = self.agent.apply(ops)
         token = f"c{time.monotonic_ns()}"
         undo = [Op.from_dict(u) for r in reversed(results) for u in r["undo"]]
@@ -66,7 +67,7 @@ class ConfirmExtension:
         """Keep the change (if it is still waiting); says whether it had already rolled back."""
         pending = self.pending
         if pending is None or pending["token"] != token:
-            raise NotFound(f"no confirmed change {token!r} is waiting", hint="apply it with apply_confirmed first")
+            raise NotFound(tr("no confirmed change {token!r} is waiting", token=token), hint=tr("apply it with apply_confirmed first"))
         pending["timer"].cancel()
         self.pending = None
         if pending["state"] == "rolled back":

@@ -13,6 +13,7 @@ import threading
 from typing import IO, TYPE_CHECKING, Any
 
 from ..errors import TargetError
+from ..i18n import tr
 from .agent_api import Call
 
 if TYPE_CHECKING:
@@ -74,7 +75,8 @@ class Server:
         if not isinstance(request, dict) or not isinstance(request.get("method"), str):
             rid = request.get("id") if isinstance(request, dict) else None
             self.send({"id": rid, "ok": False, "error": TargetError(
-                "the agent got a line that is not a request object", hint='send {"id": N, "method": "...", "params": {}}').to_dict()})
+                tr("the agent got a line that is not a request object"),
+                hint=tr("send {request}", request='{"id": N, "method": "...", "params": {}}')).to_dict()})
             return False
         rid, method = request.get("id"), request["method"]
         if method == "cancel":

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..i18n import Text, tr
 from ..model import STP_STATES
 from .agent_api import Call, Handler, concurrent
 
@@ -57,15 +58,16 @@ def unsettled_reason(bridges: list[list[str]], states: dict[str, tuple[str, str]
     for ns, bridge in bridges:
         ports = {key: state for key, (owner, state) in states.items() if owner == bridge and key.startswith(f"{ns}/")}
         if not ports:
-            return f"{bridge} has no ports"
+            return tr("{bridge} has no ports", bridge=bridge)
         if all(state == "disabled" for state in ports.values()):
-            return f"every port of {bridge} is disabled (are the links down?)"
+            return tr("every port of {bridge} is disabled (are the links down?)", bridge=bridge)
         moving = sorted(f"{key.split('/', 1)[1]} {state}" for key, state in ports.items() if state not in (*STABLE, "disabled"))
         if moving:
-            return f"{bridge}: " + ", ".join(moving)
+            return tr("{bridge}: {moving}", bridge=bridge, moving=", ".join(moving))
     roots = {key.split(":", 1)[1]: root for key, (_bridge, root) in states.items() if key.startswith(f"{ROOTS}:")}
     if len(set(roots.values())) > 1:
-        return "the bridges do not agree on the root yet: " + ", ".join(f"{key} says {root}" for key, root in sorted(roots.items()))
+        return tr("the bridges do not agree on the root yet: {roots}",
+                  roots=", ".join(f"{key} says {root}" for key, root in sorted(roots.items())))
     return ""
 
 
@@ -83,6 +85,8 @@ def stp_wait(read: Callable[[], dict[str, tuple[str, str]]], bridges: list[list[
         reason = unsettled_reason(bridges, last)
         if (not reason and elapsed >= min_time) or elapsed > timeout:
             return {"converged": not reason, "reason": reason or None, "timed_out": bool(reason), "elapsed": round(elapsed, 3),
+                    # the reason's message id and fields, so the notebook's side can show it in the learner's language
+                    "reason_text": reason.to_data() if isinstance(reason, Text) else None,
                     "events": events, "states": {k: st for k, (_b, st) in last.items() if not k.startswith(f"{ROOTS}:")}}
         sleep(POLL)
         now = read()

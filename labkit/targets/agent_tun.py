@@ -18,6 +18,7 @@ import time
 from typing import Any
 
 from ..errors import InvalidInput, NotFound, StepFailed
+from ..i18n import tr
 from ..kinds.tuntap import IFF_NO_PI, IFF_TAP, IFF_TUN, TUNSETIFF
 from ..names import check_ifname
 from . import nsutil
@@ -39,7 +40,7 @@ class TunExtension:
     def tun_open(self, ns: str, name: str, mode: str = "tun") -> dict[str, Any]:
         check_ifname(name)
         if mode not in ("tun", "tap"):
-            raise InvalidInput(f"mode {mode!r} is unknown", hint="use 'tun' or 'tap'")
+            raise InvalidInput(tr("mode {mode!r} is unknown", mode=mode), hint=tr("use 'tun' or 'tap'"))
         self.agent.kernel.ipr(ns)  # the namespace must exist
         flags = (IFF_TUN if mode == "tun" else IFF_TAP) | IFF_NO_PI
 
@@ -55,14 +56,15 @@ class TunExtension:
         try:
             fd = nsutil.in_netns(self.agent.kernel.netns(ns), open_device)
         except OSError as exc:
-            raise StepFailed(f"cannot open {mode} device {name!r}: {exc}", where=f"namespace {ns}",
-                             hint="a device of that name and another mode may exist already") from None
+            raise StepFailed(tr("cannot open {mode} device {name!r}: {error}", mode=mode, name=name, error=str(exc)),
+                             where=tr("namespace {ns}", ns=ns),
+                             hint=tr("a device of that name and another mode may exist already")) from None
         self.fds[fd] = {"ns": ns, "name": name, "mode": mode}
         return {"id": fd, "name": name, "mode": mode}
 
     def _fd(self, id: int) -> int:
         if id not in self.fds:
-            raise NotFound(f"no open tun/tap handle {id}", hint="it was closed; open it again with lab.tun_open()")
+            raise NotFound(tr("no open tun/tap handle {id}", id=id), hint=tr("it was closed; open it again with lab.tun_open()"))
         return id
 
     def tun_read(self, call: Call, id: int, timeout: float = 1.0, max_packets: int = 64) -> list[str]:

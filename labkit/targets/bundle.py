@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import TargetError
+from ..i18n import tr
 from .lazyinit import lazy_init
 
 AGENT_MODULE = "labkit.targets.agent"
@@ -145,8 +146,8 @@ def agent_bundle() -> Bundle:
     """labkit + pyroute2, from where this process imports them (found, not imported: that takes time)."""
     spec = importlib.util.find_spec("pyroute2")
     if spec is None or spec.origin is None:
-        raise TargetError("pyroute2 is not installed here, so the agent's bundle cannot carry it",
-                          hint="install labkit's dependencies (./dev test, or pip install pyroute2)")
+        raise TargetError(tr("pyroute2 is not installed here, so the agent's bundle cannot carry it"),
+                          hint=tr("install labkit's dependencies (./dev test, or pip install pyroute2)"))
     labkit_root = Path(__file__).resolve().parents[2]
     pyroute2_root = Path(spec.origin).resolve().parents[1]
     return Bundle(tuple(_package(labkit_root, "labkit") + _package(pyroute2_root, "pyroute2")))
@@ -184,8 +185,8 @@ def offer(proc: subprocess.Popen[bytes], bundle: Bundle, timeout: float) -> Offe
     if line == HAVE:
         return Offered(False, answered - started, 0.0, 0)
     if line != SEND:
-        raise TargetError(f"the agent's bootstrap did not answer as expected (it said {line[:80]!r})",
-                          hint="see the agent's stderr below")
+        raise TargetError(tr("the agent's bootstrap did not answer as expected (it said {said})", said=repr(line[:80])),
+                          hint=tr("see the agent's stderr below"))
     data = bundle.zip()
     proc.stdin.write(f"{len(data)}\n".encode() + data)
     proc.stdin.flush()
@@ -202,8 +203,8 @@ def _read_line(proc: subprocess.Popen[bytes], deadline: float) -> bytes:
         while not line.endswith(b"\n"):
             left = deadline - time.monotonic()
             if left <= 0 or not selector.select(left):
-                raise TargetError(f"the agent's bootstrap did not answer within the deadline (it said {line!r})",
-                                  hint="is the target very slow or stuck? see the agent's stderr below")
+                raise TargetError(tr("the agent's bootstrap did not answer within the deadline (it said {said})", said=repr(line)),
+                                  hint=tr("is the target very slow or stuck? see the agent's stderr below"))
             chunk = os.read(fd, 1)
             if not chunk:
                 return line

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..errors import InvalidInput
+from ..i18n import tr
 from ..settings import Settings
 from .base import Target
 
@@ -14,7 +15,7 @@ def target_from_settings(config: Settings, lab_id: str | None, mode: str | None)
 
         return VagrantTarget(config.vagrant_dir, lab_id=lab_id)
     if config.target != "local":
-        raise InvalidInput(f"LABKIT_TARGET={config.target!r} is not a target", hint="use 'local' or 'vagrant'")
+        raise InvalidInput(tr("LABKIT_TARGET={target!r} is not a target", target=config.target), hint=tr("use 'local' or 'vagrant'"))
     from .local import LocalTarget
 
     return LocalTarget(lab_id=lab_id, mode=mode)

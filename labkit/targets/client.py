@@ -28,10 +28,13 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from ..errors import Interrupted, LabkitError, TargetError
+from ..i18n import tr
 from .agent_api import PROTOCOL_VERSION
 
 DEFAULT_DEADLINE = 120.0  # seconds; long requests pass their own
 CANCEL_GRACE = 5.0  # seconds to wait for a cancelled request's reply
+INTACT = tr("your lab is intact")
+NEW_LAB = tr("start a new Lab()")
 
 
 @dataclass
@@ -67,7 +70,7 @@ class Subscription:
 class AgentConnection:
     """A running agent process and its multiplexed JSON-lines conversation."""
 
-    def __init__(self, argv: list[str], env: dict[str, str] | None = None, what: str = "agent",
+    def __init__(self, argv: list[str], env: dict[str, str] | None = None, what: str = tr("agent"),
                  handshake: Callable[[subprocess.Popen[bytes]], object] | None = None) -> None:
         self.what = what
         self._log = tempfile.NamedTemporaryFile(prefix="labkit-agent-", suffix=".log", delete=False)  # noqa: SIM115
@@ -75,7 +78,8 @@ class AgentConnection:
             self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
                                          env=env, start_new_session=True)
         except FileNotFoundError as exc:
-            raise TargetError(f"cannot start the {what}: {exc}", hint="run `labkit doctor`") from None
+            raise TargetError(tr("cannot start the {what}: {error}", what=what, error=str(exc)),
+                              hint=tr("run `labkit doctor`")) from None
         self._write_lock = threading.Lock()
         self._state_lock = threading.Lock()
         self._pending: dict[int, _Pending] = {}
@@ -93,8 +97,8 @@ class AgentConnection:
                 tail = self.stderr_tail()
                 self._drop_log()
                 if isinstance(exc, LabkitError):
-                    raise TargetError(f"cannot start the {what}: {exc.what}", where=exc.where,
-                                      hint=f"{exc.hint}\n{tail}" if tail else exc.hint) from None
+                    raise TargetError(tr("cannot start the {what}: {error}", what=what, error=exc.what), where=exc.where,
+                                      hint=tr("{hint}\n{tail}", hint=exc.hint, tail=tail) if tail else exc.hint) from None
                 raise
         # Events are handed to their subscribers by a thread of their own: a subscriber that waits
         # (for a lock, or for another reply) must never stop the reader delivering replies. The queue
@@ -189,12 +193,13 @@ class AgentConnection:
                 self._stdin.write(line)
                 self._stdin.flush()
             except (BrokenPipeError, OSError, ValueError) as exc:
-                raise TargetError(f"lost the {self.what}: {exc}", hint=self.stderr_tail() or "start a new Lab()") from None
+                raise TargetError(tr("lost the {what}: {error}", what=self.what, error=str(exc)),
+                                  hint=self.stderr_tail() or NEW_LAB) from None
 
     def _register(self, method: str, on_event: Callable[[dict[str, Any]], None] | None) -> tuple[int, _Pending]:
         with self._state_lock:
             if self._closed or self.proc.poll() is not None:
-                raise TargetError(f"the {self.what} is not running", hint=self.stderr_tail() or "start a new Lab()")
+                raise TargetError(tr("the {what} is not running", what=self.what), hint=self.stderr_tail() or NEW_LAB)
             self._next += 1
             pending = _Pending(method, on_event=on_event)
             self._pending[self._next] = pending
@@ -213,8 +218,9 @@ class AgentConnection:
             while not pending.done.wait(min(0.5, max(0.0, limit - time.monotonic()))):
                 if time.monotonic() >= limit:
                     self._cancel(rid, pending)
-                    raise TargetError(f"the {self.what} did not answer {method!r} within {deadline:.0f} s",
-                                      hint="the request was cancelled; the lab should be intact (lab.snapshot() to see)")
+                    raise TargetError(tr("the {what} did not answer {method!r} within {deadline:.0f} s",
+                                         what=self.what, method=method, deadline=deadline),
+                                      hint=tr("the request was cancelled; the lab should be intact (lab.snapshot() to see)"))
         except KeyboardInterrupt:
             self._cancel(rid, pending)
             raise self._interrupted(method, what, pending) from None
@@ -245,22 +251,26 @@ class AgentConnection:
         label = what or method
         reply = pending.reply
         if reply is None:
-            return Interrupted(f"{label} was asked to stop",
-                               hint=f"the {self.what} did not confirm within {CANCEL_GRACE:.0f} s; your lab should be intact")
+            return Interrupted(tr("{label} was asked to stop", label=label),
+                               hint=tr("the {what} did not confirm within {grace:.0f} s; your lab should be intact",
+                                       what=self.what, grace=CANCEL_GRACE))
         if reply.get("ok"):
-            error = Interrupted(f"{label} had already finished", hint="your lab is intact")
+            error = Interrupted(tr("{label} had already finished", label=label), hint=INTACT)
             error.result = reply.get("result")
             return error
         data = reply.get("error") or {}
         if data.get("type") in ("Interrupted", "Cancelled"):  # the box already says "Interrupted": no need to repeat it
-            return Interrupted(data.get("what") or f"{label} was stopped", where=data.get("where", ""),
-                               hint=data.get("hint") or "your lab is intact")
-        return Interrupted(f"{label} ended with: {data.get('what', '?')}", hint="your lab is intact")
+            sent = LabkitError.from_dict(data)  # keeps the agent's message ids: shown in the learner's language
+            return Interrupted(sent.what if data.get("what") else tr("{label} was stopped", label=label), where=sent.where,
+                               hint=sent.hint if data.get("hint") else INTACT)
+        said = LabkitError.from_dict(data).what if "what" in data else "?"
+        return Interrupted(tr("{label} ended with: {said}", label=label, said=said), hint=INTACT)
 
     def _result(self, pending: _Pending) -> Any:
         reply = pending.reply
         if reply is None:
-            raise TargetError(f"the {self.what} exited during {pending.method!r}", hint=self.stderr_tail() or "start a new Lab()")
+            raise TargetError(tr("the {what} exited during {method!r}", what=self.what, method=pending.method),
+                              hint=self.stderr_tail() or NEW_LAB)
         if reply.get("ok"):
             return reply.get("result")
         raise LabkitError.from_dict(reply.get("error") or {})
@@ -269,8 +279,9 @@ class AgentConnection:
         """The agent's greeting; a different protocol version is refused with a hint."""
         info = dict(self.call("hello", deadline=60.0))
         if info.get("protocol") != PROTOCOL_VERSION:
-            raise TargetError(f"the {self.what} speaks protocol {info.get('protocol')!r}, this labkit speaks {PROTOCOL_VERSION}",
-                              hint="the target runs another labkit version: update it (or restart the VM's lab)")
+            raise TargetError(tr("the {what} speaks protocol {theirs!r}, this labkit speaks {ours}",
+                                 what=self.what, theirs=info.get("protocol"), ours=PROTOCOL_VERSION),
+                              hint=tr("the target runs another labkit version: update it (or restart the VM's lab)"))
         return info
 
     def close(self, timeout: float = 15.0) -> None:

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any
 from pyroute2.netlink.exceptions import NetlinkError
 
 from ..errors import InvalidInput, MissingTool, NotFound, StepFailed
+from ..i18n import tr
 from ..steps import ops
 from ..steps.base import Op
 from . import nsutil
 from .done import Done
+from .texts import api
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -99,12 +101,13 @@ def move_ip(k: Kernel, op: Op) -> Done:
         on_dst = [c for c, _ in _addresses(k, op.ns, dst_i)]
         if on_dst and (not only or all(any(_same(o, c) for c in on_dst) for o in only)):
             return Done(False)
-        raise NotFound(f"{src!r} has no IP address to move", where=f"namespace {op.ns}",
-                       hint=f"give it one first: lab.addr({src!r}, '20.1.0.10/24')")
+        raise NotFound(tr("{src!r} has no IP address to move", src=src), where=tr("namespace {ns}", ns=op.ns),
+                       hint=tr("give it one first: {call}", call=api("lab.addr", src, "20.1.0.10/24")))
     routes = routes_via(k, op.ns, src_i)
     if routes and not (k.link(op.ns, dst) or {}).get("flags", 0) & 0x1:
-        raise InvalidInput(f"{dst!r} is down, so the routes via {src!r} ({', '.join(_route_text(r) for r in routes)}) cannot move to it",
-                           where=f"namespace {op.ns}", hint=f"bring it up first: lab.up({dst!r})")
+        raise InvalidInput(tr("{dst!r} is down, so the routes via {src!r} ({routes}) cannot move to it",
+                              dst=dst, src=src, routes=", ".join(_route_text(r) for r in routes)),
+                           where=tr("namespace {ns}", ns=op.ns), hint=tr("bring it up first: {call}", call=api("lab.up", dst)))
     sock, reader = k.ipr(op.ns), k.reader(op.ns)
     done: list[Callable[[], Any]] = []
     try:
@@ -205,10 +208,11 @@ def sysctl(k: Kernel, op: Op) -> Done:
     try:
         old = nsutil.write_sysctl(k.netns(op.ns), key, value)
     except FileNotFoundError:
-        raise NotFound(f"sysctl {key} does not exist on this kernel", where=f"namespace {op.ns}",
-                       hint="check the key (sysctl -a | grep ...)") from None
+        raise NotFound(tr("sysctl {key} does not exist on this kernel", key=key), where=tr("namespace {ns}", ns=op.ns),
+                       hint=tr("check the key (sysctl -a | grep ...)")) from None
     except OSError as exc:
-        raise StepFailed(f"`{op.command}` failed: {exc}", where=f"namespace {op.ns}") from None
+        raise StepFailed(tr("`{command}` failed: {error}", command=op.command, error=str(exc)),
+                         where=tr("namespace {ns}", ns=op.ns)) from None
     if old == value:
         return Done(False)
     return Done(True, [ops.sysctl(op.ns, key, old)])
@@ -233,12 +237,13 @@ def neigh_flush(k: Kernel, op: Op) -> Done:
 
 def _nft(k: Kernel, op: Op, script: str) -> None:
     if shutil.which("nft") is None:
-        raise MissingTool("nft (nftables) is not installed", hint="apt-get install nftables")
+        raise MissingTool(tr("nft (nftables) is not installed"), hint=tr("apt-get install nftables"))
     k.ipr(op.ns)
     result = subprocess.run(["ip", "netns", "exec", k.netns(op.ns), "nft", "-f", "-"], input=script,
                             capture_output=True, text=True, timeout=20, check=False)
     if result.returncode != 0:
-        raise StepFailed(f"nft failed: {result.stderr.strip()}", where=f"namespace {op.ns}", hint="check the ruleset")
+        raise StepFailed(tr("nft failed: {error}", error=result.stderr.strip()), where=tr("namespace {ns}", ns=op.ns),
+                         hint=tr("check the ruleset"))
 
 
 def nft_apply(k: Kernel, op: Op) -> Done:

@@ -26,12 +26,14 @@ from ..errors import (
     StepFailed,
     WrongNamespace,
 )
+from ..i18n import tr
 from ..kinds import module_of
 from ..names import netns_name, split_netns_name
 from ..steps.base import Op
 from . import nsutil
 from .done import Done, Executor
 from .rtnl import NetlinkFailure, RawNetlink
+from .texts import api, joined
 
 #: Device kinds and the kernel module that provides each (for KernelLacks hints).
 
@@ -74,8 +76,8 @@ class Kernel:
         try:
             made = nsutil.create_netns(self.netns(label))
         except PermissionError as exc:
-            raise NoPrivileges(f"cannot create namespace {label}: {exc}",
-                               hint="run as root, allow `sudo -n`, or run `labkit doctor` to see what is missing") from None
+            raise NoPrivileges(tr("cannot create namespace {label}: {error}", label=label, error=str(exc)),
+                               hint=tr("run as root, allow `sudo -n`, or run `labkit doctor` to see what is missing")) from None
         if made:
             self.reader(label).set_up(1)  # lo, as every host has it
             for watcher in list(self.watchers):
@@ -127,8 +129,9 @@ class Kernel:
     def _netlink_fd(self, label: str) -> int:
         """A new netlink socket inside namespace ``label``, which must exist."""
         if not nsutil.netns_inode(self.netns(label)):
-            raise NotFound(f"namespace {label!r} does not exist", where=f"lab {self.lab_id}",
-                           hint=f"create it first with lab.netns({label!r}); existing: {', '.join(self.labels())}")
+            raise NotFound(tr("namespace {ns!r} does not exist", ns=label), where=tr("lab {lab_id}", lab_id=self.lab_id),
+                           hint=tr("create it first with {call}; existing: {names}",
+                                   call=api("lab.netns", label), names=", ".join(self.labels())))
         return nsutil.netlink_fd(self.netns(label))
 
     def reader(self, label: str) -> RawNetlink:
@@ -156,7 +159,7 @@ class Kernel:
         """The device ``name`` in ``label`` as a flattened netlink message, or None."""
         return self.reader(label).link(name)
 
-    def index(self, label: str, name: str, role: str = "device") -> int:
+    def index(self, label: str, name: str, role: str = tr("device")) -> int:
         """The ifindex of ``name`` in ``label``; a clear error if it is missing or elsewhere."""
         found = self.link(label, name)
         if found is not None:
@@ -164,11 +167,14 @@ class Kernel:
         elsewhere = [other for other in self.labels() if other != label and self.link(other, name) is not None]
         if elsewhere:
             raise WrongNamespace(
-                f"{role} {name!r} is not in namespace {label!r}; it is in {', '.join(elsewhere)}",
-                where=f"lab {self.lab_id}", hint=f"pass ns={elsewhere[0]!r}, or move it with lab.move({name!r}, {label!r})")
+                tr("{role} {name!r} is not in namespace {ns!r}; it is in {elsewhere}",
+                   role=role, name=name, ns=label, elsewhere=", ".join(elsewhere)),
+                where=tr("lab {lab_id}", lab_id=self.lab_id),
+                hint=tr("pass {arg}, or move it with {call}", arg="ns=" + repr(elsewhere[0]), call=api("lab.move", name, label)))
         names = [str(itf.get("IFLA_IFNAME")) for itf in self.dump(label, "links")]
-        raise NotFound(f"{role} {name!r} does not exist in namespace {label!r}", where=f"lab {self.lab_id}",
-                       hint=f"devices there: {', '.join(names)}; create it first (e.g. lab.veth(...))")
+        raise NotFound(tr("{role} {name!r} does not exist in namespace {ns!r}", role=role, name=name, ns=label),
+                       where=tr("lab {lab_id}", lab_id=self.lab_id),
+                       hint=tr("devices there: {names}; create it first (e.g. lab.veth(...))", names=", ".join(names)))
 
     def dump(self, label: str, what: str) -> list[dict[str, Any]]:
         """A flattened dump of links, addrs, routes, fdb or neigh in ``label``."""
@@ -185,23 +191,24 @@ class Kernel:
             raise self.explain(op, exc.errno or 0, f"({exc.errno}, {exc.strerror!r})") from None
 
     def explain(self, op: Op, code: int, text: str) -> LabkitError:
-        where = f"namespace {op.ns}"
+        where = tr("namespace {ns}", ns=op.ns)
         kind = op.args.get("kind")
         if op.action == "link_add" and code == errno.EOPNOTSUPP and kind:
             return KernelLacks(
-                f"this kernel cannot make {kind} devices (module {module_of(kind)} is missing)",
-                where=where, hint="run this lab on the VM target: Lab.vagrant(), whose Debian kernel has it")
+                tr("this kernel cannot make {kind} devices (module {module} is missing)", kind=kind, module=module_of(kind)),
+                where=where, hint=tr("run this lab on the VM target: Lab.vagrant(), whose Debian kernel has it"))
         if code == errno.EEXIST:
-            return AlreadyExists(f"`{op.command}` failed: it already exists", where=where,
-                                 hint="delete it first, or use another name")
+            return AlreadyExists(tr("`{command}` failed: it already exists", command=op.command), where=where,
+                                 hint=tr("delete it first, or use another name"))
         if code == errno.EPERM:
-            return NoPrivileges(f"`{op.command}` was refused: operation not permitted", where=where,
-                                hint="labkit needs root (or CAP_NET_ADMIN); run `labkit doctor`")
+            return NoPrivileges(tr("`{command}` was refused: operation not permitted", command=op.command), where=where,
+                                hint=tr("labkit needs root (or CAP_NET_ADMIN); run `labkit doctor`"))
         if code == errno.ENODEV:
-            return NotFound(f"`{op.command}` failed: no such device", where=where, hint="check the device names with lab.snapshot()")
-        return StepFailed(f"`{op.command}` was refused by the kernel: {text}", where=where,
-                          hint="check the values against what this device kind accepts (an MTU range, a device that must be up "
-                               "or down first); nothing was changed")
+            return NotFound(tr("`{command}` failed: no such device", command=op.command), where=where,
+                            hint=tr("check the device names with lab.snapshot()"))
+        return StepFailed(tr("`{command}` was refused by the kernel: {text}", command=op.command, text=text), where=where,
+                          hint=tr("check the values against what this device kind accepts (an MTU range, a device that must be up "
+                                  "or down first); nothing was changed"))
 
     def apply(self, ops: list[Op]) -> list[tuple[Op, Done]]:
         """Run ``ops`` in order; on failure undo the done ones and raise."""
@@ -210,19 +217,21 @@ class Kernel:
             run = self.executors.get(op.action)
             if run is None:
                 self.rollback(done)
-                raise StepFailed(f"unknown op {op.action!r}", hint="this agent is older than the library; restart the lab")
+                raise StepFailed(tr("unknown op {action!r}", action=op.action), hint=tr("this agent is older than the library; restart the lab"))
             try:
                 done.append((op, run(self, op)))
             except Exception as exc:  # any failure, even a bug of ours: the step is all or nothing
                 failed = self.rollback(done)
                 error = exc if isinstance(exc, LabkitError) else StepFailed(
-                    f"`{op.command}` failed: {type(exc).__name__}: {exc}", where=f"namespace {op.ns}",
-                    hint="check the step's values")
+                    tr("`{command}` failed: {error}", command=op.command, error=type(exc).__name__ + ": " + str(exc)),
+                    where=tr("namespace {ns}", ns=op.ns), hint=tr("check the step's values"))
                 if failed:
-                    error.hint = (error.hint + ". " if error.hint else "") + \
-                        f"Undoing the step's earlier changes failed for: {'; '.join(failed)} (lab.snapshot() shows what is left)"
+                    undone = tr("Undoing the step's earlier changes failed for: {failed} (lab.snapshot() shows what is left)",
+                                failed=joined(failed))
                 elif done:
-                    error.hint = (error.hint + ". " if error.hint else "") + "The step's earlier changes were undone"
+                    undone = tr("The step's earlier changes were undone")
+                if failed or done:
+                    error.hint = tr("{hint}. {more}", hint=error.hint, more=undone) if error.hint else undone
                 raise error from None
         self.settle([(op.ns, op.args["name"]) for op, d in done if op.action == "link_set" and op.args.get("up") and d.changed])
         return done
@@ -257,5 +266,5 @@ class Kernel:
                 try:
                     self.apply([undo])
                 except LabkitError as exc:
-                    failed.append(f"`{undo.command}` ({exc.what})")
+                    failed.append(tr("`{command}` ({reason})", command=undo.command, reason=exc.what))
         return failed

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import kinds
 from ..errors import AlreadyExists, InvalidInput, NotFound, StepFailed, WrongNamespace
+from ..i18n import tr
 from ..kinds.tuntap import IFF_NO_PI, IFF_TAP, IFF_TUN, TUNSETIFF, TUNSETOWNER, TUNSETPERSIST
 from ..steps import ops
 from ..steps.base import Op
@@ -22,6 +23,7 @@ from .collect import nsids
 from .done import Done
 from .ipops import route_ops, routes_via
 from .rtnl import info_data
+from .texts import api, joined
 from .tunfile import open_tun
 
 if TYPE_CHECKING:
@@ -67,12 +69,13 @@ def _is_the_same(k: Kernel, op: Op, existing: dict[str, Any]) -> list[str]:
         parent = _index_or_none(k, op.ns, a["link"])
         if existing.get("IFLA_LINK") != parent:
             have = _name_of(k, op.ns, existing["IFLA_LINK"]) if existing.get("IFLA_LINK") else None
-            found.append(f"parent {a['link']!r} (the device's parent is {have or 'another device'})")
+            found.append(tr("parent {link!r} (the device's parent is {have})", link=a["link"], have=have or tr("another device")))
     if a["kind"] == "veth":
         peer = _veth_peer(k, op.ns, existing)
         if peer != (a.get("peer_ns", op.ns), a["peer"]):
-            where = f"{peer[1]} in {peer[0]}" if peer else "unknown"
-            found.append(f"peer {a['peer']!r} in {a.get('peer_ns', op.ns)} (the device's peer is {where})")
+            where = tr("{name} in {ns}", name=peer[1], ns=peer[0]) if peer else tr("unknown")
+            found.append(tr("peer {peer!r} in {ns} (the device's peer is {where})", peer=a["peer"], ns=a.get("peer_ns", op.ns),
+                            where=where))
     return found
 
 
@@ -88,26 +91,30 @@ def link_add(k: Kernel, op: Op) -> Done:
     existing = k.link(op.ns, name)
     if existing is not None:
         if kind_of(existing) != kind:
-            raise AlreadyExists(f"{name!r} already exists in namespace {op.ns!r} as a {kind_of(existing)} device, not a {kind}",
-                                hint=f"delete it with lab.delete({name!r}) or pick another name")
+            raise AlreadyExists(tr("{name!r} already exists in namespace {ns!r} as a {have} device, not a {kind}",
+                                   name=name, ns=op.ns, have=kind_of(existing), kind=kind),
+                                hint=tr("delete it with {call} or pick another name", call=api("lab.delete", name)))
         differences = _is_the_same(k, op, existing)
         if differences:
-            raise AlreadyExists(f"{kind} {name!r} already exists in namespace {op.ns!r} with other settings: "
-                                + "; ".join(differences),
-                                hint=f"change it with the step for that setting, or lab.delete({name!r}) and create it again")
+            raise AlreadyExists(tr("{kind} {name!r} already exists in namespace {ns!r} with other settings: {differences}",
+                                   kind=kind, name=name, ns=op.ns, differences=joined(differences)),
+                                hint=tr("change it with the step for that setting, or {call} and create it again",
+                                        call=api("lab.delete", name)))
         return Done(False)
     reader = k.reader(op.ns)
-    parent = k.index(op.ns, a["link"], "parent device") if a.get("link") else None
-    data = info_data(kinds.get(kind).info_data(_settings(op), lambda dev: k.index(op.ns, dev, "underlay device")))
+    parent = k.index(op.ns, a["link"], tr("parent device")) if a.get("link") else None
+    data = info_data(kinds.get(kind).info_data(_settings(op), lambda dev: k.index(op.ns, dev, tr("underlay device"))))
     macs = {"address": a.get("address"), "peer_address": a.get("peer_address")}
     if kind != "veth":
         k.call(op, reader.new_link, name, kinds.get(kind).info_kind, data, link=parent, address=macs["address"])
         return Done(True, [ops.link_del(op.ns, name)])
     peer_ns = a.get("peer_ns", op.ns)
     if not k.has_ns(peer_ns):
-        raise NotFound(f"namespace {peer_ns!r} for the veth peer does not exist", hint=f"create it first: lab.netns({peer_ns!r})")
+        raise NotFound(tr("namespace {ns!r} for the veth peer does not exist", ns=peer_ns),
+                       hint=tr("create it first: {call}", call=api("lab.netns", peer_ns)))
     if k.link(peer_ns, a["peer"]) is not None:
-        raise AlreadyExists(f"the peer name {a['peer']!r} is taken in namespace {peer_ns!r}", hint="pick another peer name")
+        raise AlreadyExists(tr("the peer name {peer!r} is taken in namespace {ns!r}", peer=a["peer"], ns=peer_ns),
+                            hint=tr("pick another peer name"))
     if peer_ns == op.ns:
         k.call(op, reader.new_link, name, "veth", data, peer=a["peer"], **macs)
     else:
@@ -125,7 +132,8 @@ def tuntap_add(k: Kernel, op: Op) -> Done:
     if existing is not None:
         if kind_of(existing) == mode:
             return Done(False)
-        raise AlreadyExists(f"{name!r} already exists as a {kind_of(existing)} device", hint="delete it or pick another name")
+        raise AlreadyExists(tr("{name!r} already exists as a {kind} device", name=name, kind=kind_of(existing)),
+                            hint=tr("delete it or pick another name"))
     flags = (IFF_TUN if mode == "tun" else IFF_TAP) | IFF_NO_PI
     uid = 0
     if op.args.get("user"):
@@ -134,8 +142,8 @@ def tuntap_add(k: Kernel, op: Op) -> Done:
         try:
             uid = pwd.getpwnam(op.args["user"]).pw_uid
         except KeyError:
-            raise NotFound(f"user {op.args['user']!r} does not exist on the target", where=f"namespace {op.ns}",
-                           hint="name a user of this machine (see /etc/passwd), or leave user= out") from None
+            raise NotFound(tr("user {user!r} does not exist on the target", user=op.args["user"]), where=tr("namespace {ns}", ns=op.ns),
+                           hint=tr("name a user of this machine (see /etc/passwd), or leave user= out")) from None
 
     def make() -> None:
         fd = open_tun()  # a missing or forbidden /dev/net/tun raises the error that says which, and the fix
@@ -150,7 +158,8 @@ def tuntap_add(k: Kernel, op: Op) -> Done:
     try:
         nsutil.in_netns(k.netns(op.ns), make)
     except OSError as exc:
-        raise StepFailed(f"`{op.command}` failed: {exc}", where=f"namespace {op.ns}") from None
+        raise StepFailed(tr("`{command}` failed: {error}", command=op.command, error=str(exc)),
+                         where=tr("namespace {ns}", ns=op.ns)) from None
     return Done(True, [ops.link_del(op.ns, name)])
 
 
@@ -282,8 +291,9 @@ def link_del(k: Kernel, op: Op) -> Done:
         name = op.args["name"]
         elsewhere = [other for other in k.labels() if other != op.ns and k.link(other, name) is not None]
         if elsewhere:  # "already so" would be a lie: the device is there, in another namespace of the lab
-            raise WrongNamespace(f"{name!r} is not in namespace {op.ns!r}; it is in {', '.join(elsewhere)}",
-                                 hint=f"pass ns={elsewhere[0]!r} to delete it there")
+            raise WrongNamespace(tr("{name!r} is not in namespace {ns!r}; it is in {elsewhere}",
+                                    name=name, ns=op.ns, elsewhere=", ".join(elsewhere)),
+                                 hint=tr("pass {arg} to delete it there", arg="ns=" + repr(elsewhere[0])))
         return Done(False)
     undo = _recreate(k, op.ns, link)
     k.call(op, k.reader(op.ns).del_link, link["index"])
@@ -304,11 +314,11 @@ def link_set(k: Kernel, op: Op) -> Done:
             if a["master"] is None:
                 k.call(op, sock.set_link, index, master=0)
             else:
-                master = k.index(op.ns, a["master"], "bridge")
+                master = k.index(op.ns, a["master"], tr("bridge"))
                 master_link = k.link(op.ns, a["master"]) or {}
                 if kind_of(master_link) != "bridge":
-                    raise InvalidInput(f"{a['master']!r} is a {kind_of(master_link)} device, not a bridge",
-                                       where=f"namespace {op.ns}", hint="enslave into a bridge made with lab.bridge()")
+                    raise InvalidInput(tr("{name!r} is a {kind} device, not a bridge", name=a["master"], kind=kind_of(master_link)),
+                                       where=tr("namespace {ns}", ns=op.ns), hint=tr("enslave into a bridge made with lab.bridge()"))
                 k.call(op, sock.set_link, index, master=master)
             undo.append(ops.link_set(op.ns, name, master=old))
             changed = True
@@ -329,9 +339,10 @@ def link_set(k: Kernel, op: Op) -> Done:
     if "netns" in a and a["netns"] != op.ns:
         target = a["netns"]
         if not k.has_ns(target):
-            raise NotFound(f"namespace {target!r} does not exist", hint=f"create it first: lab.netns({target!r})")
+            raise NotFound(tr("namespace {ns!r} does not exist", ns=target), hint=tr("create it first: {call}", call=api("lab.netns", target)))
         if k.link(target, name) is not None:
-            raise AlreadyExists(f"namespace {target!r} already has a device called {name!r}", hint="rename or delete one of them")
+            raise AlreadyExists(tr("namespace {ns!r} already has a device called {name!r}", ns=target, name=name),
+                                hint=tr("rename or delete one of them"))
         back = [ops.link_set(target, name, netns=op.ns)]
         back += _restore(k, op.ns, link)  # moving drops its addresses, master, state and routes: all come back
         fd = os.open(nsutil.netns_path(k.netns(target)), os.O_RDONLY | os.O_CLOEXEC)
@@ -347,10 +358,10 @@ def link_set(k: Kernel, op: Op) -> Done:
 def bridge_set(k: Kernel, op: Op) -> Done:
     """``ip link set BR type bridge …``: only the settings that differ are sent, encoded from the bridge's declaration."""
     name = op.args["name"]
-    index = k.index(op.ns, name, "bridge")
+    index = k.index(op.ns, name, tr("bridge"))
     link = k.link(op.ns, name) or {}
     if kind_of(link) != "bridge":
-        raise InvalidInput(f"{name!r} is a {kind_of(link)} device, not a bridge", where=f"namespace {op.ns}")
+        raise InvalidInput(tr("{name!r} is a {kind} device, not a bridge", name=name, kind=kind_of(link)), where=tr("namespace {ns}", ns=op.ns))
     bridge = kinds.get("bridge")
     data = _info_data(link)
     wanted = {key: value for key, value in op.args.items() if key != "name"}
@@ -366,11 +377,12 @@ def bridge_set(k: Kernel, op: Op) -> Done:
 
 def brport_set(k: Kernel, op: Op) -> Done:
     name = op.args["name"]
-    index = k.index(op.ns, name, "bridge port")
+    index = k.index(op.ns, name, tr("bridge port"))
     link = k.link(op.ns, name) or {}
     data = (link.get("IFLA_LINKINFO") or {}).get("IFLA_INFO_SLAVE_DATA") or {}
     if not link.get("IFLA_MASTER"):
-        raise InvalidInput(f"{name!r} is not a bridge port", where=f"namespace {op.ns}", hint=f"enslave it first: lab.enslave({name!r}, 'br0')")
+        raise InvalidInput(tr("{name!r} is not a bridge port", name=name), where=tr("namespace {ns}", ns=op.ns),
+                           hint=tr("enslave it first: {call}", call=api("lab.enslave", name, "br0")))
     wanted = {key: op.args[key] for key in ("cost", "priority") if key in op.args and data.get(f"IFLA_BRPORT_{key.upper()}") != op.args[key]}
     if not wanted:
         return Done(False)

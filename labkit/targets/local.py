@@ -16,6 +16,7 @@ import subprocess
 import sys
 
 from ..errors import NoPrivileges
+from ..i18n import tr
 from ..names import check_lab_id
 from ..settings import settings
 from .base import AgentTarget
@@ -57,7 +58,7 @@ def choose_mode(requested: str | None = None) -> str:
     requested = requested or settings().mode
     if requested:
         if requested not in MODES:
-            raise NoPrivileges(f"unknown privilege mode {requested!r}", hint=f"use one of {', '.join(MODES)}")
+            raise NoPrivileges(tr("unknown privilege mode {mode!r}", mode=requested), hint=tr("use one of {modes}", modes=", ".join(MODES)))
         return requested
     if os.geteuid() == 0:
         return "root"
@@ -65,9 +66,9 @@ def choose_mode(requested: str | None = None) -> str:
         return "sudo"
     if _userns_works():
         return "rootless"
-    raise NoPrivileges("labkit cannot get the rights to make network namespaces here",
-                       hint="run as root, allow password-less `sudo` for python, or enable unprivileged user namespaces "
-                            "(sysctl kernel.unprivileged_userns_clone=1); `labkit doctor` checks all three")
+    raise NoPrivileges(tr("labkit cannot get the rights to make network namespaces here"),
+                       hint=tr("run as root, allow password-less `sudo` for python, or enable unprivileged user namespaces "
+                               "(sysctl kernel.unprivileged_userns_clone=1); `labkit doctor` checks all three"))
 
 
 #: where Debian keeps the administrator's tools (nft, dnsmasq, ethtool, sysctl): on root's PATH, not a user's
@@ -109,4 +110,4 @@ class LocalTarget(AgentTarget):
         env = dict(os.environ)
         env["PATH"] = agent_path(env.get("PATH"))
         env["PYTHONPATH"] = _package_root() + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        self.connect(AgentConnection(agent_argv(self.lab_id, self.mode), env=env, what="labkit agent"))
+        self.connect(AgentConnection(agent_argv(self.lab_id, self.mode), env=env, what=tr("labkit agent")))

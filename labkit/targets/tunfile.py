@@ -15,22 +15,24 @@ import errno
 import os
 
 from ..errors import LabkitError, NoPrivileges, NotFound
+from ..i18n import tr
 
 TUN = "/dev/net/tun"
-VM_HINT = "or run the tun/tap labs on the VM target (Lab.vagrant())"
+VM_HINT = tr("or run the tun/tap labs on the VM target (Lab.vagrant())")
 
 
 def tun_error(exc: OSError, path: str = TUN) -> LabkitError:
     """The labkit error for an ``OSError`` from opening ``path``: what failed, why, and the fix."""
     if exc.errno == errno.ENOENT:
-        return NotFound(f"{path} is missing, so no tun or tap device can be made here",
-                        hint=f"this kernel has no tun module loaded: as root, `modprobe tun`; {VM_HINT}")
+        return NotFound(tr("{path} is missing, so no tun or tap device can be made here", path=path),
+                        hint=tr("this kernel has no tun module loaded: as root, `modprobe tun`; {vm}", vm=VM_HINT))
     if exc.errno in (errno.EACCES, errno.EPERM):
-        return NoPrivileges(f"{path} cannot be opened by this user ({exc.strerror}), so no tun or tap device can be made",
+        return NoPrivileges(tr("{path} cannot be opened by this user ({reason}), so no tun or tap device can be made",
+                               path=path, reason=exc.strerror),
                             where=f"uid {os.getuid()}",
-                            hint=f"`ls -l {path}` should show crw-rw-rw-: as root, `chmod 0666 {path}`; in a container, "
-                                 f"start it with `--device {path}`; {VM_HINT}")
-    return NotFound(f"{path} cannot be opened ({exc.strerror})", hint=VM_HINT)
+                            hint=tr("`ls -l {path}` should show crw-rw-rw-: as root, `chmod 0666 {path}`; in a container, "
+                                    "start it with `--device {path}`; {vm}", path=path, vm=VM_HINT))
+    return NotFound(tr("{path} cannot be opened ({reason})", path=path, reason=exc.strerror), hint=VM_HINT)
 
 
 def open_tun(path: str = TUN, flags: int = os.O_RDWR | os.O_CLOEXEC) -> int:

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from ..errors import MissingTool, TargetError
+from ..i18n import tr
 from ..names import check_lab_id
 from ..progress import PHASES, Progress, default_progress, parse_machine_readable, phase_of
 from ..settings import settings
@@ -54,9 +55,11 @@ class VagrantTarget(AgentTarget):
                  destroy_on_close: bool = False, env: dict[str, str] | None = None) -> None:
         self.path = Path(path).resolve()
         if not (self.path / "Vagrantfile").is_file():
-            raise TargetError(f"no Vagrantfile in {self.path}", hint="pass the folder of labkit's Vagrantfile: Lab.vagrant('path/to/labkit')")
+            raise TargetError(tr("no Vagrantfile in {path}", path=str(self.path)),
+                              hint=tr("pass the folder of labkit's Vagrantfile: Lab.vagrant('path/to/labkit')"))
         if shutil.which("vagrant") is None:
-            raise MissingTool("vagrant is not installed", hint="apt-get install vagrant vagrant-libvirt (or install VirtualBox + Vagrant)")
+            raise MissingTool(tr("vagrant is not installed"),
+                              hint=tr("apt-get install vagrant vagrant-libvirt (or install VirtualBox + Vagrant)"))
         self.lab_id = check_lab_id(lab_id or new_lab_id())
         config = settings()
         self.prefix = prefix if prefix is not None else list(config.vm_prefix)
@@ -89,7 +92,7 @@ class VagrantTarget(AgentTarget):
         remote = ["sudo", "-n", *bootstrap_argv("python3", self.lab_id, "--allow-host", key=bundle.key, store=GUEST_STORE,
                                                 target=self.name)]
         t0 = time.perf_counter()
-        connection = AgentConnection([*self.prefix, *ssh.argv(remote)], env=self.env, what="labkit agent in the VM",
+        connection = AgentConnection([*self.prefix, *ssh.argv(remote)], env=self.env, what=tr("labkit agent in the VM"),
                                      handshake=lambda proc: offer(proc, bundle, timeout=AGENT_ANSWER))
         offered = connection.handshake_result
         assert isinstance(offered, Offered)
@@ -104,7 +107,7 @@ class VagrantTarget(AgentTarget):
         done = subprocess.run([*self.prefix, "vagrant", *args], cwd=self.path, capture_output=True, text=True,
                               timeout=timeout, check=False, env=self.env)
         if check and done.returncode != 0:
-            raise TargetError(f"`vagrant {' '.join(args)}` failed (exit {done.returncode})",
+            raise TargetError(tr("`{command}` failed (exit {code})", command=" ".join(["vagrant", *args]), code=done.returncode),
                               where=str(self.path), hint=(done.stderr or done.stdout).strip()[-600:])
         return done
 
@@ -134,11 +137,12 @@ class VagrantTarget(AgentTarget):
             tail = [*tail, message][-15:]
             phase = phase_of(message)
             if phase is not None:
-                report.update((phase + 1) / (len(PHASES) + 1), f"{PHASES[phase][1]} ({time.perf_counter() - t0:.0f} s)")
+                report.update((phase + 1) / (len(PHASES) + 1),
+                              tr("{phase} ({seconds:.0f} s)", phase=PHASES[phase][1], seconds=time.perf_counter() - t0))
         if proc.wait() != 0:
-            raise TargetError("`vagrant up` failed", where=str(self.path), hint="\n".join(tail[-8:]))
+            raise TargetError(tr("`{command}` failed", command="vagrant up"), where=str(self.path), hint="\n".join(tail[-8:]))
         self.timings["up"] = time.perf_counter() - t0
-        report.done(f"VM up in {self.timings['up']:.0f} s")
+        report.done(tr("VM up in {seconds:.0f} s", seconds=self.timings["up"]))
 
     def ssh_config(self) -> SshConfig:
         """``vagrant ssh-config``, remembered for this machine (see the module docstring)."""
