@@ -77,6 +77,8 @@ class Text(str):
     def from_data(data: dict[str, Any]) -> Text:
         fields = {key: Text.from_data(value) if isinstance(value, dict) and "id" in value else value
                   for key, value in data.get("fields", {}).items()}
+        if "sep" in data:
+            return Joined(list(fields.values()), data["sep"])
         return Text(data["id"], fields)
 
 
@@ -90,10 +92,39 @@ def tr(msgid: str, /, **fields: Any) -> Text:
     return Text(msgid, fields)
 
 
+class Joined(Text):
+    """Several sentences shown as one, each translated on its own, with the language's own separator."""
+
+    sep: str
+
+    def __new__(cls, parts: list[Any], sep: str = "; ") -> Joined:
+        parts = [part for part in parts if part]
+        self = str.__new__(cls, sep.join(str(part) for part in parts))
+        self.msgid = sep.join(f"{{p{i}}}" for i in range(len(parts)))  # no catalogue entry: each part is translated
+        self.fields = {f"p{i}": part for i, part in enumerate(parts)}
+        self.sep = sep
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Joined, (list(self.fields.values()), self.sep))
+
+    def localized(self, lang: str | None = None) -> str:
+        lang = lang or language()
+        sep = SEPARATORS.get(lang, {}).get(self.sep, self.sep)
+        return sep.join(localize(part, lang) for part in self.fields.values())
+
+    def to_data(self) -> dict[str, Any]:
+        return {**super().to_data(), "sep": self.sep}
+
+
+#: how a language separates the sentences of a list (Chinese uses full-width punctuation, no space)
+SEPARATORS = {"zh": {"; ": "；", ", ": "，", ". ": "。"}}
+
+
 def joined(parts: list[Any], sep: str = "; ") -> Text:
-    """Several sentences as one, each translated on its own (the pattern itself needs no translation)."""
-    parts = [part for part in parts if part]
-    return Text(sep.join(f"{{p{i}}}" for i in range(len(parts))), {f"p{i}": part for i, part in enumerate(parts)})
+    """Several sentences as one (``a; b; c``), each still translated when shown: ``sep.join`` would glue
+    them into one plain English string."""
+    return Joined(parts, sep)
 
 
 def localize(value: object, lang: str | None = None) -> str:

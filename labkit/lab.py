@@ -22,9 +22,8 @@ from . import live, steps
 from .checkpoints import replay as checkpoints
 from .checkpoints.form import RunRecord
 from .errors import Interrupted, InvalidInput, LabkitError, StepFailed
-from .i18n import tr
+from .i18n import joined, tr
 from .model import Snapshot
-from .names import listed
 from .results import Background, Change, RunResult
 from .settings import settings
 from .state.diff import Diff, diff
@@ -149,7 +148,7 @@ class Lab:
     @staticmethod
     def _report_undo_failures(failed: list[str]) -> None:
         if failed:
-            raise StepFailed(tr("could not undo {count} change(s) to the VM's own namespace: {failures}", count=len(failed), failures=listed(failed)),
+            raise StepFailed(tr("could not undo {count} change(s) to the VM's own namespace: {failures}", count=len(failed), failures=joined(failed)),
                              hint=tr("the VM is disposable: `vagrant destroy -f` and `vagrant up` give a fresh one"))
 
     def destroy(self) -> None:

@@ -40,16 +40,6 @@ def shown(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def listed(parts: list[str]) -> str:
-    """Several sentences as one, separated by '; ', each still translated when shown (a plain list would not be)."""
-    if not parts:
-        return ""
-    out = parts[0]
-    for part in parts[1:]:
-        out = tr("{first}; {then}", first=out, then=part)
-    return out
-
-
 def _kind(value: object) -> str:
     return type(value).__name__
 

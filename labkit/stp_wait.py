@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .errors import StepFailed
-from .i18n import tr
+from .i18n import Text, tr
 from .names import split_ref
 
 
@@ -41,7 +41,8 @@ def wait_stp(lab: Any, bridges: Iterable[str], *, timeout: float = 60.0, min_tim
         if live is not None:
             live.finish()
     if not result.get("converged"):
-        raise StepFailed(tr("STP did not settle within {timeout:g} s: {reason}", timeout=timeout, reason=result.get("reason")),
+        why = Text.from_data(result["reason_text"]) if result.get("reason_text") else result.get("reason")  # ids cross the pipe
+        raise StepFailed(tr("STP did not settle within {timeout:g} s: {reason}", timeout=timeout, reason=why),
                          where=", ".join(names), hint=tr("are the links up and the bridges' STP on? a wait longer than "
                                                          "twice forward_delay plus max_age (the kernel's defaults: 2 × 15 + 20 s) "
                                                          "may be needed"))

@@ -20,9 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CheckpointError, LabkitError
-from ..i18n import tr
+from ..i18n import joined, tr
 from ..model import Snapshot
-from ..names import listed
 from ..results import Background
 from ..tundev import TunDevice
 from .form import Checkpoint, RecordedStep, RunRecord, differences, fixed_macs, normal_form, set_sysctls
@@ -89,7 +88,7 @@ def take(lab: Lab, name: str, *, path: str | Path | None = None, notebook: str |
         raise CheckpointError(tr("{name!r} is not a checkpoint name", name=name), hint=tr("use a short word such as 'step-3'"))
     refused = _refusals(lab)
     if refused:
-        raise CheckpointError(tr("checkpoint {name!r} could not be replayed: {reasons}", name=name, reasons=listed(refused)),
+        raise CheckpointError(tr("checkpoint {name!r} could not be replayed: {reasons}", name=name, reasons=joined(refused)),
                               where=tr("lab {lab}", lab=lab.lab_id), hint=tr("a checkpoint replays the lab's steps, nothing else"))
     steps = tuple(RecordedStep(change.step, change.confirmed) for change in lab.history if not change.planned)
     fixed = fixed_macs(steps)

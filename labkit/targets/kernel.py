@@ -26,14 +26,14 @@ from ..errors import (
     StepFailed,
     WrongNamespace,
 )
-from ..i18n import tr
+from ..i18n import joined, tr
 from ..kinds import module_of
 from ..names import netns_name, split_netns_name
 from ..steps.base import Op
 from . import nsutil
 from .done import Done, Executor
 from .rtnl import NetlinkFailure, RawNetlink
-from .texts import api, joined
+from .texts import api
 
 #: Device kinds and the kernel module that provides each (for KernelLacks hints).
 

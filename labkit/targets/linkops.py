@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import kinds
 from ..errors import AlreadyExists, InvalidInput, NotFound, StepFailed, WrongNamespace
-from ..i18n import tr
+from ..i18n import joined, tr
 from ..kinds.tuntap import IFF_NO_PI, IFF_TAP, IFF_TUN, TUNSETIFF, TUNSETOWNER, TUNSETPERSIST
 from ..steps import ops
 from ..steps.base import Op
@@ -23,7 +23,7 @@ from .collect import nsids
 from .done import Done
 from .ipops import route_ops, routes_via
 from .rtnl import info_data
-from .texts import api, joined
+from .texts import api
 from .tunfile import open_tun
 
 if TYPE_CHECKING:

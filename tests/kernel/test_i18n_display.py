@@ -35,6 +35,10 @@ def test_an_stp_wait_that_times_out_says_so_in_chinese(zh: None) -> None:
         message = str(failed.value)
         assert message.startswith("STP 在 1.5 秒内没有收敛："), message
         assert "br0" in message and "forward_delay" in message and "did not settle" not in message
+        lab.bridge("br1", stp=True)  # no port at all: the agent's reason is a sentence, sent as ids, translated here
+        with pytest.raises(StepFailed) as portless:
+            lab.wait_stp("br1", timeout=0.5, show=False)
+        assert "br1 没有任何端口" in str(portless.value) and "has no ports" not in str(portless.value), str(portless.value)
 
 
 def test_a_hint_from_the_real_snapshot_is_chinese(zh: None) -> None:

@@ -13,14 +13,14 @@ import pytest
 
 from labkit import i18n
 from labkit.errors import Interrupted, InvalidInput, LabkitError
-from labkit.i18n import Text, tr
+from labkit.i18n import Text, joined, tr
 from labkit.ipython import render
 from labkit.settings import Settings
 from labkit.targets.agent_api import Call, Cancelled
 from labkit.targets.agent_stp import unsettled_reason
 from labkit.targets.choose import target_from_settings
 from labkit.targets.client import AgentConnection, _Pending
-from labkit.targets.texts import api, joined
+from labkit.targets.texts import api
 from labkit.targets.tunfile import tun_error
 
 
