@@ -14,16 +14,14 @@ its end is reported as skipped, with the marker's reasons. Each runs in its own 
 (``pytest -s``) and kept in ``timings.json``.
 
 The Chinese instructor's edition (``notebooks/zh/solutions/NN-*.ipynb``, test ids ``zh-NN-name``) runs
-too, with ``LABKIT_LANG=zh`` in its kernel's environment, so that the library speaks Chinese there,
-and its checks must pass as well (a last cell added to the run reports the kernel's ``LABKIT_LANG``,
-to prove the setting reached it). Its code cells are the English ones, byte for byte
-(``tests/unit/test_notebook_i18n.py``), so it runs once, not twice: the second pass proves
-idempotency, which is the same code's. And on every run only the labs of ``EVERY_RUN`` run in
-Chinese: between them they show what the library says in a notebook (a view with capture panes,
-exercises' checks and hints, STP port states, skip banners). The other Chinese labs are skipped,
-saying so; ``LABKIT_TEST_LANGUAGES=all`` runs every one. Measured (2026-12-03, notebook time, two at a
-time): all 13 in Chinese once took 194 s beside the English 329 s (+59 %); these four 82 s beside
-449 s (+18 %; a busier machine). CI's whole run must fit in 30 minutes.
+too, every lab, and its checks must pass as well. Its kernel's environment says ``LABKIT_LANG=en``, as a
+learner's JupyterLab would: the notebook's own first cell (``language("zh")``, added by the build) must
+make the library speak Chinese. A last cell added to the run reports the language in force, and the
+outputs must hold the library's Chinese ("正如文中所说" for each verified sentence of the text) and none
+of its English. Its code cells differ from the English ones only in the strings a learner reads and
+that first line (``tests/unit/test_notebook_i18n.py``), so it runs once, not twice: the second pass
+proves idempotency, which is the same code's. Measured (2026-12-03, notebook time, two at a time): all
+13 in Chinese once took 194 s beside the English 329 s (+59 %).
 """
 
 from __future__ import annotations
@@ -55,10 +53,10 @@ CELL_TIMEOUT = 180
 
 #: the languages the instructor's edition is run in besides English: its folder's name under notebooks/
 LANGUAGES = ("zh",)
-#: the labs run in every language on every run (module docstring); LABKIT_TEST_LANGUAGES=all runs them all
-EVERY_RUN = ("00", "04", "06", "11")
-#: printed by the cell added at the end of a translated run: the kernel's LABKIT_LANG
-LANG_PROBE = "import os\nprint('LABKIT-LANG', os.environ.get('LABKIT_LANG'))"
+#: printed by the cell added at the end of a translated run: the language labkit speaks in that kernel
+LANG_PROBE = "from labkit.i18n import language\nprint('LABKIT-LANG', language())"
+#: what the library says in English where a translated notebook must show its own words instead
+ENGLISH_ONLY = ("as the text says", "Not yet", "⏭ skipped", "what to do:")
 
 
 def notebooks() -> list[Path]:
@@ -79,12 +77,15 @@ def key(path: Path) -> str:
     return path.stem if language_of(path) == "en" else f"{language_of(path)}-{path.stem}"
 
 
-def not_chosen(path: Path) -> str:
-    """Why this notebook is not run this time ("" when it is): a translation outside ``EVERY_RUN``."""
-    if language_of(path) == "en" or path.name[:2] in EVERY_RUN or os.environ.get("LABKIT_TEST_LANGUAGES") == "all":
-        return ""
-    return (f"{key(path)}: of the {language_of(path)} edition only labs {', '.join(EVERY_RUN)} run on every run "
-            f"(same code as the English {path.stem}, which ran); LABKIT_TEST_LANGUAGES=all runs it too")
+def shown_text(nb: nbformat.NotebookNode) -> str:
+    """Every text and HTML output of an executed notebook, as one string."""
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            parts.append(out.get("text", ""))
+            data = out.get("data", {})
+            parts += [str(data.get("text/plain", "")), str(data.get("text/html", ""))]
+    return "\n".join(parts)
 
 
 def twice(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -112,8 +113,7 @@ def _params() -> list:
     found = notebooks()
     if not found:
         return [pytest.param(None, marks=pytest.mark.skip(reason="no notebooks in notebooks/solutions/"))]
-    return [pytest.param(path, id=key(path), marks=[pytest.mark.timeout(TIMEOUTS.get(path.name[:2], DEFAULT_TIMEOUT)),
-                                                    *([pytest.mark.skip(reason=not_chosen(path))] if not_chosen(path) else [])])
+    return [pytest.param(path, id=key(path), marks=pytest.mark.timeout(TIMEOUTS.get(path.name[:2], DEFAULT_TIMEOUT)))
             for path in found]
 
 
@@ -127,8 +127,7 @@ def runs(request: pytest.FixtureRequest) -> Iterator[dict[str, Future]]:
     """Every selected notebook started, PARALLEL at a time, each "Run all" twice in a fresh kernel of its own
     process (``tests/shared/run_notebook.py``); name → Future of (result, executed notebook, seconds)."""
     selected = [item.callspec.params["path"] for item in request.session.items
-                if getattr(item, "originalname", "") == "test_notebook_runs_twice" and item.callspec.params["path"]
-                and not not_chosen(item.callspec.params["path"])]
+                if getattr(item, "originalname", "") == "test_notebook_runs_twice" and item.callspec.params["path"]]
 
     def run(path: Path) -> tuple[dict, nbformat.NotebookNode, float]:
         workdir = ARTIFACTS / "cwd" / key(path)  # what a notebook writes (cap.save) stays out of the repository
@@ -140,7 +139,7 @@ def runs(request: pytest.FixtureRequest) -> Iterator[dict[str, Future]]:
             nb.cells.append(nbformat.v4.new_code_cell(LANG_PROBE, id="labkit-lang-probe"))
         nbformat.write(twice(nb) if language == "en" else nb, both)
         out = workdir / path.name
-        env = dict(os.environ, LABKIT_LANG=language)  # the kernel inherits the runner's environment
+        env = dict(os.environ, LABKIT_LANG="en")  # the kernel inherits it: a translation must choose its language itself
         started = time.monotonic()
         done = subprocess.run([sys.executable, str(RUNNER), str(both), str(out), "python3", str(CELL_TIMEOUT)],
                               capture_output=True, text=True, timeout=TIMEOUTS.get(path.name[:2], DEFAULT_TIMEOUT) + 60,
@@ -179,7 +178,13 @@ def test_notebook_runs_twice(path: Path, runs: dict[str, Future]) -> None:
     assert not errors, f"{name}: {errors[0].get('ename')}: {errors[0].get('evalue')}"
     if language_of(path) != "en":
         said = [out.get("text", "") for out in nb.cells[-1].get("outputs", []) if out.get("name") == "stdout"]
-        assert f"LABKIT-LANG {language_of(path)}" in "".join(said), f"{name}: the kernel's LABKIT_LANG was not {language_of(path)}: {said}"
+        assert f"LABKIT-LANG {language_of(path)}" in "".join(said), f"{name}: labkit did not speak {language_of(path)}: {said}"
+        shown = shown_text(nb)
+        english = [phrase for phrase in ENGLISH_ONLY if phrase in shown]
+        assert not english, f"{name}: the library spoke English in the {language_of(path)} notebook: {english}"
+        facts = sum(cell.source.count("fact(") for cell in nb.cells if cell.cell_type == "code")
+        assert facts == 0 or skip_reasons(nb) or "正如文中所说" in shown, \
+            f"{name}: {facts} fact() calls, but no verified sentence in Chinese"
     skipped = skip_reasons(nb)
     if skipped:  # it ran to the end, but parts of it did nothing: that is a skip, not a pass
         reason = f"{name} ran, but skipped: " + "; ".join(skipped)
