@@ -22,23 +22,14 @@ HUB=0
 [ "${1:-}" = "--hub" ] && HUB=1
 [ "$(id -u)" = 0 ] || { echo "install-system.sh: run as root (it writes $PREFIX and $BIN)" >&2; exit 1; }
 
-# what the labs run on the machine (the same list as scripts/install.sh), nodejs for the hub's proxy
-packages=(python3 python3-venv python3-pip graphviz tcpdump iproute2 iputils-ping nftables dnsmasq-base ethtool
-          procps util-linux ca-certificates fonts-noto-cjk)
+# what the labs run on the machine (scripts/packages.sh's BASE), nodejs for the hub's proxy
+. scripts/packages.sh
+packages=("${BASE[@]}")
 if [ $HUB = 1 ]; then
   packages+=(nodejs)
   command -v npm >/dev/null || packages+=(npm)  # Debian's nodejs has no npm (NodeSource's has, and conflicts with it)
 fi
-missing=()
-for pkg in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "labkit: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -o DPkg::Lock::Timeout=300 update -q
-  apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends "${missing[@]}"
-fi
+apt_ensure "${packages[@]}"
 if [ $HUB = 1 ] && ! command -v npm >/dev/null; then
   echo "install-system.sh --hub: npm is still missing after apt (configurable-http-proxy comes from npm)" >&2; exit 1
 fi

@@ -107,7 +107,7 @@ def test_the_chinese_bridge_lab_runs_and_its_heading_is_drawn_with_a_cjk_font(ch
         assert len(chinese) >= 5, f"the heading is not Chinese: {text!r}"
 
         font = page.evaluate(FONT_LOADS, FONT)
-        assert font["loaded"], f"Chromium has no {FONT!r} (install fonts-noto-cjk, scripts/install.sh BASE): {font}"
+        assert font["loaded"], f"Chromium has no {FONT!r} (install fonts-noto-cjk, scripts/packages.sh BASE): {font}"
         assert font["check"], f"document.fonts.check: {FONT!r} cannot draw the heading {text!r}"
 
         used = platform_fonts(page, ".jp-RenderedMarkdown h1")

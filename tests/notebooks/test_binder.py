@@ -41,7 +41,7 @@ def test_apt_txt_lists_the_lab_tools_of_the_install() -> None:
     import re
     import shlex
 
-    base = shlex.split(re.search(r"^BASE=\((.*?)\)", (ROOT / "scripts" / "install.sh").read_text(), re.S | re.M).group(1))  # type: ignore[union-attr]
+    base = shlex.split(re.search(r"^BASE=\((.*?)\)", (ROOT / "scripts" / "packages.sh").read_text(), re.S | re.M).group(1))  # type: ignore[union-attr]
     brought_by_binder = {"python3", "python3-venv", "python3-pip", "ca-certificates", "sudo"}  # its image; never sudo
     assert set(base) - brought_by_binder <= set(binder_apt()), set(base) - brought_by_binder - set(binder_apt())
     missing = [p for p in binder_apt() if subprocess.run(["dpkg-query", "-W", "-f=${Status}", p], capture_output=True,

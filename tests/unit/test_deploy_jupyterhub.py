@@ -105,13 +105,13 @@ def values() -> dict[str, Any]:
 
 
 def test_the_image_installs_what_the_install_script_lists() -> None:
-    install = (ROOT / "scripts" / "install.sh").read_text()
+    install = (ROOT / "scripts" / "packages.sh").read_text()
     steps = dockerfile_instructions((DEPLOY / "Dockerfile").read_text())
     runs = [arg for op, arg in steps if op == "RUN"]
     apt_run = next(run for run in runs if "apt-get install" in run)
     missing = set(shell_array(install, "BASE")) - apt_packages(apt_run)
-    assert not missing, f"the Dockerfile's apt-get install lacks {sorted(missing)} that scripts/install.sh installs"
-    imports = re.search(r'python -c "(import [^"]+)"', install)
+    assert not missing, f"the Dockerfile's apt-get install lacks {sorted(missing)} that scripts/packages.sh lists"
+    imports = re.search(r'python -c "(import [^"]+)"', (ROOT / "scripts" / "install.sh").read_text())
     assert imports and any(imports.group(1) in run for run in runs), "the image checks the same imports as the install"
 
 
@@ -156,7 +156,7 @@ def test_the_image_ships_the_learners_edition_in_every_language() -> None:
     fonts = apt_packages(next(arg for op, arg in dockerfile_instructions((DEPLOY / "Dockerfile").read_text())
                               if op == "RUN" and "apt-get install" in arg))
     assert "fonts-noto-cjk" in fonts, "the Chinese labs need a CJK font in the image (or the browser shows boxes)"
-    assert "fonts-noto-cjk" in shell_array((ROOT / "scripts" / "install.sh").read_text(), "BASE")
+    assert "fonts-noto-cjk" in shell_array((ROOT / "scripts" / "packages.sh").read_text(), "BASE")
 
 
 def test_labkit_start_gives_the_learner_both_languages_and_keeps_their_copies(tmp_path: Path) -> None:
@@ -197,7 +197,8 @@ def test_the_system_install_ships_the_chinese_learners_edition_and_no_answers() 
     assert not [f for f in files if answer_file(f)], "install-system.sh would install the answers"
     assert {p.relative_to(ROOT) for p in (ROOT / "notebooks" / "zh").glob("*.ipynb")} <= files, \
         "install-system.sh does not install notebooks/zh/*.ipynb"
-    assert "fonts-noto-cjk" in script
+    assert '. scripts/packages.sh' in script and 'packages=("${BASE[@]}")' in script, \
+        "install-system.sh must install scripts/packages.sh's BASE (fonts-noto-cjk among them)"
 
 
 def test_the_values_parse_and_name_the_image_the_dockerfile_builds(values: dict[str, Any]) -> None:

@@ -81,7 +81,7 @@ def test_a_chinese_label_is_drawn_with_a_cjk_font_not_boxes(latin_only: Path, mo
     with_cjk = pdf_fonts(draw(chinese, "pdf", None, monkeypatch))
     assert any(name.startswith("NotoSansCJKsc") for name in with_cjk), (
         f"the Chinese labels are drawn with {sorted(with_cjk)}, not Noto Sans CJK SC: install fonts-noto-cjk "
-        "(scripts/install.sh BASE), or fontname lacks it")
+        "(scripts/packages.sh BASE), or fontname lacks it")
     without = pdf_fonts(draw(chinese, "pdf", latin_only, monkeypatch))
     assert not any("CJK" in name for name in without), f"the Latin-only fontconfig still found {sorted(without)}"
 
