@@ -14,6 +14,10 @@ That the same checks pass with the solutions is ``test_notebooks_run.py``.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,16 +100,14 @@ def _probe(client, nb: nbformat.NotebookNode) -> dict:
     return dict(json.loads(line.split(" ", 1)[1]))
 
 
-@pytest.mark.parametrize("exercise", _all_exercises())
-def test_wrong_attempt_fails_the_check(exercise: Exercise) -> None:
-    reason = no_namespaces_here()
-    if reason:
-        pytest.skip(reason)
+def attempt(exercise: Exercise) -> tuple[nbformat.NotebookNode, int | None, dict]:
+    """Run one exercise's wrong attempt in a fresh kernel: (the executed cells, the index of the cell that
+    failed or None, what the kernel said of its error)."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    nb, check_at = wrong_notebook(exercise)
-    workdir = ARTIFACTS.parent / "cwd" / exercise.source.stem
+    nb, _check_at = wrong_notebook(exercise)
+    workdir = ARTIFACTS.parent / "cwd" / exercise.id  # one folder per attempt: two may run at once
     workdir.mkdir(parents=True, exist_ok=True)
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3", resources={"metadata": {"path": str(workdir)}})
     failed_at, error = None, {}
@@ -125,6 +127,53 @@ def test_wrong_attempt_fails_the_check(exercise: Exercise) -> None:
             finally:
                 ARTIFACTS.mkdir(parents=True, exist_ok=True)
                 nbformat.write(nb, ARTIFACTS / f"{exercise.id}.ipynb")
+    return nb, failed_at, error
+
+
+def main(exercise_id: str, out: str) -> None:
+    """The subprocess side: run the exercise named ``exercise_id``, write its cells to ``out`` and print the result."""
+    import json
+
+    exercise = next(e.values[0] for e in _all_exercises() if e.values and e.values[0] and e.values[0].id == exercise_id)
+    nb, failed_at, error = attempt(exercise)
+    nbformat.write(nb, out)
+    print("LABKIT-ATTEMPT", json.dumps({"failed_at": failed_at, "error": error}))
+
+
+#: wrong attempts run at once, each in a process of its own (they mostly wait on timers and pings)
+PARALLEL = 2
+
+
+@pytest.fixture(scope="module")
+def attempts(request: pytest.FixtureRequest) -> Iterator[dict[str, Future]]:
+    """Every selected exercise's wrong attempt started, PARALLEL at a time, the longest first."""
+    selected = [item.callspec.params["exercise"] for item in request.session.items
+                if getattr(item, "originalname", "") == "test_wrong_attempt_fails_the_check" and item.callspec.params["exercise"]]
+
+    def run(exercise: Exercise) -> tuple[nbformat.NotebookNode, int | None, dict]:
+        import json
+
+        out = ARTIFACTS / f"{exercise.id}.ipynb"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        code = f"import sys; sys.path[:0] = ['tests/notebooks', '.']; import test_exercises_fail as t; t.main({exercise.id!r}, {str(out)!r})"
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("LABKIT-ATTEMPT ")]
+        assert lines, f"{exercise.id}: the attempt printed no result (exit {done.returncode}):\n{done.stderr[-2000:]}"
+        result = json.loads(lines[-1].split(" ", 1)[1])
+        return nbformat.read(out, as_version=4), result["failed_at"], result["error"]
+
+    selected.sort(key=lambda e: e.id[:2] not in ("06", "10", "01"))
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        yield {e.id: pool.submit(run, e) for e in selected}
+
+
+@pytest.mark.parametrize("exercise", _all_exercises())
+def test_wrong_attempt_fails_the_check(exercise: Exercise, attempts: dict[str, Future]) -> None:
+    reason = no_namespaces_here()
+    if reason:
+        pytest.skip(reason)
+    nb, failed_at, error = attempts[exercise.id].result(timeout=900)
+    _, check_at = wrong_notebook(exercise)
     skipped = [out["data"][SKIP_MIME]["reason"] for cell in nb.cells if cell.cell_type == "code"
                for out in cell.get("outputs", []) if SKIP_MIME in out.get("data", {})]
     if failed_at is None and skipped:
