@@ -142,6 +142,6 @@ def test_a_failed_check_speaks_chinese_when_the_learner_does(lab: Lab) -> None:
         result = html.unescape(lab.check.is_up("h1/vb")._repr_html_())
     finally:
         i18n.use(None)
-    assert "到不了" in box and "还没有通过" in box and "cannot reach" not in box, box
+    assert "无法到达" in box and "还没有通过" in box and "cannot reach" not in box, box
     assert "lab.move_ip" in box and "10.7.0.1" in box  # the API call and the address stay as they are
     assert "已启用" in result and "h1/vb" in result
