@@ -353,14 +353,17 @@ def _text(value: Any) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, parent_death: bool = True) -> int:
+    """Serve one lab on stdin/stdout. ``parent_death=False`` when the parent is a fork server
+    (:mod:`.agent_fork`) that may end first: the lab then ends with its stdin or a signal."""
     parser = argparse.ArgumentParser(prog="labkit-agent", description=__doc__)
     parser.add_argument("--lab-id", required=True)
     parser.add_argument("--target", default="local")
     parser.add_argument("--allow-host", action="store_true",
                         help="name the agent's own namespace 'host' (only in a disposable VM)")
     args = parser.parse_args(argv)
-    set_parent_death_signal(signal.SIGTERM)
+    if parent_death:
+        set_parent_death_signal(signal.SIGTERM)
     tx = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the protocol
     agent = Agent(args.lab_id, args.target)
