@@ -24,6 +24,7 @@ class SandboxedVM:
     env: dict[str, str]
     prefix: list[str]
     timings: dict[str, float] = field(default_factory=dict)
+    up_output: str = ""
 
     def run(self, *argv: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*self.prefix, *argv], env=self.env, cwd=REPO, capture_output=True, text=True,
@@ -44,7 +45,7 @@ def sandboxed_vm(tag: str = "vmb", up: bool = True) -> Iterator[SandboxedVM]:
     try:
         if up:
             t0 = time.perf_counter()
-            vm.run("vagrant", "up", "--provider=libvirt", "--no-tty", timeout=1500)
+            vm.up_output = vm.run("vagrant", "up", "--provider=libvirt", "--no-tty", timeout=1500).stdout
             vm.timings["up"] = time.perf_counter() - t0
         yield vm
     finally:

@@ -353,14 +353,15 @@ def _text(value: Any) -> str:
     return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, parent_death: bool = True) -> int:
+    """Serve one lab on stdin/stdout (``parent_death=False``: forked by :mod:`.agent_fork`, see there)."""
     parser = argparse.ArgumentParser(prog="labkit-agent", description=__doc__)
     parser.add_argument("--lab-id", required=True)
     parser.add_argument("--target", default="local")
-    parser.add_argument("--allow-host", action="store_true",
-                        help="name the agent's own namespace 'host' (only in a disposable VM)")
+    parser.add_argument("--allow-host", action="store_true", help="name the agent's own namespace 'host' (only in a disposable VM)")
     args = parser.parse_args(argv)
-    set_parent_death_signal(signal.SIGTERM)
+    if parent_death:
+        set_parent_death_signal(signal.SIGTERM)
     tx = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)  # anything a library prints goes to stderr, never into the protocol
     agent = Agent(args.lab_id, args.target)
@@ -385,9 +386,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _exit(code: int) -> None:
-    """Leave at once once the lab is cleaned up. The stdin reader is a daemon thread blocked in a
-    read that holds stdin's lock, and a normal interpreter shutdown then dies with "could not
-    acquire lock for <stdin> at interpreter shutdown" (exit status 255, seen in the VM's Python)."""
+    """Leave at once once the lab is cleaned up. The stdin reader, a daemon thread blocked in a read, holds stdin's lock:
+    a normal shutdown then dies with "could not acquire lock for <stdin>" (exit status 255, seen in the VM's Python)."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

@@ -13,7 +13,10 @@ most times, no transfer at all:
    (renamed into place whole; ``STORE`` is a folder only root can use; the :data:`KEEP`
    most recently used bundles are kept);
 3. the bootstrap puts ``STORE/KEY.zip`` first on ``sys.path`` and runs the agent, whose
-   JSON lines then flow over the same stdin/stdout.
+   JSON lines then flow over the same stdin/stdout. On a VM (``fork_server``) the agent is
+   instead forked from a server in the guest that imported it once (:mod:`.agent_fork`); the
+   Vagrantfile's trigger stores the bundle and starts that server right after ``vagrant up``
+   (:mod:`.vmwarm`), so a learner's first lab sends nothing and imports nothing.
 
 Measured in the VM under emulation (TCG), importing the agent from a zip of sources took
 about 10 s, most of it compiling, and ``pyroute2/__init__`` alone 11.7 s of a 14.4 s import
@@ -49,12 +52,13 @@ GUEST_STORE = "/var/cache/labkit/agent"  # where a VM keeps its bundles (root's,
 KEEP = 4  # bundles a store keeps (the most recently used); older ones go when a new one arrives
 HAVE, SEND = b"labkit-bundle have", b"labkit-bundle send"
 
-#: Runs as ``python3 -c BOOTSTRAP labkit.targets.agent KEY STORE --lab-id ID --target NAME [...]``
+#: Runs as ``python3 -c BOOTSTRAP labkit.targets.agent KEY STORE MODE --lab-id ID --target NAME [...]``
 #: (the module name and ``--lab-id`` in its command line let ``labkit reset`` there recognise a live
-#: lab). It says whether it has the bundle, stores it if sent, then serves.
+#: lab). It says whether it has the bundle, stores it if sent, then serves: itself (MODE ``here``),
+#: or through the guest's warm fork server (MODE ``fork``, :mod:`.agent_fork`).
 BOOTSTRAP = r"""
 import os, sys
-key, store = sys.argv[2], sys.argv[3]
+key, store, mode = sys.argv[2], sys.argv[3], sys.argv[4]
 home = os.path.join(store, key + ".zip")
 os.makedirs(store, mode=0o700, exist_ok=True)
 st = os.stat(store)
@@ -80,8 +84,14 @@ else:
     for _, old in kept[:-KEEP]:
         os.unlink(os.path.join(store, old))
 sys.path.insert(0, home)
-from labkit.targets.agent import _exit, main
-_exit(main(sys.argv[4:]))
+from labkit.targets.agent_fork import run
+code = run(home, key, sys.argv[5:], fork=mode == "fork")
+for stream in (sys.stdout, sys.stderr):
+    try:
+        stream.flush()
+    except (OSError, ValueError):
+        pass
+os._exit(code)
 """.replace("KEEP", str(KEEP))
 
 
@@ -158,9 +168,13 @@ def agent_zip() -> bytes:
     return agent_bundle().zip()
 
 
-def bootstrap_argv(python: str, lab_id: str, *extra: str, key: str, store: str, target: str) -> list[str]:
-    """The command line that starts the agent ``--target target`` from the bundle ``key`` in ``store``."""
-    return [python, "-c", BOOTSTRAP, AGENT_MODULE, key, store, "--lab-id", lab_id, "--target", target, *extra]
+def bootstrap_argv(python: str, lab_id: str, *extra: str, key: str, store: str, target: str,
+                   fork_server: bool = False) -> list[str]:
+    """The command line that starts the agent ``--target target`` from the bundle ``key`` in ``store``;
+    with ``fork_server`` (a disposable VM) forked from the machine's warm server (:mod:`.agent_fork`),
+    which is started for the next lab when there is none yet."""
+    mode = "fork" if fork_server else "here"
+    return [python, "-c", BOOTSTRAP, AGENT_MODULE, key, store, mode, "--lab-id", lab_id, "--target", target, *extra]
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,12 @@ every byte the guest compiles is slow under emulation:
   machine's ``id`` is the one it names. With it, a running VM is reached without any
   ``vagrant`` command; if that fails (the VM was halted, its address changed) the target falls
   back to ``vagrant status`` / ``vagrant up`` / ``vagrant ssh-config`` once;
-* the agent's code is sent only when the guest does not already have it (:mod:`.bundle`).
+* the agent's code is sent only when the guest does not already have it (:mod:`.bundle`), and
+  the agent is forked from a server in the guest that has imported it once (:mod:`.agent_fork`;
+  the Vagrantfile's trigger starts it after ``vagrant up``, :mod:`.vmwarm`);
+* ssh runs over one shared connection per machine (``ControlMaster``, :func:`shared_socket`),
+  which the trigger's warm-up opens and which stays 10 idle minutes, so a lab opens no new
+  ssh login; the Vagrantfile closes it before ``vagrant halt`` / ``destroy``.
 
 ``LABKIT_VM_PREFIX`` (e.g. ``vm/sandbox.sh run``) prefixes every vagrant and ssh
 command, so they run inside the namespace where the VM's network lives.
@@ -24,7 +29,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
+import tempfile
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -90,9 +97,9 @@ class VagrantTarget(AgentTarget):
         """The agent over one ssh session, its code sent only if the guest lacks it."""
         self.ssh = ssh
         remote = ["sudo", "-n", *bootstrap_argv("python3", self.lab_id, "--allow-host", key=bundle.key, store=GUEST_STORE,
-                                                target=self.name)]
+                                                target=self.name, fork_server=True)]
         t0 = time.perf_counter()
-        connection = AgentConnection([*self.prefix, *ssh.argv(remote)], env=self.env, what=tr("labkit agent in the VM"),
+        connection = AgentConnection([*self.prefix, *ssh.argv(remote, shared_socket(self.machine_dir()))], env=self.env, what=tr("labkit agent in the VM"),
                                      handshake=lambda proc: offer(proc, bundle, timeout=AGENT_ANSWER))
         offered = connection.handshake_result
         assert isinstance(offered, Offered)
@@ -184,6 +191,27 @@ def machine_dir(project: Path, env: Mapping[str, str]) -> Path | None:
     dotfile = project / (env.get("VAGRANT_DOTFILE_PATH") or ".vagrant")
     found = [p.parent for p in dotfile.glob("machines/*/*/id") if p.read_text().strip()]
     return found[0] if len(found) == 1 else None
+
+
+def shared_socket(machine: Path | None, tmp: str | None = None) -> str | None:
+    """The socket of the machine's shared ssh connection: ``<tmp>/labkit-ssh-<uid>/<id>.sock``, in a
+    folder only this user can use (a unix socket's path must stay short, so not the project's), or
+    None when there is no machine or that folder is not ours alone."""
+    try:
+        machine_id = (machine / "id").read_text().strip() if machine is not None else ""
+    except OSError:
+        return None
+    if not machine_id or not all(c.isalnum() or c == "-" for c in machine_id):
+        return None
+    folder = Path(tmp or tempfile.gettempdir()) / f"labkit-ssh-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        st = folder.lstat()
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        return None
+    return str(folder / f"{machine_id[:16]}.sock")
 
 
 def remember_ssh_config(machine: Path, text: str) -> None:

@@ -20,13 +20,13 @@ class BootstrappedTarget(AgentTarget):
 
     name = "bootstrapped"
 
-    def __init__(self, store: str | None = None) -> None:
+    def __init__(self, store: str | None = None, fork_server: bool = False) -> None:
         self.lab_id = f"bs{os.getpid() % 10000}"
         self._own_store = store is None
         self.store = store or tempfile.mkdtemp(prefix="labkit-bundles-")
         bundle = agent_bundle()
         connection = AgentConnection(bootstrap_argv(SYSTEM_PYTHON, self.lab_id, key=bundle.key, store=self.store,
-                                                    target=self.name),
+                                                    target=self.name, fork_server=fork_server),
                                      handshake=lambda proc: offer(proc, bundle, timeout=60))
         assert isinstance(connection.handshake_result, Offered)
         self.offered: Offered = connection.handshake_result

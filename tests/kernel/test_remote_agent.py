@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from labkit import Lab, steps
 from labkit.errors import StepFailed
+from labkit.targets import cleanup, nsutil
+from labkit.targets.agent_fork import socket_path
+from labkit.targets.bundle import agent_bundle
+from labkit.targets.procs import alive, terminate
 from tests.contract.targets import SYSTEM_PYTHON, BootstrappedTarget
 
 
@@ -137,3 +143,50 @@ def test_a_new_bundle_prunes_the_oldest_and_a_shared_store_is_refused(tmp_path) 
     store.chmod(0o777)
     with pytest.raises(TargetError, match="only its owner"):
         BootstrappedTarget(store=str(store))
+
+
+def test_a_lab_forked_from_the_warm_server_works_and_labkit_reset_ends_it(tmp_path: Path) -> None:
+    """The VM's path (labkit/targets/agent_fork.py) on this machine: the first lab runs the agent itself
+    and starts the fork server; the next lab's agent is a fork of it (its parent), builds a veth pair,
+    and `labkit reset`'s survey finds the lab by its bootstrap, whose end ends the forked agent."""
+    if not os.path.exists(SYSTEM_PYTHON):
+        pytest.skip(f"{SYSTEM_PYTHON} (a bare python3, as in the guest) is not installed")
+    store = str(tmp_path / "store")
+    path = socket_path(agent_bundle().key)
+    pidfile = path[:-5] + ".pid"
+    try:
+        with Lab(BootstrappedTarget(store=store, fork_server=True)) as lab:
+            lab.veth("veth0", "veth1")
+            assert lab.target.offered.sent, "the store was empty: the code was sent"
+        deadline = time.monotonic() + 120
+        while not os.path.exists(path):
+            assert time.monotonic() < deadline, "the first lab did not start the fork server"
+            time.sleep(0.2)
+        server = int(Path(pidfile).read_text())
+        target = BootstrappedTarget(store=store, fork_server=True)
+        with Lab(target) as lab:
+            assert not target.offered.sent
+            agent = target.request("hello")["pid"]
+            assert int(Path(f"/proc/{agent}/stat").read_text().rsplit(")", 1)[1].split()[1]) == server, \
+                "the lab's agent is a fork of the warm server"
+            lab.veth("veth0", "veth1")
+            assert lab.snapshot().interface("veth0").peer == "main/veth1"
+            remains = cleanup.survey()[target.lab_id]
+            assert remains.agent_pids and not remains.orphaned, "labkit reset sees the lab by its bootstrap"
+            cleanup.remove(remains)
+            deadline = time.monotonic() + 15
+            while alive(agent):
+                assert time.monotonic() < deadline, "the forked agent outlived its bootstrap's SIGTERM"
+                time.sleep(0.1)
+            assert not [n for n in nsutil.list_netns() if n.startswith(f"labkit-{target.lab_id}-")]
+    finally:
+        try:
+            server = int(Path(pidfile).read_text())
+            if alive(server):
+                terminate([server])
+        except (OSError, ValueError):
+            pass
+        for suffix in (".sock", ".pid", ".log"):
+            Path(path[:-5] + suffix).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.rmdir(os.path.dirname(path))  # only if nothing else is in it

@@ -1,6 +1,7 @@
 """Pure parts of the VM target: ssh-config parsing and remembering, Vagrant's machine-readable output
 (the agent's bundle: tests/unit/test_bundle.py)."""
 
+import os
 from pathlib import Path
 
 from labkit.progress import PHASES, parse_machine_readable, phase_of
@@ -67,3 +68,24 @@ def test_vagrant_dotfile_path_moves_the_machines_folder(tmp_path: Path) -> None:
 def test_the_vagrantfile_trigger_writes_the_file_and_header_the_target_reads() -> None:
     vagrantfile = (Path(__file__).resolve().parents[2] / "Vagrantfile").read_text()
     assert f'"{SSH_CACHE}"' in vagrantfile and f'"{CACHE_HEADER}#{{machine.id}}"' in vagrantfile
+
+
+def test_a_lab_shares_the_machines_ssh_connection_in_a_private_folder(tmp_path: Path) -> None:
+    from labkit.targets.vagrant import shared_socket
+
+    config = parse_ssh_config("Host default\n  HostName 192.168.121.7\n  User vagrant\n  Port 22\n")
+    machine = tmp_path / "machines" / "default" / "libvirt"
+    machine.mkdir(parents=True)
+    assert shared_socket(machine, str(tmp_path)) is None, "no machine id yet: nothing to share"
+    (machine / "id").write_text("760f9d5a-2679-41b3-aaf1-37da5685703c")
+    sock = shared_socket(machine, str(tmp_path))
+    assert sock == str(tmp_path / f"labkit-ssh-{os.getuid()}" / "760f9d5a-2679-41.sock")
+    assert (tmp_path / f"labkit-ssh-{os.getuid()}").stat().st_mode & 0o777 == 0o700
+    argv = config.argv(["true"], sock)
+    at = argv.index("vagrant@192.168.121.7")
+    assert argv[at - 6:at] == ["-o", "ControlMaster=auto", "-o", f"ControlPath={sock}", "-o", "ControlPersist=600"]
+    assert not any(a.startswith("Control") for a in config.argv(["true"])), "no socket, no sharing"
+    (tmp_path / f"labkit-ssh-{os.getuid()}").chmod(0o755)
+    assert shared_socket(machine, str(tmp_path)) is None, "a folder others can enter is not used"
+    (machine / "id").write_text("../../x")
+    assert shared_socket(machine, str(tmp_path)) is None

@@ -126,13 +126,26 @@ def test_full_kernel_notebook_runs_on_the_vm(vm: VM, name: str, monkeypatch: pyt
     nbformat.write(notebook, out_dir / f"{name}.executed.ipynb")
 
 
+#: the guest's labkit processes that are not a fork server (labkit/targets/agent_fork.py keeps one,
+#: its pid in /run/labkit/agent-KEY.pid, and its forked agents show its command line), then the servers
+LEFT = ("servers=\" $(sudo sh -c 'cat /run/labkit/agent-*.pid' 2>/dev/null | tr '\\n' ' ') \"; "
+        "for p in $(pgrep -f 'labkit[.]targets[.]agent'); do case $servers in *\" $p \"*) ;; *) echo $p;; esac; done; "
+        "echo servers: $(for p in $servers; do [ -d /proc/$p ] && echo $p; done)")
+
+
 def test_no_agent_is_left_in_the_guest(vm: VM) -> None:
     with Lab(target_for(vm)):
         pass
-    left = vm.ssh("pgrep -f 'labkit[.]targets[.]agent' || true", check=False).stdout.strip()
+    deadline = time.monotonic() + 10  # the forked agent's last steps after its bootstrap left
+    while True:
+        *left, servers = vm.ssh(LEFT, check=False).stdout.strip().splitlines()
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
     namespaces = vm.ssh("ip netns list", check=False).stdout.strip()
     assert not namespaces, f"namespaces left in the guest: {namespaces}"
     assert not left, f"agent processes left in the guest: {left}"
+    assert len(servers.split()) == 2, f"one warm fork server in the guest, for the current bundle: {servers}"
 
 
 def test_a_new_lab_reaches_the_running_vm_without_vagrant_and_gets_its_code_once(vm: VM,
