@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from ..errors import LabkitError, TargetError
+from ..i18n import tr
 from .agent_fork import WARM
 from .bundle import AGENT_MODULE, BOOTSTRAP, GUEST_STORE, agent_bundle, offer
 from .vagrant import AGENT_ANSWER, remembered_ssh_config, shared_socket
@@ -36,7 +37,8 @@ def warm(machine: Path, prefix: list[str] | None = None) -> dict[str, float]:
     """Warm the guest of the machine whose data folder is ``machine``; the seconds each part took."""
     ssh = remembered_ssh_config(machine)
     if ssh is None:
-        raise TargetError(f"no labkit-ssh-config for this machine in {machine}", hint="run `vagrant up` (its trigger writes it)")
+        raise TargetError(tr("no labkit-ssh-config for this machine in {machine}", machine=str(machine)),
+                          hint=tr("run `vagrant up` (its trigger writes it)"))
     bundle = agent_bundle()
     t0 = time.perf_counter()
     remote = ["sudo", "-n", *warm_argv("python3", bundle.key, GUEST_STORE)]
@@ -48,9 +50,9 @@ def warm(machine: Path, prefix: list[str] | None = None) -> dict[str, float]:
     except (TargetError, subprocess.TimeoutExpired):
         proc.kill()
         _, err = proc.communicate()
-        raise TargetError("the VM's agent could not be warmed", hint=err.decode(errors="replace")[-600:]) from None
+        raise TargetError(tr("the VM's agent could not be warmed"), hint=err.decode(errors="replace")[-600:]) from None
     if proc.returncode != 0:
-        raise TargetError(f"warming the VM's agent failed (exit {proc.returncode})", hint=err.decode(errors="replace")[-600:])
+        raise TargetError(tr("warming the VM's agent failed (exit {code})", code=proc.returncode), hint=err.decode(errors="replace")[-600:])
     return {"answer": offered.answer, "send": offered.send, "sent_bytes": offered.size, "total": time.perf_counter() - t0}
 
 
