@@ -95,5 +95,9 @@ def test_the_learner_edition_holds_no_solution(path: Path) -> None:
         shown = [line for line in code if line in text.splitlines() or f"\n{line}\n" in f"\n{text}\n"]
         assert len(shown) < len(code), f"{path.name}: the learner's edition shows the {BUILD.tags_of(hidden)[0]} cell {hidden.id}"
     instructor = nbformat.read(path.parent / "solutions" / path.name, as_version=4)
+    source = ROOT / "notebooks" / "src" / f"{path.stem}.py"
+    language = "en" if path.parent == ROOT / "notebooks" else path.parent.name
+    # a translated edition's solutions are the source's, their learner-visible strings translated
+    cells = full.cells if language == "en" else BUILD.translated(full.cells, source, language)
     assert [c.source for c in instructor.cells if c.metadata.get("nbgrader", {}).get("solution")] == \
-           [c.source for c in full.cells if "solution" in BUILD.tags_of(c)]
+           [c.source for c in cells if "solution" in BUILD.tags_of(c)]
