@@ -127,6 +127,13 @@ def joined(parts: list[Any], sep: str = "; ") -> Text:
     return Joined(parts, sep)
 
 
+def received(data: dict[str, Any], key: str) -> str:
+    """A sentence that crossed the agent's pipe as ``key`` (its English) and ``key + "_text"`` (its message id
+    and fields), in the learner's language."""
+    wire = data.get(f"{key}_text")
+    return localize(Text.from_data(wire)) if isinstance(wire, dict) else str(data.get(key, ""))
+
+
 def localize(value: object, lang: str | None = None) -> str:
     """Any message (a :class:`Text` or a plain string) as the learner should read it."""
     return value.localized(lang) if isinstance(value, Text) else str(value)

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from .i18n import tr
+from .i18n import received, tr
 
 
 class LiveWatch:
@@ -74,7 +74,7 @@ class LiveWatch:
 
     def summaries(self) -> list[str]:
         """Each change as 'ns: summary' (the list the final picture shows)."""
-        return [f"{e.get('ns')}: {e.get('summary')}" for e in self.events]
+        return [f"{e.get('ns')}: {received(e, 'summary')}" for e in self.events]
 
     def wait_for(self, match: Callable[[dict[str, Any]], bool], timeout: float = 1.0, since: int = 0) -> dict[str, Any] | None:
         """The first event from index ``since`` on for which ``match`` is true, waiting up to ``timeout`` s."""

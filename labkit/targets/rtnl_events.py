@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..i18n import Text, tr
 from ..model import STP_STATES
 from .rtnl import _HDR, AF_BRIDGE, AF_INET, BRPORT, _decode, attrs, decode_addr, decode_link, decode_neigh, decode_route
 
@@ -66,8 +67,9 @@ class Decoder:
     def name(self, index: int) -> str:
         return str(self.links.get(index, {}).get("name") or f"if{index}")
 
-    def _event(self, what: str, name: str, summary: str, **extra: Any) -> dict[str, Any]:
-        return {"ns": self.ns, "what": what, "name": name, "summary": summary, **extra}
+    def _event(self, what: str, name: str, summary: Text, **extra: Any) -> dict[str, Any]:
+        """One change; its summary in English, and as message id + fields for the learner's language (labkit.i18n)."""
+        return {"ns": self.ns, "what": what, "name": name, "summary": str(summary), "summary_text": summary.to_data(), **extra}
 
     def seed(self, links: list[dict[str, Any]]) -> None:
         """Start from a dump (RawNetlink.dump('links')), so the first change is told as a change."""
@@ -108,47 +110,50 @@ class Decoder:
                 return []
             gone = self.links.pop(index, None)
             name = link.get("IFLA_IFNAME") or (gone or {}).get("name") or f"if{index}"
-            return [self._event("link", name, f"{name} removed")]
+            return [self._event("link", name, tr("{name} removed", name=name))]
         if family == AF_BRIDGE:
             state = _port_state(msg)
             if old is None or state is None or old.get("port") == state:
                 return []
             before, old["port"] = old.get("port"), state
             master = self.name(link.get("IFLA_MASTER") or old.get("master") or 0)
-            change = f"{before} → {state}" if before else state
-            return [self._event("link", old["name"], f"{old['name']} (port of {master}): {change}", state=state)]
+            change = f"{before} → {state}" if before else state  # port states as the kernel names them
+            return [self._event("link", old["name"], tr("{name} (port of {master}): {change}", name=old["name"], master=master,
+                                                        change=change), state=state)]
         new = self._link_facts(link)
         if old is not None and new["port"] is None:
             new["port"] = old.get("port")  # AF_UNSPEC messages may lack the port data
         self.links[index] = new
         name = new["name"] or f"if{index}"
         if old is None:
-            return [self._event("link", name, f"{name} added" + (f" ({new['kind']})" if new["kind"] else ""))]
-        said: list[str] = []
+            return [self._event("link", name, tr("{name} added ({kind})", name=name, kind=new["kind"]) if new["kind"]
+                                else tr("{name} added", name=name))]
+        said: list[Text] = []
         if old["name"] != new["name"]:
-            said.append(f"{old['name']} renamed {name}")
+            said.append(tr("{old} renamed {name}", old=old["name"], name=name))
         if old["up"] != new["up"]:
-            said.append(f"{name} set {'up' if new['up'] else 'down'}")
+            said.append(tr("{name} set up", name=name) if new["up"] else tr("{name} set down", name=name))
         elif old["oper"] != new["oper"] and new["oper"]:
-            said.append(f"{name} state {new['oper']}")  # as `ip link` says it: UP, DOWN, LOWERLAYERDOWN
+            said.append(tr("{name} state {state}", name=name, state=new["oper"]))  # as `ip link` says it: UP, DOWN, ...
         if old.get("mtu") != new["mtu"] and new["mtu"]:
-            said.append(f"{name} mtu {new['mtu']}")
+            said.append(tr("{name} mtu {mtu}", name=name, mtu=new["mtu"]))
         if old.get("mac") != new["mac"] and new["mac"]:
-            said.append(f"{name} MAC {new['mac']}")
+            said.append(tr("{name} MAC {mac}", name=name, mac=new["mac"]))
         if old["master"] != new["master"]:
-            said.append(f"{name} joined {self.name(new['master'])}" if new["master"]
-                        else f"{name} left {self.name(old['master'])}")
+            said.append(tr("{name} joined {master}", name=name, master=self.name(new["master"])) if new["master"]
+                        else tr("{name} left {master}", name=name, master=self.name(old["master"])))
         if new["port"] != old.get("port") and new["port"] and new["master"]:
-            said.append(f"{name} (port of {self.name(new['master'])}): "
-                        + (f"{old['port']} → {new['port']}" if old.get("port") else new["port"]))
+            change = f"{old['port']} → {new['port']}" if old.get("port") else new["port"]
+            said.append(tr("{name} (port of {master}): {change}", name=name, master=self.name(new["master"]), change=change))
         return [self._event("link", name, text) for text in said]
 
     def _addr(self, kind: int, msg: bytes) -> list[dict[str, Any]]:
         a = decode_addr(msg, 16)
         ip = a.get("IFA_LOCAL") or a.get("IFA_ADDRESS") or "?"
         dev = self.name(a["index"])
-        text = f"{ip}/{a['prefixlen']} " + (f"on {dev}" if kind == RTM_NEWADDR else f"removed from {dev}")
-        return [self._event("addr", dev, text, address=f"{ip}/{a['prefixlen']}", added=kind == RTM_NEWADDR)]
+        cidr = f"{ip}/{a['prefixlen']}"
+        text = tr("{cidr} on {dev}", cidr=cidr, dev=dev) if kind == RTM_NEWADDR else tr("{cidr} removed from {dev}", cidr=cidr, dev=dev)
+        return [self._event("addr", dev, text, address=cidr, added=kind == RTM_NEWADDR)]
 
     def _route(self, kind: int, msg: bytes) -> list[dict[str, Any]]:
         r = decode_route(msg, 16)
@@ -159,7 +164,8 @@ class Decoder:
         dst = f"{r['RTA_DST']}/{r['dst_len']}" if "RTA_DST" in r else "default"
         via = f" via {r['RTA_GATEWAY']}" if "RTA_GATEWAY" in r else ""
         dev = self.name(r["RTA_OIF"]) if "RTA_OIF" in r else ""
-        text = f"route {dst}{via}" + (f" dev {dev}" if dev else "") + (" added" if kind == RTM_NEWROUTE else " removed")
+        route = f"{dst}{via}" + (f" dev {dev}" if dev else "")  # as `ip route` prints it
+        text = tr("route {route} added", route=route) if kind == RTM_NEWROUTE else tr("route {route} removed", route=route)
         return [self._event("route", dev or dst, text)]
 
     def _neigh(self, kind: int, msg: bytes) -> list[dict[str, Any]]:
@@ -169,12 +175,14 @@ class Decoder:
             return []  # a bridge's own MACs, multicast groups: the kernel's bookkeeping, not the lesson's
         if n["family"] == AF_BRIDGE:
             mac = n.get("NDA_LLADDR", "?")
-            text = f"{dev} learned {mac}" if kind == RTM_NEWNEIGH else f"{dev} forgot {mac}"
+            text = tr("{dev} learned {mac}", dev=dev, mac=mac) if kind == RTM_NEWNEIGH else tr("{dev} forgot {mac}", dev=dev, mac=mac)
             return [self._event("neigh", dev, text, fdb=True)]
         dst = n.get("NDA_DST", "?")
         if kind == RTM_DELNEIGH:
-            return [self._event("neigh", dev, f"neighbour {dst} on {dev} removed")]
+            return [self._event("neigh", dev, tr("neighbour {dst} on {dev} removed", dst=dst, dev=dev))]
         state = "|".join(label for bit, label in NUD.items() if n["state"] & bit) or "NONE"
-        mac = f" is {n['NDA_LLADDR']}" if "NDA_LLADDR" in n else ""
-        return [self._event("neigh", dev, f"neighbour {dst}{mac} on {dev} ({state})")]
+        if "NDA_LLADDR" in n:
+            return [self._event("neigh", dev, tr("neighbour {dst} is {mac} on {dev} ({state})", dst=dst, mac=n["NDA_LLADDR"],
+                                                 dev=dev, state=state))]
+        return [self._event("neigh", dev, tr("neighbour {dst} on {dev} ({state})", dst=dst, dev=dev, state=state))]
 

@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any
 
-from ..i18n import Text, localize, tr
+from ..i18n import Text, localize, received, tr
 
 DEBOUNCE = 0.25  # seconds between two redraws: the kernel changes in bursts
 
@@ -26,7 +26,7 @@ def event_line(event: dict[str, Any]) -> str:
     """One change as the final list shows it: '+1.2 s  main: veth0 set down' or '+3.1 s  sw1/p12 learning'."""
     at = event.get("at", event.get("t", 0.0))
     if "summary" in event:
-        return f"+{at:.1f} s  {event.get('ns', '')}: {event['summary']}"
+        return f"+{at:.1f} s  {event.get('ns', '')}: {received(event, 'summary')}"
     return f"+{at:.1f} s  {event.get('port', '')} {event.get('state', '')}"
 
 

@@ -60,3 +60,21 @@ def test_datagrams_split_into_messages_and_groups_cover_the_lesson() -> None:
     sizes = [len(messages(bytes.fromhex(m["data"]))) for m in DATA["messages"]]
     assert all(n >= 1 for n in sizes)
     assert GROUPS == 0b10101010101  # link, neigh, ipv4 addr, ipv4 route, ipv6 addr, ipv6 route: groups 1 3 5 7 9 11
+
+
+def test_the_same_changes_read_in_chinese_after_crossing_the_pipe() -> None:
+    """The agent (no LABKIT_LANG) sends each summary in English plus its ids; the notebook shows it translated."""
+    from labkit import i18n
+
+    decoder = Decoder("main")
+    decoder.seed(DATA["seed_links"])
+    events = [json.loads(json.dumps(e)) for m in DATA["messages"] for e in decoder.decode(bytes.fromhex(m["data"]))]
+    i18n.use("zh")
+    try:
+        shown = [i18n.received(e, "summary") for e in events]
+    finally:
+        i18n.use(None)
+    assert "veth0 已启用（up）" in shown and "veth0（br0 的端口）：disabled → listening" in shown
+    assert "10.9.0.1/24 已从 veth0 删除" in shown and "已添加路由 10.9.0.0/24 dev br0" in shown
+    assert not [text for text in shown if any(word in text for word in (" set up", " removed", " added", "port of"))], shown
+    assert [i18n.received(e, "summary") for e in events] == [e["summary"] for e in events]  # English stays as it was
