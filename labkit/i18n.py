@@ -110,15 +110,19 @@ class Joined(Text):
 
     def localized(self, lang: str | None = None) -> str:
         lang = lang or language()
-        sep = SEPARATORS.get(lang, {}).get(self.sep, self.sep)
-        return sep.join(localize(part, lang) for part in self.fields.values())
+        return separator(self.sep, lang).join(localize(part, lang) for part in self.fields.values())
 
     def to_data(self) -> dict[str, Any]:
         return {**super().to_data(), "sep": self.sep}
 
 
 #: how a language separates the sentences of a list (Chinese uses full-width punctuation, no space)
-SEPARATORS = {"zh": {"; ": "；", ", ": "，", ". ": "。"}}
+SEPARATORS = {"zh": {"; ": "；", ", ": "，", ". ": "。", ": ": "："}}
+
+
+def separator(sep: str, lang: str | None = None) -> str:
+    """``sep`` ('; ', ', ', '. ', ': ') as the learner's language writes it between two sentences."""
+    return SEPARATORS.get(lang or language(), {}).get(sep, sep)
 
 
 def joined(parts: list[Any], sep: str = "; ") -> Text:

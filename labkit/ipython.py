@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from .i18n import localize, tr
+from .i18n import localize, separator, tr
 
 if TYPE_CHECKING:  # errors.py imports this module lazily, to draw its box
     from .errors import LabkitError
@@ -51,7 +51,7 @@ def render(error: LabkitError) -> str:
     label = tr("hint: {hint}", hint=advice) if check else tr("what to do: {hint}", hint=advice)
     hint = f'<div style="margin-top:4px">→ {html.escape(localize(label))}</div>' if error.hint else ""
     return (f'<div class="labkit-error" style="border-left:4px solid {colour};background:{tint};color:{TEXT};'
-            f'padding:6px 10px;font-family:{FONT}"><b>{"⚠" if check else "✘"} {html.escape(title)}</b>: '
+            f'padding:6px 10px;font-family:{FONT}"><b>{"⚠" if check else "✘"} {html.escape(title)}</b>{separator(": ")}'
             f'{html.escape(localize(error.what))}{where}{hint}</div>')
 
 

@@ -127,7 +127,7 @@ def test_english_is_the_fallback(monkeypatch) -> None:
 def test_a_check_says_not_yet_in_chinese(zh) -> None:
     box = html.unescape(render(CheckFailed(tr("{ref} is down", ref="h1/veth0"),
                                            hint=tr("bring it up: lab.up({name!r}, ns={ns!r})", name="veth0", ns="h1"))))
-    assert "还没有通过" in box and "Not yet" not in box and "h1/veth0" in box and "lab.up('veth0', ns='h1')" in box
+    assert "还没有通过</b>：" in box and "Not yet" not in box and "h1/veth0" in box and "lab.up('veth0', ns='h1')" in box
 
 
 def test_an_error_from_the_agent_is_translated_on_this_side(zh) -> None:
