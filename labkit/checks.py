@@ -110,6 +110,8 @@ class Checks:
         result = self.lab.run(*argv, ns=src, timeout=10)
         via = tr(" via {iface}", iface=iface) if iface else ""
         if result.returncode == 1:
+            if address == dst:
+                return CheckResult(tr("{src} cannot reach {dst}{via}, as expected", src=src, dst=dst, via=via))
             return CheckResult(tr("{src} cannot reach {dst} ({address}){via}, as expected", src=src, dst=dst, address=address, via=via))
         if result.returncode == 0:
             raise CheckFailed(tr("{src} still reaches {dst} ({address}){via}", src=src, dst=dst, address=address, via=via),
