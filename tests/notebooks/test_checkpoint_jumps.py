@@ -7,11 +7,19 @@ a point a learner can jump to on a fresh Jupyter kernel and finish the notebook 
   ``lab = restore(notebook, name)``, then every cell from the checkpoint's own to the end: the
   checkpoint line there must find the restored lab equal to the reference, and every fact and
   check that follows must pass.
+
+All of these run two at a time, each in a process of its own (the longest first): they mostly wait
+on STP timers.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import jupytext
@@ -35,11 +43,47 @@ def shipped() -> list[tuple[str, str]]:
     return [(nb.name, name) for nb in sorted(SHIPPED.iterdir()) if nb.is_dir() for name in available(nb.name)]
 
 
+#: jobs at once, each in a process of its own
+PARALLEL = 2
+RUNNER = ROOT / "tests" / "shared" / "run_notebook.py"
+REGEN = "regen"  # the job that re-runs the notebooks against the shipped files
+
+
+@pytest.fixture(scope="module")
+def jobs(request: pytest.FixtureRequest) -> Iterator[dict[str, Future]]:
+    """The check of the shipped files and every selected jump, started PARALLEL at a time, the longest first."""
+    mine = [item for item in request.session.items if getattr(item, "module", None) is request.module]
+    wanted = {item.originalname for item in mine}
+    jumps = [(item.callspec.params["notebook"], item.callspec.params["name"]) for item in mine
+             if item.originalname.startswith("test_a_learner_jumps")]
+
+    def regen_check() -> tuple[int, str]:
+        done = subprocess.run([sys.executable, "-m", "labkit.checkpoints", "--check"], cwd=ROOT, capture_output=True,
+                              text=True, timeout=900, check=False)
+        return done.returncode, done.stdout + done.stderr
+
+    def run_jump(notebook: str, name: str) -> tuple[dict, nbformat.NotebookNode]:
+        folder = ARTIFACTS / "cwd" / f"{notebook}-{name}"
+        folder.mkdir(parents=True, exist_ok=True)
+        source, out = folder / "jump.ipynb", ARTIFACTS / f"{notebook}-from-{name}.ipynb"
+        nbformat.write(jump(notebook, name), source)
+        done = subprocess.run([sys.executable, str(RUNNER), str(source), str(out), "python3", "240"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=600, check=False)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        assert lines, f"{notebook} from {name}: the runner printed no result (exit {done.returncode}):\n{done.stderr[-2000:]}"
+        return json.loads(lines[-1]), nbformat.read(out, as_version=4)
+
+    order = sorted(jumps, key=lambda job: (job[0] != "06-stp", job[1]))
+    with ThreadPoolExecutor(PARALLEL) as pool:
+        started = {REGEN: pool.submit(regen_check)} if "test_the_shipped_checkpoints_are_what_the_notebooks_build" in wanted else {}
+        started.update({f"{nb}/{name}": pool.submit(run_jump, nb, name) for nb, name in order})
+        yield started
+
+
 @pytest.mark.timeout(900)
-def test_the_shipped_checkpoints_are_what_the_notebooks_build(capsys: pytest.CaptureFixture[str]) -> None:
+def test_the_shipped_checkpoints_are_what_the_notebooks_build(jobs: dict[str, Future]) -> None:
     _root_only()
-    code = regen.main(["--check"])
-    out = capsys.readouterr().out
+    code, out = jobs[REGEN].result(timeout=900)
     assert code == 0, out
     assert {f"{nb}: " for nb, _ in shipped()} <= {line.split(" ")[0] + " " for line in out.splitlines()}, out
 
@@ -57,21 +101,14 @@ def jump(notebook: str, name: str) -> nbformat.NotebookNode:
     return nb
 
 
-@pytest.mark.timeout(600)
+@pytest.mark.timeout(900)
 @pytest.mark.parametrize("notebook, name", shipped())
-def test_a_learner_jumps_to_the_checkpoint_on_a_fresh_kernel_and_finishes(notebook: str, name: str, tmp_path: Path) -> None:
+def test_a_learner_jumps_to_the_checkpoint_on_a_fresh_kernel_and_finishes(notebook: str, name: str,
+                                                                           jobs: dict[str, Future]) -> None:
     _root_only()
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
-
-    nb = jump(notebook, name)
-    try:
-        NotebookClient(nb, timeout=240, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
-    except CellExecutionError as exc:
-        pytest.fail(f"{notebook} from checkpoint {name}:\n{str(exc)[-3000:]}", pytrace=False)
-    finally:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        nbformat.write(nb, ARTIFACTS / f"{notebook}-from-{name}.ipynb")
+    result, nb = jobs[f"{notebook}/{name}"].result(timeout=900)
+    if result["error"]:
+        pytest.fail(f"{notebook} from checkpoint {name}:\n{result['error']}", pytrace=False)
     said = [out.get("data", {}).get("text/plain", "") for cell in nb.cells[1:3] for out in cell.get("outputs", [])]
     assert any(f"restored {notebook} at checkpoint {name}" in text for text in said), said
     assert any(f"checkpoint {name}: your lab is the reference lab here" in text for text in said), said
