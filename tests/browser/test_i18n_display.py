@@ -9,20 +9,13 @@ artifacts/i18n-display/view-zh.png, panes-zh.png (a packet opened) and view-zh-p
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import secrets
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from .conftest import ROOT, SETTINGS, free_port
+from .conftest import ROOT, serve
 from .scratch import open_notebook, run_cell, scratch_notebook, wait_done
 
 pytestmark = pytest.mark.browser
@@ -44,42 +37,8 @@ CELLS = [SETUP, CAPTURE, "lab.close()"]
 @pytest.fixture(scope="module")
 def jupyterlab_zh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """A JupyterLab whose kernels start with LABKIT_LANG=zh (otherwise like conftest's ``jupyterlab``)."""
-    base = tmp_path_factory.mktemp("jlab-zh")
-    root = base / "notebooks"
-    root.mkdir()
-    for name, value in SETTINGS.items():
-        (base / "settings" / name).parent.mkdir(parents=True, exist_ok=True)
-        (base / "settings" / name).write_text(json.dumps(value))
-    port, token = free_port(), secrets.token_hex(16)
-    env = dict(os.environ, LABKIT_LANG="zh", JUPYTERLAB_SETTINGS_DIR=str(base / "settings"),
-               JUPYTER_RUNTIME_DIR=str(base / "runtime"), PYTHONPATH=str(ROOT))
-    argv = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
-            "--LabApp.expose_app_in_browser=True", "--LabApp.news_url=", "--allow-root",
-            f"--LabApp.user_settings_dir={base / 'settings'}", f"--LabApp.workspaces_dir={base / 'workspaces'}"]
-    with open(base / "jupyterlab.log", "wb") as log:
-        proc = subprocess.Popen(argv, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2) as answer:
-                        if answer.status == 200:
-                            break
-                except OSError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("JupyterLab did not start:\n" + (base / "jupyterlab.log").read_text()[-3000:])
-                time.sleep(0.3)
-            yield {"url": url, "token": token, "root": root}
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    with serve(tmp_path_factory.mktemp("jlab-zh"), [], LABKIT_LANG="zh") as lab:
+        yield lab
 
 
 def test_the_cell_view_speaks_chinese_when_the_kernel_says_so(jupyterlab_zh: dict[str, Any], browser: Any) -> None:
