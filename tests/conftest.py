@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         tier = Path(str(item.fspath)).parent.name
         if tier in ("unit", "kernel", "notebooks", "browser", "vm") and not any(item.iter_markers(name=tier)):
             item.add_marker(getattr(pytest.mark, tier))
+
+
+@pytest.fixture
+def zh() -> Iterator[None]:
+    """labkit speaks Simplified Chinese in this test's process (as ``language("zh")`` in a notebook), then goes back."""
+    from labkit import i18n
+
+    i18n.use("zh")
+    yield
+    i18n.use(None)
 
 
 @pytest.fixture

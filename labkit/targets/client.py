@@ -137,6 +137,10 @@ class AgentConnection:
             self.proc.kill()
             self.proc.wait()
         self._closed = True
+        self._close_pipes()
+
+    def _close_pipes(self) -> None:
+        """Close our ends of the agent's stdin and stdout (the agent may have closed its own already)."""
         for stream in (self.proc.stdin, self.proc.stdout):
             try:
                 if stream:
@@ -301,12 +305,7 @@ class AgentConnection:
                     self.proc.kill()
         elif self.proc.poll() is None:
             self.proc.terminate()
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                if stream:
-                    stream.close()
-            except OSError:
-                pass
+        self._close_pipes()
         self._drop_log()
 
     def _drop_log(self) -> None:

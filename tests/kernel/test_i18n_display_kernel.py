@@ -5,8 +5,6 @@ fields; a check's hint built from the snapshot (labkit.diagnose) names the learn
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from labkit import Lab, i18n
@@ -15,12 +13,6 @@ from labkit.errors import StepFailed
 
 pytestmark = pytest.mark.kernel
 
-
-@pytest.fixture
-def zh() -> Iterator[None]:
-    i18n.use("zh")
-    yield
-    i18n.use(None)
 
 
 def test_an_stp_wait_that_times_out_says_so_in_chinese(zh: None) -> None:

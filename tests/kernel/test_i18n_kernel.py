@@ -10,18 +10,12 @@ import re
 import pytest
 from IPython.lib.pretty import pretty
 
-from labkit import Lab, i18n
+from labkit import Lab
 from labkit.errors import InvalidInput
 from labkit.ipython import render
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
-
-@pytest.fixture
-def zh():
-    i18n.use("zh")
-    yield
-    i18n.use(None)
 
 
 def _box(call, *args, **kwargs) -> tuple[InvalidInput, str]:

@@ -23,12 +23,6 @@ SOURCES = sorted(p for p in PACKAGE.rglob("*.py") if p.name != "i18n_catalog.py"
 ERRORS = set(_BY_NAME)
 
 
-@pytest.fixture
-def zh():
-    i18n.use("zh")
-    yield
-    i18n.use(None)
-
 
 def test_every_sentence_has_a_chinese_translation_with_the_same_fields() -> None:
     catalog = i18n_catalog.read("zh")

@@ -37,12 +37,6 @@ CJK = re.compile("[\u4e00-\u9fff]")
 needs_neato = pytest.mark.skipif(shutil.which("neato") is None, reason="Graphviz `neato` is not installed")
 
 
-@pytest.fixture
-def zh():
-    i18n.use("zh")
-    yield
-    i18n.use(None)
-
 
 class FakeCapture:
     """What the panes read from a Capture: devices, filter, start time, listeners."""

@@ -21,12 +21,6 @@ from labkit.state.diff import describe
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
-@pytest.fixture
-def zh():
-    i18n.use("zh")
-    yield
-    i18n.use(None)
-
 
 def _error(call, *args, **kwargs) -> InvalidInput:
     with pytest.raises(InvalidInput) as caught:

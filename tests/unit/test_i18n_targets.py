@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import errno
 import json
-from collections.abc import Iterator
 
 import pytest
 
@@ -27,12 +26,6 @@ from labkit.targets.tunfile import tun_error
 def chinese(text: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
-
-@pytest.fixture
-def zh() -> Iterator[None]:
-    i18n.use("zh")
-    yield
-    i18n.use(None)
 
 
 def test_an_unknown_target_is_refused_in_chinese(zh) -> None:
