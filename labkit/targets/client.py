@@ -263,7 +263,9 @@ class AgentConnection:
             error.result = reply.get("result")
             return error
         data = reply.get("error") or {}
-        if data.get("type") in ("Interrupted", "Cancelled"):  # the box already says "Interrupted": no need to repeat it
+        if data.get("type") == "Cancelled":  # the agent can only name its method ("stp_wait"); say it as the learner asked it
+            return Interrupted(tr("{label} was stopped", label=label), hint=INTACT)
+        if data.get("type") == "Interrupted":  # the box already says "Interrupted": no need to repeat it
             sent = LabkitError.from_dict(data)  # keeps the agent's message ids: shown in the learner's language
             return Interrupted(sent.what if data.get("what") else tr("{label} was stopped", label=label), where=sent.where,
                                hint=sent.hint if data.get("hint") else INTACT)

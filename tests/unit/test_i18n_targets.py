@@ -61,8 +61,9 @@ def test_a_joined_list_keeps_each_part_translatable(zh) -> None:
     assert joined([]) == "" and joined(["only"]) == "only"
 
 
-def test_an_interrupt_relayed_by_the_client_keeps_the_agent_message_ids(zh) -> None:
-    """The agent cancels a request (Cancelled, raised inside it); the client rebuilds the Interrupted box from the wire."""
+def test_an_interrupt_relayed_by_the_client_names_the_request_in_the_learners_words(zh) -> None:
+    """The agent cancels a request (Cancelled, raised inside it) and can name only its method; the client's
+    Interrupted box names it as the notebook asked for it ("the wait for STP"), in the learner's language."""
     call = Call(7, "stp_wait")
     call.cancelled.set()
     with pytest.raises(Cancelled) as cancelled:
@@ -74,7 +75,7 @@ def test_an_interrupt_relayed_by_the_client_keeps_the_agent_message_ids(zh) -> N
     pending = _Pending("stp_wait", reply=wire)
     error = connection._interrupted("stp_wait", tr("the wait for STP"), pending)
     assert type(error) is Interrupted
-    assert str(error) == "stp_wait 被中断了。你的实验完好无损"
+    assert str(error) == "等待生成树协议（STP）收敛 已被停止。你的实验完好无损", "the learner's words for the request, not the agent's method name"
     late = connection._interrupted("apply", tr("the step"), _Pending("apply"))
     assert str(late).startswith("已请求停止：该步骤") and "labkit 代理程序" in str(late) and "5 秒" in str(late)
 
