@@ -58,6 +58,7 @@ import functools
 import io
 import itertools
 import sys
+import tokenize
 from collections.abc import Callable
 from pathlib import Path
 from typing import NamedTuple
@@ -191,9 +192,10 @@ def _exercises_marked(cells: list[nbformat.NotebookNode], stem: str, todo: bool,
 # translated, in place, at their exact source positions; every other byte of the cell stays the English one.
 #
 # The rule (pure syntax, Python's ast on each code cell; nothing is guessed from the text itself):
-#   a string literal (plain or f-string, or either branch of a conditional expression ``"a" if x else "b"``)
-#   is shown to the learner when it is
-#   * the argument of a parameter named in DISPLAY_PARAMETERS (title=, hint=, claim=, message=, why=), passed
+#   a string literal (plain or f-string; or either branch of a conditional expression ``"a" if x else "b"``,
+#   an operand of ``or``/``and`` (``saw=error or "none"``), a piece of a ``+`` concatenation) is shown to
+#   the learner when it is
+#   * the argument of a parameter named in DISPLAY_PARAMETERS (title=, hint=, claim=, message=, why=, saw=), passed
 #     by keyword, or by position to a call whose parameter names are known: labkit's fact(ok, claim, saw) and
 #     check.that(ok, message, hint) (SIGNATURES), and every function the lab's own source defines;
 #   * a positional argument of print(), or of the exception a ``raise`` builds;
@@ -205,13 +207,16 @@ def _exercises_marked(cells: list[nbformat.NotebookNode], stem: str, todo: bool,
 # A plain string's msgid is its value; an f-string's is its template, the text with each field written as in
 # the source (``peer_ifindex of h1/veth-b is {index_a}``): the translation must keep the same fields (any
 # order) and is turned back into an f-string with the source's prefix; a translation that does not parse, or
-# changes a field, stops the build naming the cell. Their msgctxt is CODE, so a code string never shares an
-# entry with a markdown cell of the same text.
+# changes a field, stops the build naming the cell. A comment (``# read the counters ...``) is shown too: its
+# text after ``#`` is an entry, replaced in place and kept on one line (comments for tools, PRAGMAS, stay).
+# Their msgctxt is CODE, so a code string never shares an entry with a markdown cell of the same text.
 
-#: the msgctxt of a code cell's learner-visible string (a markdown cell's entry has none)
+#: the msgctxt of a code cell's learner-visible string or comment (a markdown cell's entry has none)
 CODE = "code"
+#: comments written for a tool (a linter, a type checker, the cell splitter), not for the learner: never translated
+PRAGMAS = ("noqa", "type:", "pragma", "fmt:", "%%")
 #: parameters whose string argument is shown to the learner and never compared
-DISPLAY_PARAMETERS = frozenset({"title", "hint", "claim", "message", "why"})
+DISPLAY_PARAMETERS = frozenset({"title", "hint", "claim", "message", "why", "saw"})
 #: positional parameter names of labkit calls that take a display parameter by position
 SIGNATURES = {"fact": ("ok", "claim", "saw"), "that": ("ok", "message", "hint")}
 #: the lines a translated edition puts at the top of its first code cell: the library speaks the notebook's language
@@ -225,12 +230,13 @@ class BadTranslation(SystemExit):
 
 
 class Shown(NamedTuple):
-    """One learner-visible string literal of a code cell: where it is (character offsets) and its msgid."""
+    """One learner-visible string literal or comment of a code cell: where it is (character offsets), its msgid."""
 
     start: int
     end: int
     text: str
     fstring: bool
+    comment: bool = False
 
 
 def _offset(lines: list[str], line: int, col: int) -> int:
@@ -271,13 +277,40 @@ def _prose(node: ast.expr) -> bool:
         text = "".join(p.value for p in node.values if isinstance(p, ast.Constant) and isinstance(p.value, str))
     else:
         text = node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else ""
+    return _has_words(text)
+
+
+def _has_words(text: str) -> bool:
     return any(a.isalpha() and b.isalpha() for a, b in itertools.pairwise(text))
 
 
+def comments(code: str) -> list[Shown]:
+    """The comments of a code cell a learner reads: each one's text after ``#`` (and its spaces), to the end of
+    its line. A comment for a tool (:data:`PRAGMAS`) stays as written, and so does one without words."""
+    lines = code.splitlines(keepends=True)
+    found = []
+    for token in tokenize.generate_tokens(io.StringIO(code).readline):
+        if token.type != tokenize.COMMENT:
+            continue
+        body = token.string.lstrip("#").removeprefix(":").lstrip()  # "#: " documents a constant
+        text = body.rstrip()
+        if not _has_words(text) or text.startswith(PRAGMAS):
+            continue
+        (row, col), skipped = token.start, len(token.string) - len(body)
+        start = sum(len(line) for line in lines[:row - 1]) + col + skipped
+        found.append(Shown(start, start + len(text), text, False, comment=True))
+    return found
+
+
 def _literals(node: ast.expr) -> list[ast.expr]:
-    """The string literals an argument is made of: itself, or both branches of ``a if cond else b``."""
+    """The string literals an argument is made of: itself, both branches of ``a if cond else b``, the
+    fallback of ``value or "none"``, and each piece of ``"a" + b + "c"``."""
     if isinstance(node, ast.IfExp):
         return _literals(node.body) + _literals(node.orelse)
+    if isinstance(node, ast.BoolOp):
+        return [each for value in node.values for each in _literals(value)]
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _literals(node.left) + _literals(node.right)
     if isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, str)):
         return [node]
     return []
@@ -300,7 +333,7 @@ def signatures(cells: list[nbformat.NotebookNode]) -> dict[str, tuple[str, ...]]
 
 
 def shown(code: str, known: dict[str, tuple[str, ...]] | None = None) -> list[Shown]:
-    """The learner-visible string literals of one code cell (the rule above), in source order."""
+    """The learner-visible string literals and comments of one code cell (the rule above), in source order."""
     known = SIGNATURES if known is None else known
     tree = ast.parse(code)
     raised = {id(node.exc) for node in ast.walk(tree) if isinstance(node, ast.Raise) and node.exc is not None}
@@ -339,15 +372,15 @@ def shown(code: str, known: dict[str, tuple[str, ...]] | None = None) -> list[Sh
             found[start] = Shown(start, end, literal.value, False)
     ordered = sorted(found.values())
     # a literal inside another one's span (a call within an f-string field) goes with the outer one
-    return [s for s in ordered if not any(o.start <= s.start and s.end <= o.end and o != s for o in ordered)]
+    outer = [s for s in ordered if not any(o.start <= s.start and s.end <= o.end and o != s for o in ordered)]
+    return sorted(outer + comments(code))
 
 
-def code_messages(source: Path) -> list[tuple[str, str, bool]]:
-    """(cell id, text, is an f-string) of each learner-visible string of a source's code cells."""
+def code_messages(source: Path) -> list[tuple[str, Shown]]:
+    """(cell id, what is shown) for each learner-visible string and comment of a source's code cells."""
     cells = read_source(source).cells
     known = signatures(cells)
-    return [(cell.id, s.text, s.fstring) for cell in cells if cell.cell_type == "code"
-            for s in shown(cell.source, known)]
+    return [(cell.id, s) for cell in cells if cell.cell_type == "code" for s in shown(cell.source, known)]
 
 
 def _pieces(template: str) -> list[tuple[bool, str]]:
@@ -407,7 +440,12 @@ def _fields(node: ast.expr) -> list[str]:
 
 
 def code_literal(english: Shown, text: str, where: str) -> str:
-    """The literal that replaces ``english``: ``text`` as Python source; an f-string must keep its fields."""
+    """The literal that replaces ``english``: ``text`` as Python source; an f-string must keep its fields; a
+    comment's translation is its text, on one line."""
+    if english.comment:
+        if "\n" in text or "\r" in text:
+            raise BadTranslation(f"{where}: the translation of the comment {english.text!r} must be one line: {text!r}")
+        return text
     literal = python_literal(text, english.fstring)
     try:
         got = ast.parse(literal, mode="eval").body
@@ -461,7 +499,7 @@ def untranslated(source: Path, language: str) -> list[str]:
     learner-visible string of a code cell."""
     prose, code = translations(source, language), translations(source, language, CODE)
     missing = {cell_id for cell_id, text in messages(source) if text not in prose}
-    missing |= {cell_id for cell_id, text, _ in code_messages(source) if text not in code}
+    missing |= {cell_id for cell_id, each in code_messages(source) if each.text not in code}
     return sorted(missing)
 
 
@@ -492,9 +530,10 @@ def template(source: Path, language: str) -> Catalog:
     cat = Catalog(locale=language, project="labkit", fuzzy=False, charset="utf-8")
     for cell_id, text in messages(source):
         cat.add(text, auto_comments=[f"cell {cell_id} of notebooks/src/{source.name}"])
-    for cell_id, text, fstring in code_messages(source):
-        note = ["an f-string: keep every {field} exactly as written (any order)"] if fstring else []
-        cat.add(text, context=CODE, auto_comments=[f"code cell {cell_id} of notebooks/src/{source.name}", *note])
+    for cell_id, each in code_messages(source):
+        note = (["an f-string: keep every {field} exactly as written (any order)"] if each.fstring
+                else ["a comment: one line"] if each.comment else [])
+        cat.add(each.text, context=CODE, auto_comments=[f"code cell {cell_id} of notebooks/src/{source.name}", *note])
     return cat
 
 

@@ -174,7 +174,8 @@ lab.view(cap)
 snap = lab.snapshot()
 for name in ("br0", "veth0", "veth1"):
     print(f"{name:<6} {snap.interface(name).mac}")
-print(f"br0 before it had a port: {globals().get('fresh_mac', 'not seen: you jumped past step 2')}")
+first_mac = globals().get("fresh_mac") or "not seen: you jumped past step 2"
+print(f"br0 before it had a port: {first_mac}")
 checks(lab.check.same_mac("br0", "veth0"))
 checkpoint(lab, "04-bridge", "exercise")  # a point to jump to, before the exercise: restore("04-bridge", "exercise")
 

@@ -161,7 +161,7 @@ try:
     while (time.monotonic() - t0 < 1.5 or len(samples) < 3) and time.monotonic() - t0 < 20:
         snap = lab.snapshot()
         learned = [e.port for e in snap.fdb if e.namespace == "sw2" and e.mac == sw1_mac]
-        samples.append((time.monotonic() - t0, veth_counters(snap), ", ".join(learned) or "(moving)"))
+        samples.append((time.monotonic() - t0, veth_counters(snap), ", ".join(learned)))  # empty: on no port at that moment
         time.sleep(0.2)
 finally:
     lab.down("to-sw3", ns="sw1")  # cut the loop, whatever happened above
@@ -170,9 +170,10 @@ display(sent)
 ports = sorted(start)
 print("tx_packets per cable end, as the kernel counts them:")
 print(f"{'':>8} " + " ".join(f"{p:>11}" for p in ports) + "   sw2 has sw1's MAC on")
-print(f"{'before':>8} " + " ".join(f"{start[p]:>11}" for p in ports))
+print("  before " + " ".join(f"{start[p]:>11}" for p in ports))
 for t, counts, learned in samples:
-    print(f"{f'+{t:.2f} s':>8} " + " ".join(f"{counts[p]:>11}" for p in ports) + f"   {learned}")
+    on_port = learned or "(moving)"
+    print(f"{f'+{t:.2f} s':>8} " + " ".join(f"{counts[p]:>11}" for p in ports) + f"   {on_port}")
 from scapy.layers.l2 import ARP
 
 copies = {(p[ARP].op, p[ARP].psrc, p[ARP].pdst) for p in cap.packets("sw2/to-sw3") if p.haslayer(ARP)}
@@ -180,8 +181,9 @@ grown = {p: samples[-1][1][p] - start[p] for p in ports}
 fact(len(cap.frames("sw2/to-sw3")) == 10 and copies == {(1, "10.0.0.1", "10.0.0.99")},
      "the ten captured frames are all the same ARP request, who has 10.0.0.99? tell 10.0.0.1", saw=copies)
 fact(min(grown.values()) >= 1000, "one frame became thousands on every cable end within seconds", saw=grown)
-places = {learned for _, _, learned in samples} - {"(moving)"}
-print(f"in this run sw2 had sw1's MAC on: {', '.join(sorted(places)) or 'no port at the moments we looked'}"
+places = {learned for _, _, learned in samples} - {""}
+on = ", ".join(sorted(places)) or "no port at the moments we looked"
+print(f"in this run sw2 had sw1's MAC on: {on}"
       + (" (it flapped between them)" if len(places) > 1 else " (the readings, 0.2 s apart, happened to catch one side only)"))
 print("tcpdump on sw2/to-sw3:", cap.stats()["sw2/to-sw3"])
 lab.view(cap, title="Step 4: one ARP request, circulating for ever")

@@ -29,7 +29,8 @@ lab = fresh_lab()  # main = the host, eth0 = 192.168.3.10 on a simulated LAN (up
 kernel = lab.run("uname", "-r").stdout.strip()
 print(f"kernel {kernel}:")
 for kind, ok in lab.supports("ipvlan", "vlan", "geneve", "ipip", "gre", "sit").items():
-    print(f"  {kind:<7} {'✔ can be created' if ok else '✘ missing'}")
+    can = "✔ can be created" if ok else "✘ missing"
+    print(f"  {kind:<7} {can}")
 lab.view(title="The host (main) on its LAN (upstream)")
 
 # %% [markdown]

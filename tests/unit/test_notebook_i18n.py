@@ -180,7 +180,8 @@ def test_the_chinese_code_cells_show_chinese(source: Path) -> None:
     known = BUILD.signatures(BUILD.read_source(source).cells)
     en, zh = (BUILD.build(source, BUILD.edition("instructor", lang)) for lang in ("en", "zh"))
     pairs = [(e.text, z.text) for a, b in zip(en.cells, zh.cells, strict=True) if a.cell_type == "code"
-             for e, z in zip(BUILD.shown(a.source, known), BUILD.shown(b.source, known), strict=True)]
+             for e, z in zip(BUILD.shown(a.source, known),
+                             BUILD.shown(b.source.removeprefix(BUILD.LANGUAGE_LINES["zh"]), known), strict=True)]
     assert pairs or not BUILD.code_messages(source)
     for english, shown in pairs:
         assert english in kept or re.search(CJK, shown), f"{source.stem}: {shown!r} is not Chinese"
@@ -188,8 +189,9 @@ def test_the_chinese_code_cells_show_chinese(source: Path) -> None:
 
 @pytest.mark.parametrize("source", TRANSLATED, ids=IDS)
 def test_f_string_translations_keep_their_fields(source: Path) -> None:
-    for _, english, fstring in BUILD.code_messages(source):
-        if fstring:
+    for _, shown in BUILD.code_messages(source):
+        if shown.fstring:
+            english = shown.text
             chinese = BUILD.translations(source, "zh", BUILD.CODE)[english]
             fields = [sorted(p for is_field, p in BUILD._pieces(text) if is_field) for text in (english, chinese)]
             assert fields[0] == fields[1], f"{source.stem}: {chinese!r} does not keep the fields of {english!r}"
@@ -308,23 +310,36 @@ print(f"{len(x)}")
 ping_captured("10.0.0.1", "udp port 6081", "Geneve inside UDP")
 if "eth0 is up" in rows:
     raise ValueError(f"nothing arrived on {rows['ping']} within {t} s")
+first = seen.get("mac") or "not seen yet"
+print(f"first MAC: {first}")
+print("  before " + " ".join(f"{n:>5}" for n in rows) + "   learned on", "x" + "y")
+#: the rows of the table
+unused = "# not a comment"  # noqa: F841
 '''
 #: what SHOWN shows the learner, in source order: (text, is an f-string)
 SHOWN_STRINGS = [("no carrier", False), ("carrier on {dev}", True), ("bring {dev} up first", False),
-                 ("br0 is up; {carrier}", True), ("the message", False), ("{name:<6} mtu {mtu!r}  ({what})", True),
+                 ("a plain string with braces, shown through hint=hint below", False),
+                 ("br0 is up; {carrier}", True), ("what was seen", False), ("the message", False), ("{name:<6} mtu {mtu!r}  ({what})", True),
                  ("answers", False), ("no answer", False), ("Geneve inside UDP", False),
-                 ("nothing arrived on {rows['ping']} within {t} s", True)]
+                 ("nothing arrived on {rows['ping']} within {t} s", True), ("not seen yet", False),
+                 ("first MAC: {first}", True), ("  before ", False), ("   learned on", False),
+                 ("the rows of the table", False)]
 SHOWN_ZH = {"no carrier": "没有载波", "carrier on": "{dev} 上有载波", "bring {dev}": "先启用 {dev}",
             "br0 is up": "br0 已启用；{carrier}", "the message": "这条消息", "{name:<6}": "{name:<6} mtu {mtu!r}  （{what}）",
             "answers": "有应答", "no answer": "没有应答", "Geneve": "UDP 里的 \"Geneve\"",
-            "nothing arrived": "{t} 秒内 {rows['ping']} 上什么也没收到"}
+            "nothing arrived": "{t} 秒内 {rows['ping']} 上什么也没收到", "what was seen": "看到的", "not seen yet": "还没看到",
+            "first MAC": "第一个 MAC：{first}", "  before": "    之前 ", "   learned": "   学到的端口",
+            "a plain string with braces": "一个带花括号的普通字符串，通过下面的 hint=hint 显示", "the rows of": "表格的行"}
 
 
 def test_the_shown_strings_are_the_display_arguments_and_nothing_else() -> None:
     known = BUILD.signatures([BUILD.nbformat.v4.new_code_cell(SHOWN)])
     assert known["ping_captured"] == ("dst", "bpf", "title", "ns")
     assert [(s.text, s.fstring) for s in BUILD.shown(SHOWN, known)] == SHOWN_STRINGS
-    for s in BUILD.shown(SHOWN, known):  # the spans are the literals themselves
+    for s in BUILD.shown(SHOWN, known):  # the spans are the literals themselves, or a comment's words
+        if s.comment:
+            assert SHOWN[s.start:s.end] == s.text and SHOWN[:s.start].rstrip(" :").endswith("#")
+            continue
         assert ast.parse(SHOWN[s.start:s.end], mode="eval").body is not None
         assert SHOWN[s.start:s.end] in (f'"{s.text}"', f'f"{s.text}"')
 
@@ -347,10 +362,12 @@ def test_a_code_string_has_its_own_entry_and_the_chinese_cell_gets_its_literal(
     assert BUILD.untranslated(tiny, "zh") == []
     assert BUILD.main([]) == 0 and BUILD.main(["--check"]) == 0
     cell = next(c for c in BUILD.build(tiny, BUILD.edition("learner", "zh")).cells if c.id == "90-04")
-    assert 'fact(ok, f"br0 已启用；{carrier}", saw="what was seen")' in cell.source
+    assert 'fact(ok, f"br0 已启用；{carrier}", saw="看到的")' in cell.source
     assert 'print(f"{name:<6} mtu {mtu!r}  （{what}）", "-" * 3, "有应答" if ok else "没有应答", sep=" | ")' in cell.source
     assert 'ping_captured("10.0.0.1", "udp port 6081", \'UDP 里的 "Geneve"\')' in cell.source
     assert 'raise ValueError(f"{t} 秒内 {rows[\'ping\']} 上什么也没收到")' in cell.source
+    assert 'first = seen.get("mac") or "还没看到"' in cell.source, "the fallback of `or` is shown"
+    assert 'print("    之前 " + " ".join(f"{n:>5}" for n in rows) + "   学到的端口", "x" + "y")' in cell.source, "the + pieces"
     assert 'rows = {"ping": 1, "eth0 is up": 2}' in cell.source and '"dev eth0").stdout == "state UP"' in cell.source
     ast.parse(cell.source)
     # a translation made fuzzy (its English changed) counts as missing again
@@ -372,6 +389,17 @@ def test_an_f_string_translation_may_reorder_its_fields(chinese: str) -> None:
 def test_an_f_string_translation_that_loses_or_changes_a_field_stops_the_build(chinese: str) -> None:
     with pytest.raises(BUILD.BadTranslation, match=re.escape("cell 90-01: the translation of '{a} then {b}'")):
         BUILD.code_literal(BUILD.Shown(0, 0, "{a} then {b}", True), chinese, "cell 90-01")
+
+
+def test_a_comment_translation_stays_one_line_and_keeps_the_code() -> None:
+    with pytest.raises(BUILD.BadTranslation, match="must be one line"):
+        BUILD.code_literal(BUILD.Shown(0, 0, "the loop is closed", False, comment=True), "环路\n闭合了", "cell 90-01")
+    code = 'lab.up("to-sw3")  # the loop is closed\nx = "# no comment"  # noqa: F841\n    # read it again, \'twice\'\n'
+    found = BUILD.shown(code, {})
+    assert [s.text for s in found] == ["the loop is closed", "read it again, 'twice'"]
+    table = {"the loop is closed": "环路闭合了", "read it again, 'twice'": "再读一次，'两次'"}
+    out = BUILD.substituted(code, table, {}, "cell 90-01")
+    assert out == 'lab.up("to-sw3")  # 环路闭合了\nx = "# no comment"  # noqa: F841\n    # 再读一次，\'两次\'\n'
 
 
 @pytest.mark.parametrize("text", ['说 "你好"', "it's", "a\\b", "两行\n第二行", "both ' and \"", "制表\t符", "{not a field}"])
