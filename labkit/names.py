@@ -20,6 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from .address_problems import address_problem, cidr_problem
 from .errors import InvalidInput
 from .i18n import Text, tr
 
@@ -194,8 +195,8 @@ def check_cidr(cidr: object) -> ipaddress.IPv4Interface | ipaddress.IPv6Interfac
     try:
         return ipaddress.ip_interface(text)
     except ValueError as exc:
-        raise InvalidInput(tr("address {value} is not a valid CIDR: {reason}", value=shown(cidr), reason=str(exc)),
-                           hint=hint) from None
+        raise InvalidInput(tr("address {value} is not a valid CIDR: {reason}", value=shown(cidr),
+                              reason=cidr_problem(text) or str(exc)), hint=hint) from None
 
 
 def check_network(cidr: object, what: str = ROUTE_DESTINATION) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -207,8 +208,8 @@ def check_network(cidr: object, what: str = ROUTE_DESTINATION) -> ipaddress.IPv4
     try:
         return ipaddress.ip_network(text, strict=True)
     except ValueError as exc:
-        raise InvalidInput(tr("{what} {value} is not a network: {reason}", what=what, value=shown(cidr), reason=str(exc)),
-                           hint=hint) from None
+        raise InvalidInput(tr("{what} {value} is not a network: {reason}", what=what, value=shown(cidr),
+                              reason=cidr_problem(text, network=True) or str(exc)), hint=hint) from None
 
 
 def check_ip(address: object, what: str = ADDRESS) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
@@ -218,7 +219,10 @@ def check_ip(address: object, what: str = ADDRESS) -> ipaddress.IPv4Address | ip
     try:
         return ipaddress.ip_address(text)
     except ValueError:
-        raise InvalidInput(tr("{what} {value} is not an IP address", what=what, value=shown(address)), hint=example) from None
+        problem = address_problem(text)
+        failed = (tr("{what} {value} is not an IP address: {reason}", what=what, value=shown(address), reason=problem)
+                  if problem else tr("{what} {value} is not an IP address", what=what, value=shown(address)))
+        raise InvalidInput(failed, hint=example) from None
 
 
 def check_mac(mac: object) -> str:
