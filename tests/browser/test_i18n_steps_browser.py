@@ -43,7 +43,7 @@ def test_a_learner_reads_steps_and_errors_in_chinese(jupyterlab: dict[str, Any],
         assert "只能使用字母、数字" in bad_name["text"]
         assert "地址 '20.1.0.10' 缺少前缀长度" in bad_cidr["text"] and "请写成 CIDR 形式" in bad_cidr["text"]
         assert "创建 veth 对 veth0 ↔ veth1" in made["text"] and "ip link add name veth0 type veth peer name veth1" in made["text"]
-        assert "已经如此：没有任何改动" in again["text"]
+        assert "本来就是这样：没有任何改动" in again["text"]
         assert "closed" in closed["text"]
         folder = ROOT / "artifacts" / "i18n-steps"
         folder.mkdir(parents=True, exist_ok=True)

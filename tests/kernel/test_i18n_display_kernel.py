@@ -39,5 +39,5 @@ def test_a_hint_from_the_real_snapshot_is_chinese(zh: None) -> None:
         lab.veth("eth0", "eth0", ns="main", peer_ns="h1")
         lab.addr("eth0", "10.81.0.1/24", ns="main")
         causes = [i18n.localize(c) for c in unreachable_causes(lab.snapshot(), "main", "10.81.0.2")]
-        assert "main/eth0 是通往 10.81.0.2 的必经设备，但它处于关闭状态：lab.up('eth0', ns='main')" in causes
+        assert "main/eth0 是通往 10.81.0.2 的必经设备，但它处于停用状态：lab.up('eth0', ns='main')" in causes
         assert "实验中没有任何设备拥有地址 10.81.0.2" in causes

@@ -50,5 +50,5 @@ def test_a_step_that_ran_shows_in_chinese(lab: Lab, zh) -> None:
     assert shown.startswith("✔ 创建 veth 对 veth0 ↔ veth1")
     assert "$ ip link add name veth0 type veth peer name veth1" in shown
     again = pretty(lab.veth("veth0", "veth1"))
-    assert "已经如此：没有任何改动" in again
+    assert "本来就是这样：没有任何改动" in again
     assert pretty(lab.undo()).startswith("✔ 撤销：创建 veth 对 veth0 ↔ veth1")

@@ -108,12 +108,12 @@ def test_a_view_caption_legend_and_picture_come_out_chinese(zh, recorded: dict, 
     assert re.search(r"实验 \S+ · \d+ 个命名空间中共 \d+ 个网络接口", caption), caption
     assert "interfaces in" not in caption
     assert "新增" in legend and "网桥端口：" in legend and "blocking" in legend  # STP states: the kernel's words
-    assert "已经如此：没有任何改动" in commands and "$ ip link add name br1 type bridge" in commands
+    assert "本来就是这样：没有任何改动" in commands and "$ ip link add name br1 type bridge" in commands
     assert "IP 协议栈" in topo.svg and ("（命名空间）" in topo.svg or "main（主机）" in topo.svg)
     assert topo.labels["hint"] == "点击一个网络接口，查看内核报告的信息。"
     assert "视图的保存副本" in view.static_html and "saved copy" not in view.static_html
     second = step_view(lab)
-    assert "自上次视图以来" in second.children[0].value and "处变化（已高亮）" in second.children[0].value
+    assert "自上次查看以来" in second.children[0].value and "处变化（已高亮）" in second.children[0].value
 
 
 def test_the_picture_labels_are_chinese_and_their_boxes_wide_enough(zh, recorded: dict) -> None:
@@ -137,7 +137,7 @@ def test_a_check_hint_from_the_snapshot_is_chinese_with_the_call_verbatim(zh) ->
     snap = Snapshot("t", (Namespace("h1", "lk-t-h1"),), (
         Interface("veth0", "h1", 2, "veth", "02:00:00:00:00:01", 1500, "DOWN", (), addresses=("10.0.0.1/24",)),))
     causes = [i18n.localize(cause) for cause in unreachable_causes(snap, "h1", "10.0.0.2")]
-    assert causes == ["h1/veth0 是通往 10.0.0.2 的必经设备，但它处于关闭状态：lab.up('veth0', ns='h1')",
+    assert causes == ["h1/veth0 是通往 10.0.0.2 的必经设备，但它处于停用状态：lab.up('veth0', ns='h1')",
                       "实验中没有任何设备拥有地址 10.0.0.2"]
 
 

@@ -66,7 +66,7 @@ def test_step_titles_and_results_in_chinese(zh) -> None:
     step = steps.veth("veth0", "eth0", peer_ns="h1")
     change = Change(step, [False])
     shown = _pretty(change)
-    assert shown.startswith("✔ 创建 veth 对 veth0 ↔ eth0（对端在 h1 中）（已经如此：没有任何改动）")
+    assert shown.startswith("✔ 创建 veth 对 veth0 ↔ eth0（对端在 h1 中）（本来就是这样：没有任何改动）")
     assert "ip link add name veth0 type veth peer name eth0 netns h1" in shown  # the command stays as typed
     assert step.title == "Create veth pair veth0 ↔ eth0 (peer in h1)"  # the data keeps the English
     run = RunResult(["false"], "h1", 1, "", "")

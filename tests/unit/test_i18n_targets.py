@@ -85,7 +85,7 @@ def test_why_stp_has_not_settled_is_a_sentence_that_crosses_the_pipe(zh) -> None
     assert str.__str__(reason) == "every port of br0 is disabled (are the links down?)"
     assert isinstance(reason, Text)
     arrived = Text.from_data(json.loads(json.dumps(reason.to_data())))
-    assert arrived.localized() == "br0 的所有端口都是 disabled（禁用）状态（链路是否处于关闭状态？）"
+    assert arrived.localized() == "br0 的所有端口都是 disabled（禁用）状态（链路是否都已停用？）"
 
 
 def test_every_error_here_says_the_same_in_both_directions_of_the_pipe() -> None:
