@@ -199,6 +199,7 @@ def _exercises_marked(cells: list[nbformat.NotebookNode], stem: str, todo: bool,
 #     by keyword, or by position to a call whose parameter names are known: labkit's fact(ok, claim, saw) and
 #     check.that(ok, message, hint) (SIGNATURES), and every function the lab's own source defines;
 #   * a positional argument of print(), or of the exception a ``raise`` builds;
+#   * or it is the docstring of a function or class the cell defines (kept in triple quotes);
 #   * or it is assigned (``name = ...``) to a name whose every use in the cell is one of those arguments or a
 #     field of such an f-string (``carrier = "no carrier"`` ... ``fact(ok, f"br0 is up; {carrier}")``);
 #   * and it holds prose: two letters in a row outside its {fields} (an empty separator is not translated).
@@ -237,6 +238,7 @@ class Shown(NamedTuple):
     text: str
     fstring: bool
     comment: bool = False
+    docstring: bool = False
 
 
 def _offset(lines: list[str], line: int, col: int) -> int:
@@ -316,6 +318,15 @@ def _literals(node: ast.expr) -> list[ast.expr]:
     return []
 
 
+def _docstring(node: ast.AST) -> ast.Constant | None:
+    """The docstring of a function or class the cell defines, or None."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+        first = node.body[0]
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            return first.value
+    return None
+
+
 def signatures(cells: list[nbformat.NotebookNode]) -> dict[str, tuple[str, ...]]:
     """Positional parameter names of labkit's display calls and of every function the lab's code defines."""
     found = dict(SIGNATURES)
@@ -359,6 +370,9 @@ def shown(code: str, known: dict[str, tuple[str, ...]] | None = None) -> list[Sh
     literals += [each for node in ast.walk(tree) if isinstance(node, ast.Assign) and len(node.targets) == 1
                  and isinstance(node.targets[0], ast.Name) and node.targets[0].id in only_shown
                  for each in _literals(node.value)]
+    helps = [each for node in ast.walk(tree) if (each := _docstring(node)) is not None]
+    literals += helps  # a helper's docstring teaches too
+    docstrings = {id(each) for each in helps}
     lines = code.splitlines(keepends=True)
     found: dict[int, Shown] = {}
     for literal in (each for each in literals if _prose(each)):
@@ -369,7 +383,7 @@ def shown(code: str, known: dict[str, tuple[str, ...]] | None = None) -> list[Sh
             found[start] = Shown(start, end, _template(code, literal), True)
         else:
             assert isinstance(literal, ast.Constant)
-            found[start] = Shown(start, end, literal.value, False)
+            found[start] = Shown(start, end, literal.value, False, docstring=id(literal) in docstrings)
     ordered = sorted(found.values())
     # a literal inside another one's span (a call within an f-string field) goes with the outer one
     outer = [s for s in ordered if not any(o.start <= s.start and s.end <= o.end and o != s for o in ordered)]
@@ -447,6 +461,9 @@ def code_literal(english: Shown, text: str, where: str) -> str:
             raise BadTranslation(f"{where}: the translation of the comment {english.text!r} must be one line: {text!r}")
         return text
     literal = python_literal(text, english.fstring)
+    if english.docstring and not any(c in text for c in '"\\\n'):  # a docstring keeps its triple quotes
+        literal = f'"""{text}"""'
+
     try:
         got = ast.parse(literal, mode="eval").body
     except SyntaxError as exc:

@@ -296,6 +296,7 @@ def test_bold_and_italics_render_in_chinese(source: Path) -> None:
 
 SHOWN = '''
 def ping_captured(dst, bpf, title, ns="h1"):
+    """Ping dst, and draw what the capture saw."""
     return lab.view(title=title)
 
 carrier = "no carrier" if down else f"carrier on {dev}"
@@ -317,7 +318,7 @@ print("  before " + " ".join(f"{n:>5}" for n in rows) + "   learned on", "x" + "
 unused = "# not a comment"  # noqa: F841
 '''
 #: what SHOWN shows the learner, in source order: (text, is an f-string)
-SHOWN_STRINGS = [("no carrier", False), ("carrier on {dev}", True), ("bring {dev} up first", False),
+SHOWN_STRINGS = [("Ping dst, and draw what the capture saw.", False), ("no carrier", False), ("carrier on {dev}", True), ("bring {dev} up first", False),
                  ("a plain string with braces, shown through hint=hint below", False),
                  ("br0 is up; {carrier}", True), ("what was seen", False), ("the message", False), ("{name:<6} mtu {mtu!r}  ({what})", True),
                  ("answers", False), ("no answer", False), ("Geneve inside UDP", False),
@@ -329,7 +330,8 @@ SHOWN_ZH = {"no carrier": "没有载波", "carrier on": "{dev} 上有载波", "b
             "answers": "有应答", "no answer": "没有应答", "Geneve": "UDP 里的 \"Geneve\"",
             "nothing arrived": "{t} 秒内 {rows['ping']} 上什么也没收到", "what was seen": "看到的", "not seen yet": "还没看到",
             "first MAC": "第一个 MAC：{first}", "  before": "    之前 ", "   learned": "   学到的端口",
-            "a plain string with braces": "一个带花括号的普通字符串，通过下面的 hint=hint 显示", "the rows of": "表格的行"}
+            "a plain string with braces": "一个带花括号的普通字符串，通过下面的 hint=hint 显示", "the rows of": "表格的行",
+            "Ping dst, and": "ping dst，并画出抓包看到的内容。"}
 
 
 def test_the_shown_strings_are_the_display_arguments_and_nothing_else() -> None:
@@ -341,7 +343,7 @@ def test_the_shown_strings_are_the_display_arguments_and_nothing_else() -> None:
             assert SHOWN[s.start:s.end] == s.text and SHOWN[:s.start].rstrip(" :").endswith("#")
             continue
         assert ast.parse(SHOWN[s.start:s.end], mode="eval").body is not None
-        assert SHOWN[s.start:s.end] in (f'"{s.text}"', f'f"{s.text}"')
+        assert SHOWN[s.start:s.end] in (f'"{s.text}"', f'f"{s.text}"', f'"""{s.text}"""')
 
 
 def test_a_code_string_has_its_own_entry_and_the_chinese_cell_gets_its_literal(
@@ -367,6 +369,7 @@ def test_a_code_string_has_its_own_entry_and_the_chinese_cell_gets_its_literal(
     assert 'ping_captured("10.0.0.1", "udp port 6081", \'UDP 里的 "Geneve"\')' in cell.source
     assert 'raise ValueError(f"{t} 秒内 {rows[\'ping\']} 上什么也没收到")' in cell.source
     assert 'first = seen.get("mac") or "还没看到"' in cell.source, "the fallback of `or` is shown"
+    assert '    """ping dst，并画出抓包看到的内容。"""\n' in cell.source, "a docstring keeps its triple quotes"
     assert 'print("    之前 " + " ".join(f"{n:>5}" for n in rows) + "   学到的端口", "x" + "y")' in cell.source, "the + pieces"
     assert 'rows = {"ping": 1, "eth0 is up": 2}' in cell.source and '"dev eth0").stdout == "state UP"' in cell.source
     ast.parse(cell.source)
