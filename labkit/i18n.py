@@ -26,6 +26,7 @@ catalogue, ``labkit/locale/zh/LC_MESSAGES/labkit.po``, compiled to the ``.mo`` b
 from __future__ import annotations
 
 import gettext
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -63,8 +64,8 @@ class Text(str):
         if not self.fields:
             return pattern
         try:
-            return pattern.format(**{key: localize(value, lang) if isinstance(value, Text) else value
-                                     for key, value in self.fields.items()})
+            return tidy(pattern.format(**{key: localize(value, lang) if isinstance(value, Text) else value
+                                          for key, value in self.fields.items()}), lang)
         except (KeyError, IndexError, ValueError):  # a broken translation must not hide the error itself
             return str.__str__(self)
 
@@ -118,6 +119,17 @@ class Joined(Text):
 
 #: how a language separates the sentences of a list (Chinese uses full-width punctuation, no space)
 SEPARATORS = {"zh": {"; ": "；", ", ": "，", ". ": "。", ": ": "："}}
+
+
+#: languages written without spaces between words: a space a {field} left between two of their characters goes
+CLOSE_SET = {"zh": re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]) (?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")}
+
+
+def tidy(text: str, lang: str) -> str:
+    """A filled-in translation as the language writes it: "{label} 已被停止" with a Chinese label reads
+    "等待收敛已被停止", with no space between the two Chinese words (a space stays next to Latin: "启用 br0")."""
+    gap = CLOSE_SET.get(lang)
+    return gap.sub("", text) if gap else text
 
 
 def separator(sep: str, lang: str | None = None) -> str:

@@ -170,3 +170,11 @@ def test_the_library_uses_the_glossary_terms() -> None:
     bad = [f"{variant!r} in the translation of {m.id!r}: use {use}" for m in i18n_catalog.read("zh") if m.id and m.string
            for variant, use in variants.items() if variant in str(m.string)]
     assert bad == []
+
+
+def test_a_field_leaves_no_space_between_two_chinese_words(zh: None) -> None:
+    """"{label} 已被停止" keeps its space before Latin or code, and loses it before a Chinese label's last word."""
+    assert i18n.localize(tr("{label} was stopped", label=tr("the wait for STP"))) == "等待生成树协议（STP）收敛已被停止"
+    assert i18n.localize(tr("{label} was stopped", label="`ping -c 3`")) == "`ping -c 3` 已被停止"
+    assert i18n.tidy("已 停止 br0 与 eth0", "zh") == "已停止 br0 与 eth0"
+    assert i18n.tidy("a b", "en") == "a b" and i18n.tidy("已 停止", "en") == "已 停止"

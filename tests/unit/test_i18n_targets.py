@@ -75,7 +75,7 @@ def test_an_interrupt_relayed_by_the_client_names_the_request_in_the_learners_wo
     pending = _Pending("stp_wait", reply=wire)
     error = connection._interrupted("stp_wait", tr("the wait for STP"), pending)
     assert type(error) is Interrupted
-    assert str(error) == "等待生成树协议（STP）收敛 已被停止。你的实验完好无损", "the learner's words for the request, not the agent's method name"
+    assert str(error) == "等待生成树协议（STP）收敛已被停止。你的实验完好无损", "the learner's words for the request, not the agent's method name"
     late = connection._interrupted("apply", tr("the step"), _Pending("apply"))
     assert str(late).startswith("已请求停止：该步骤") and "labkit 代理程序" in str(late) and "5 秒" in str(late)
 
