@@ -4,6 +4,18 @@ from __future__ import annotations
 
 #: languages labkit speaks; the first is the fallback
 LANGUAGES = ("en", "zh")
+#: each one's HTML language tag: a browser draws Han characters in the forms of the page's language (a
+#: Pan-CJK font such as Noto Sans CJK picks its Japanese forms for 令 骨 直 unless told "zh-CN")
+HTML_TAGS = {"en": "en", "zh": "zh-CN"}
+
+
+def page_language(lang: str) -> str:
+    """An invisible HTML output that marks the notebook holding it as written in ``lang`` (its ``lang``
+    attribute), so that the browser draws its Chinese in Simplified Chinese forms. Runs where the output is
+    trusted (a cell run in this session); elsewhere it does nothing."""
+    tag = HTML_TAGS[lang]
+    return ("<script>(s => { const nb = s && s.closest('.jp-Notebook'); "
+            f"if (nb) {{ nb.lang = '{tag}'; }} }})(document.currentScript)</script>")
 
 
 def normalize(name: str | None) -> str | None:

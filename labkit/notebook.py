@@ -45,6 +45,7 @@ from typing import Any, NoReturn
 from .checkpoints.notebook import checkpoint
 from .errors import LabkitError
 from .i18n import joined, localize, tr, use
+from .ipython import in_a_notebook
 
 #: the MIME type of the machine-readable skip marker a notebook emits
 SKIP_MIME = "application/vnd.labkit.skip+json"
@@ -66,12 +67,17 @@ def language(lang: str | None) -> str:
     """Choose the language labkit speaks in this notebook: ``"zh"`` (简体中文) or ``"en"``; ``None``
     goes back to ``LABKIT_LANG`` or the locale. The Chinese notebooks (``notebooks/zh``) call it first."""
     from .errors import InvalidInput
-    from .languages import LANGUAGES, normalize
+    from .languages import LANGUAGES, normalize, page_language
 
     if lang is not None and normalize(lang) is None:
         raise InvalidInput(tr("labkit does not speak {lang!r}", lang=lang),
                            hint=tr("choose one of: {choices}", choices=", ".join(repr(code) for code in LANGUAGES)))
-    return use(lang)
+    chosen = use(lang)
+    if in_a_notebook():
+        from IPython.display import HTML
+
+        _display(HTML(page_language(chosen)))
+    return chosen
 
 
 class KernelDisagrees(AssertionError):

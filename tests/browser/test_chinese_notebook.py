@@ -115,6 +115,17 @@ def test_the_chinese_bridge_lab_runs_and_its_heading_is_drawn_with_a_cjk_font(ch
         assert cjk and sum(f["glyphCount"] for f in cjk) >= len(chinese), \
             f"the heading's {len(chinese)} Chinese characters were not drawn by a CJK font: {used}"
 
+        # the notebook says it is Chinese (labkit.notebook.language), so Han characters take their Simplified forms:
+        # 令 drawn under the notebook's lang differs from 令 drawn as Japanese, the Pan-CJK font's default here
+        assert heading.evaluate("e => e.closest('[lang]').lang") == "zh-CN", "the notebook is not marked zh-CN"
+        page.evaluate("""() => { const nb = document.querySelector('.jp-Notebook');
+            for (const [id, lang] of [['lk-forms-page', ''], ['lk-forms-ja', 'ja']]) {
+              const s = document.createElement('span'); s.id = id; s.textContent = '令骨直'; s.style.fontSize = '40px';
+              if (lang) { s.lang = lang; } nb.prepend(s); } }""")
+        ours, japanese = (page.locator(f"#{name}").screenshot() for name in ("lk-forms-page", "lk-forms-ja"))
+        assert ours != japanese, "令骨直 look the same in this notebook as in Japanese: the Simplified forms are not used"
+        page.evaluate("() => document.querySelectorAll('#lk-forms-page, #lk-forms-ja').forEach(e => e.remove())")
+
         pixels = page.evaluate(PIXELS)
         assert pixels["differ"] > 50, f"the heading's {pixels['han']!r} looks like a missing glyph's box: {pixels}"
         print(f"zh-04-bridge: heading drawn with {[(f['familyName'], f['glyphCount']) for f in used]}; "

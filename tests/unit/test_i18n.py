@@ -178,3 +178,10 @@ def test_a_field_leaves_no_space_between_two_chinese_words(zh: None) -> None:
     assert i18n.localize(tr("{label} was stopped", label="`ping -c 3`")) == "`ping -c 3` 已被停止"
     assert i18n.tidy("已 停止 br0 与 eth0", "zh") == "已停止 br0 与 eth0"
     assert i18n.tidy("a b", "en") == "a b" and i18n.tidy("已 停止", "en") == "已 停止"
+
+
+def test_a_chinese_notebook_is_marked_zh_cn_for_the_browser() -> None:
+    from labkit.languages import page_language
+
+    assert "nb.lang = 'zh-CN'" in page_language("zh") and "nb.lang = 'en'" in page_language("en")
+    assert page_language("zh").startswith("<script>") and "closest('.jp-Notebook')" in page_language("zh")
