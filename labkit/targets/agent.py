@@ -51,6 +51,7 @@ from .agent_server import Server
 from .collect import collect
 from .executors import EXECUTORS
 from .kernel import Kernel
+from .process_exit import exit_now
 from .procs import terminate
 from .spawner import Spawner, set_parent_death_signal
 from .tunfile import tun_problem
@@ -385,16 +386,5 @@ def main(argv: list[str] | None = None, *, parent_death: bool = True) -> int:
     return 0
 
 
-def _exit(code: int) -> None:
-    """Leave at once once the lab is cleaned up. The stdin reader, a daemon thread blocked in a read, holds stdin's lock:
-    a normal shutdown then dies with "could not acquire lock for <stdin>" (exit status 255, seen in the VM's Python)."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(code)
-
-
 if __name__ == "__main__":
-    _exit(main())
+    exit_now(main())  # at once, once the lab is cleaned up (see exit_now)

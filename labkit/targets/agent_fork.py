@@ -33,6 +33,8 @@ import time
 from collections.abc import Callable
 from typing import NoReturn
 
+from .process_exit import flush_streams
+
 RUN_DIR = "/run/labkit"  # root's, mode 0700: the servers' sockets and pid files
 WARM = "--warm"
 READY_WAIT = 120.0  # seconds ``--warm`` waits for a new server to import the agent (slow under emulation)
@@ -218,11 +220,7 @@ def _child(conn: socket.socket, fds: list[int], main: Callable[[list[str]], int]
         conn.sendall(f"pid {os.getpid()}\n".encode())
         code = main(argv)
     finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
+        flush_streams()  # before the bootstrap hears "exit": the learner's last lines are on the pipe first
         try:
             conn.sendall(f"exit {code}\n".encode())
         except OSError:

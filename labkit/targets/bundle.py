@@ -85,13 +85,8 @@ else:
         os.unlink(os.path.join(store, old))
 sys.path.insert(0, home)
 from labkit.targets.agent_fork import run
-code = run(home, key, sys.argv[5:], fork=mode == "fork")
-for stream in (sys.stdout, sys.stderr):
-    try:
-        stream.flush()
-    except (OSError, ValueError):
-        pass
-os._exit(code)
+from labkit.targets.process_exit import exit_now
+exit_now(run(home, key, sys.argv[5:], fork=mode == "fork"))
 """.replace("KEEP", str(KEEP))
 
 
